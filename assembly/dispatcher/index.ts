@@ -1,0 +1,6 @@
+export * from "./lifecycle";
+export * from "./http";
+export * from "./tcp";
+export * from "./root-events";
+export * from "./callouts";
+export { registerRootContext, RootContextFactory } from "./registry";

@@ -1,0 +1,88 @@
+// Context creation, start-up, configuration and teardown.
+import { Configuration } from "../context/configuration";
+import { enterCallback } from "../context/context";
+import { getBufferBytes } from "../hostcalls/buffers";
+import { contextCreated, log } from "../log";
+import { getPropertyString } from "../properties";
+import { BufferType } from "../types";
+import { addContext, findRootFactory, httpContext, removeContext, rootContext, streamContext } from "./registry";
+
+function createRootContext(contextId: u32): void {
+  const rootIdValue = getPropertyString(["plugin_root_id"]);
+  const rootId = rootIdValue ? rootIdValue : "";
+  const factory = findRootFactory(rootId);
+  if (!factory) {
+    // on_vm_start then fails, and Envoy refuses the plugin.
+    log.critical("proxy-wasm-as: no RootContext registered for root id '" + rootId + "'");
+    return;
+  }
+  addContext(factory(contextId));
+}
+
+export function onContextCreate(contextId: u32, parentContextId: u32): void {
+  contextCreated();
+  enterCallback(contextId);
+  if (parentContextId == 0) {
+    createRootContext(contextId);
+    return;
+  }
+  const root = rootContext(parentContextId);
+  if (!root) return;
+  // The host does not say whether this is an HTTP stream or a TCP connection: a root creates one kind.
+  const http = root.createHttpContext(contextId);
+  if (http) {
+    addContext(http);
+    return;
+  }
+  const stream = root.createStreamContext(contextId);
+  if (stream) addContext(stream);
+}
+
+function readConfiguration(type: BufferType, size: u32): Configuration {
+  const bytes = size ? getBufferBytes(type, 0, size) : null;
+  return new Configuration(bytes ? bytes : new ArrayBuffer(0));
+}
+
+export function onVmStart(contextId: u32, vmConfigurationSize: u32): bool {
+  const root = rootContext(contextId);
+  if (!root) return false;
+  enterCallback(contextId);
+  return root.onVmStart(readConfiguration(BufferType.VmConfiguration, vmConfigurationSize));
+}
+
+export function onConfigure(contextId: u32, pluginConfigurationSize: u32): bool {
+  const root = rootContext(contextId);
+  if (!root) return false;
+  enterCallback(contextId);
+  return root.onConfigure(readConfiguration(BufferType.PluginConfiguration, pluginConfigurationSize));
+}
+
+/** A root may defer its shutdown by returning false; Envoy ignores a stream's answer. */
+export function onDone(contextId: u32): bool {
+  enterCallback(contextId);
+  const root = rootContext(contextId);
+  if (root) return root.onDone();
+  const http = httpContext(contextId);
+  if (http) {
+    http.onDone();
+    return true;
+  }
+  const stream = streamContext(contextId);
+  if (stream) stream.onDone();
+  return true;
+}
+
+export function onLog(contextId: u32): void {
+  enterCallback(contextId);
+  const http = httpContext(contextId);
+  if (http) {
+    http.onLog();
+    return;
+  }
+  const stream = streamContext(contextId);
+  if (stream) stream.onLog();
+}
+
+export function onDelete(contextId: u32): void {
+  removeContext(contextId);
+}

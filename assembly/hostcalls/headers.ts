@@ -1,0 +1,43 @@
+// Header map host calls. Keys and values are bytes; the pairs encoding is in ../pairs.
+import {
+  proxy_add_header_map_value, proxy_get_header_map_pairs, proxy_get_header_map_size, proxy_get_header_map_value,
+  proxy_remove_header_map_value, proxy_replace_header_map_value, proxy_set_header_map_pairs,
+} from "../abi/imports";
+import { outPointer, outSize, resetOutSlots, takeHostBuffer } from "../runtime/memory";
+import { MapType, WasmResult } from "../types";
+
+/** The serialized pairs of a map; empty when the map is absent or empty. */
+export function getHeaderMapPairs(type: MapType): ArrayBuffer {
+  resetOutSlots();
+  if (proxy_get_header_map_pairs(type, outPointer(), outSize()) != WasmResult.Ok) return new ArrayBuffer(0);
+  return takeHostBuffer();
+}
+
+export function setHeaderMapPairs(type: MapType, pairs: ArrayBuffer): WasmResult {
+  return proxy_set_header_map_pairs(type, changetype<usize>(pairs), pairs.byteLength);
+}
+
+/** The first value of `key`, or null when absent. */
+export function getHeaderMapValue(type: MapType, key: ArrayBuffer): ArrayBuffer | null {
+  resetOutSlots();
+  if (proxy_get_header_map_value(type, changetype<usize>(key), key.byteLength, outPointer(), outSize()) != WasmResult.Ok) return null;
+  return takeHostBuffer();
+}
+
+export function addHeaderMapValue(type: MapType, key: ArrayBuffer, value: ArrayBuffer): WasmResult {
+  return proxy_add_header_map_value(type, changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength);
+}
+
+export function replaceHeaderMapValue(type: MapType, key: ArrayBuffer, value: ArrayBuffer): WasmResult {
+  return proxy_replace_header_map_value(type, changetype<usize>(key), key.byteLength, changetype<usize>(value), value.byteLength);
+}
+
+export function removeHeaderMapValue(type: MapType, key: ArrayBuffer): WasmResult {
+  return proxy_remove_header_map_value(type, changetype<usize>(key), key.byteLength);
+}
+
+/** The map's size in bytes as Envoy reports it, or -1 when the map is not available. */
+export function getHeaderMapSize(type: MapType): i64 {
+  if (proxy_get_header_map_size(type, outSize()) != WasmResult.Ok) return -1;
+  return load<u32>(outSize());
+}

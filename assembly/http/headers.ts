@@ -1,0 +1,113 @@
+import {
+  addHeaderMapValue, getHeaderMapPairs, getHeaderMapSize, getHeaderMapValue, removeHeaderMapValue,
+  replaceHeaderMapValue, setHeaderMapPairs,
+} from "../hostcalls/headers";
+import { deserializePairs, Header, serializePairs } from "../pairs";
+import { MapType, WasmResult } from "../types";
+
+/**
+ * One of the stream's header maps (request/response headers or trailers).
+ * Envoy stores names in lower case and lower-cases the names it is given.
+ * Readable in the callbacks of its own direction (request headers stop being readable once the
+ * request has gone upstream); trailers can be added from the last body callback.
+ */
+export class HeaderMap {
+  constructor(readonly type: MapType) {}
+
+  /** The first value of `name`, or null when absent. */
+  get(name: string): string | null {
+    const value = getHeaderMapValue(this.type, String.UTF8.encode(name));
+    return value ? String.UTF8.decode(value) : null;
+  }
+
+  /** The first value of `name` as bytes, or null when absent. */
+  getBytes(name: string): ArrayBuffer | null {
+    return getHeaderMapValue(this.type, String.UTF8.encode(name));
+  }
+
+  has(name: string): bool {
+    return getHeaderMapValue(this.type, String.UTF8.encode(name)) != null;
+  }
+
+  /** Every pair in order, duplicates included. Empty when the map is not available. */
+  all(): Header[] {
+    return deserializePairs(getHeaderMapPairs(this.type));
+  }
+
+  /** Every value of `name` (compared without regard to ASCII case, as Envoy does), in order. */
+  values(name: string): string[] {
+    const wanted = String.UTF8.encode(name);
+    const values = new Array<string>();
+    const headers = this.all();
+    for (let i = 0; i < headers.length; i++) {
+      if (equalIgnoringAsciiCase(headers[i].nameBytes, wanted)) values.push(headers[i].value);
+    }
+    return values;
+  }
+
+  /** Appends a value, keeping existing ones. */
+  add(name: string, value: string): WasmResult {
+    return addHeaderMapValue(this.type, String.UTF8.encode(name), String.UTF8.encode(value));
+  }
+
+  addBytes(name: string, value: ArrayBuffer): WasmResult {
+    return addHeaderMapValue(this.type, String.UTF8.encode(name), value);
+  }
+
+  /** Appends a prepared header: build it once (in onConfigure) to skip the UTF-8 encoding per request. */
+  addHeader(header: Header): WasmResult {
+    return addHeaderMapValue(this.type, header.nameBytes, header.valueBytes);
+  }
+
+  /** Sets the value, replacing existing ones or adding the header. */
+  replace(name: string, value: string): WasmResult {
+    return replaceHeaderMapValue(this.type, String.UTF8.encode(name), String.UTF8.encode(value));
+  }
+
+  replaceBytes(name: string, value: ArrayBuffer): WasmResult {
+    return replaceHeaderMapValue(this.type, String.UTF8.encode(name), value);
+  }
+
+  /** Sets a prepared header, replacing existing values. */
+  replaceHeader(header: Header): WasmResult {
+    return replaceHeaderMapValue(this.type, header.nameBytes, header.valueBytes);
+  }
+
+  /** Removes every value of `name`; removing an absent header is not an error. */
+  remove(name: string): WasmResult {
+    return removeHeaderMapValue(this.type, String.UTF8.encode(name));
+  }
+
+  /** Replaces the whole map. */
+  replaceAll(headers: Header[]): WasmResult {
+    return setHeaderMapPairs(this.type, serializePairs(headers));
+  }
+
+  /** The map's size in bytes as Envoy counts it, or -1 when the map is not available. */
+  byteSize(): i64 {
+    return getHeaderMapSize(this.type);
+  }
+}
+
+function equalIgnoringAsciiCase(a: ArrayBuffer, b: ArrayBuffer): bool {
+  const length = a.byteLength;
+  if (length != b.byteLength) return false;
+  for (let i = 0; i < length; i++) {
+    if (asciiLower(load<u8>(changetype<usize>(a) + i)) != asciiLower(load<u8>(changetype<usize>(b) + i))) return false;
+  }
+  return true;
+}
+
+// @ts-ignore: decorator
+@inline function asciiLower(c: u8): u8 {
+  return <u8>(c - 0x41) < 26 ? c | 0x20 : c;
+}
+
+// @ts-ignore: decorator
+@lazy export const requestHeaders = new HeaderMap(MapType.HttpRequestHeaders);
+// @ts-ignore: decorator
+@lazy export const requestTrailers = new HeaderMap(MapType.HttpRequestTrailers);
+// @ts-ignore: decorator
+@lazy export const responseHeaders = new HeaderMap(MapType.HttpResponseHeaders);
+// @ts-ignore: decorator
+@lazy export const responseTrailers = new HeaderMap(MapType.HttpResponseTrailers);

@@ -1,0 +1,2 @@
+export { JsonKind, JsonValue } from "./value";
+export { JsonResult, parseJson, isJsonLike } from "./parser";

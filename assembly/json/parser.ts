@@ -1,0 +1,318 @@
+import { JsonValue } from "./value";
+
+/** Outcome of `parseJson`: exactly one of `value` and `error` is set. */
+export class JsonResult {
+  constructor(
+    readonly value: JsonValue | null,
+    /** What went wrong and where, e.g. "expected ':' at 12". */
+    readonly error: string | null
+  ) {}
+
+  get ok(): bool {
+    return this.value != null;
+  }
+}
+
+/**
+ * Parses `text` (configuration bytes already decoded, e.g. with String.UTF8.decode)
+ * as one strict RFC 8259 JSON document.
+ *
+ * Offsets in errors count UTF-16 code units (bytes, for ASCII input). Containers
+ * nested deeper than `maxDepth` are rejected; parsing is iterative, so hostile
+ * nesting costs heap, not wasm stack. Lone surrogates written as \u escapes are
+ * kept as-is, as JavaScript's JSON.parse does.
+ */
+export function parseJson(text: string, maxDepth: i32 = 64): JsonResult {
+  source = text;
+  base = pos = changetype<usize>(text);
+  end = base + (<usize>text.length << 1);
+  let value = document(maxDepth);
+  source = token = "";
+  return new JsonResult(value, value ? null : error);
+}
+
+/** True if `text` starts, after whitespace, with '{' or '[': it is meant to be JSON. */
+export function isJsonLike(text: string): bool {
+  for (let i = 0, n = text.length; i < n; ++i) {
+    let c = text.charCodeAt(i);
+    if (!isSpace(c)) return c == Char.OpenBrace || c == Char.OpenBracket;
+  }
+  return false;
+}
+
+const enum Char {
+  Tab = 0x09,
+  LineFeed = 0x0A,
+  Return = 0x0D,
+  Space = 0x20,
+  Quote = 0x22,
+  Plus = 0x2B,
+  Comma = 0x2C,
+  Minus = 0x2D,
+  Dot = 0x2E,
+  Slash = 0x2F,
+  Zero = 0x30,
+  Colon = 0x3A,
+  OpenBracket = 0x5B,
+  Backslash = 0x5C,
+  CloseBracket = 0x5D,
+  LowerB = 0x62,
+  LowerE = 0x65,
+  LowerF = 0x66,
+  LowerN = 0x6E,
+  LowerR = 0x72,
+  LowerT = 0x74,
+  LowerU = 0x75,
+  OpenBrace = 0x7B,
+  CloseBrace = 0x7D
+}
+
+// The parser reads code units straight from memory and never re-enters, so its
+// cursor lives in globals. `source` keeps the text alive for the GC meanwhile.
+let source = "";
+/** Addresses: first code unit, next code unit, one past the last (2 bytes each). */
+let base: usize = 0;
+let pos: usize = 0;
+let end: usize = 0;
+let error = "";
+/** The last string `readString` read. */
+let token = "";
+
+/** An array (`names` null) or object still being read, linked to its parent. */
+class Frame {
+  items: JsonValue[] = [];
+  constructor(readonly names: string[] | null, readonly parent: Frame | null) {}
+
+  close(): JsonValue {
+    let names = this.names;
+    return names ? JsonValue.newObject(names, this.items) : JsonValue.newArray(this.items);
+  }
+}
+
+function document(maxDepth: i32): JsonValue | null {
+  let open: Frame | null = null;
+  let depth = 0;
+  while (true) {
+    // Read a scalar, or open a container and go read its first member.
+    skipSpace();
+    let c = codeAt(pos);
+    let value: JsonValue | null;
+    if (c == Char.OpenBracket || c == Char.OpenBrace) {
+      if (depth >= maxDepth) return fail("nesting too deep");
+      let names: string[] | null = c == Char.OpenBrace ? [] : null;
+      let frame = new Frame(names, open);
+      pos += 2;
+      skipSpace();
+      if (codeAt(pos) != closer(names)) {
+        open = frame;
+        depth++;
+        if (names && !memberName(names)) return null;
+        continue;
+      }
+      pos += 2;
+      value = frame.close();
+    } else {
+      value = scalar(c);
+      if (!value) return null;
+    }
+    // Attach the value; each closing bracket that follows completes a parent too.
+    while (true) {
+      if (!open) {
+        skipSpace();
+        return pos < end ? fail("trailing characters") : value;
+      }
+      let names = open.names;
+      open.items.push(value);
+      skipSpace();
+      let c = codeAt(pos);
+      if (c == Char.Comma) {
+        pos += 2;
+        if (names && !memberName(names)) return null;
+        break;
+      }
+      if (c != closer(names)) return fail(names ? "expected ',' or '}'" : "expected ',' or ']'");
+      pos += 2;
+      value = open.close();
+      open = open.parent;
+      depth--;
+    }
+  }
+}
+
+function scalar(c: i32): JsonValue | null {
+  if (c == Char.Quote) {
+    return readString() ? JsonValue.newString(token) : null;
+  }
+  if (c == Char.Minus || isDigit(c)) return readNumber();
+  let word = c == Char.LowerT ? "true" : c == Char.LowerF ? "false" : c == Char.LowerN ? "null" : "";
+  if (!word.length) return fail(c < 0 ? "unexpected end" : "unexpected character");
+  let size = <usize>word.length << 1;
+  if (end - pos < size || memory.compare(pos, changetype<usize>(word), size)) return fail("invalid literal");
+  pos += size;
+  return c == Char.LowerN ? JsonValue.newNull() : JsonValue.newBool(c == Char.LowerT);
+}
+
+/** Reads `"name":` into `names`. */
+function memberName(names: string[]): bool {
+  skipSpace();
+  if (codeAt(pos) != Char.Quote) {
+    fail("expected string");
+    return false;
+  }
+  if (!readString()) return false;
+  skipSpace();
+  if (codeAt(pos) != Char.Colon) {
+    fail("expected ':'");
+    return false;
+  }
+  pos += 2;
+  names.push(token);
+  return true;
+}
+
+/** Reads a string token from its opening quote into `token`; false on error. */
+function readString(): bool {
+  let start = pos += 2;
+  let escaped = false;
+  while (true) {
+    let c = codeAt(pos);
+    if (c == Char.Quote) break;
+    if (c == Char.Backslash) {
+      let e = codeAt(pos + 2);
+      let unicode = e == Char.LowerU;
+      if (unicode ? hex4(pos + 4) < 0 : unescape(e) < 0) break;
+      pos += unicode ? 12 : 4;
+      escaped = true;
+    } else if (c >= Char.Space) {
+      pos += 2;
+    } else {
+      break;
+    }
+  }
+  let c = codeAt(pos);
+  if (c != Char.Quote) {
+    fail(c < 0 ? "unterminated string" : c == Char.Backslash ? "invalid escape" : "control character");
+    return false;
+  }
+  let stop = pos;
+  pos += 2;
+  token = escaped ? decode(start, stop) : copy(start, stop);
+  return true;
+}
+
+function readNumber(): JsonValue | null {
+  let start = pos;
+  if (codeAt(pos) == Char.Minus) pos += 2;
+  if (codeAt(pos) == Char.Zero) {
+    if (isDigit(codeAt(pos + 2))) return fail("leading zero");
+    pos += 2;
+  } else if (!digits()) {
+    return null;
+  }
+  if (codeAt(pos) == Char.Dot) {
+    pos += 2;
+    if (!digits()) return null;
+  }
+  if ((codeAt(pos) | 0x20) == Char.LowerE) { // 'e' or 'E'
+    pos += 2;
+    let c = codeAt(pos);
+    if (c == Char.Plus || c == Char.Minus) pos += 2;
+    if (!digits()) return null;
+  }
+  return JsonValue.newNumber(copy(start, pos));
+}
+
+/** Skips a run of digits; fails if there was none. */
+function digits(): bool {
+  let start = pos;
+  while (isDigit(codeAt(pos))) pos += 2;
+  if (pos > start) return true;
+  fail("expected digit");
+  return false;
+}
+
+/** Records the error at the cursor; returns null so callers can `return fail(...)`. */
+function fail(message: string): JsonValue | null {
+  error = message + " at " + ((pos - base) >> 1).toString();
+  return null;
+}
+
+/** The code unit at address `at`, or -1 past the end. */
+@inline function codeAt(at: usize): i32 {
+  return at < end ? <i32>load<u16>(at) : -1;
+}
+
+function skipSpace(): void {
+  while (isSpace(codeAt(pos))) pos += 2;
+}
+
+@inline function isSpace(c: i32): bool {
+  return c == Char.Space || c == Char.LineFeed || c == Char.Return || c == Char.Tab;
+}
+
+@inline function isDigit(c: i32): bool {
+  return <u32>(c - Char.Zero) < 10;
+}
+
+/** The code unit a one-letter escape stands for, or -1. */
+function unescape(c: i32): i32 {
+  switch (c) {
+    case Char.Quote:
+    case Char.Backslash:
+    case Char.Slash: return c;
+    case Char.LowerB: return 0x08;
+    case Char.LowerF: return 0x0C;
+    case Char.LowerN: return 0x0A;
+    case Char.LowerR: return 0x0D;
+    case Char.LowerT: return 0x09;
+  }
+  return -1;
+}
+
+/** The value of the four hex digits at address `at`, or -1. */
+function hex4(at: usize): i32 {
+  let value = 0;
+  for (let stop = at + 8; at < stop; at += 2) {
+    let c = codeAt(at);
+    let lower = c | 0x20;
+    let digit = isDigit(c) ? c - Char.Zero : <u32>(lower - 0x61) < 6 ? lower - 0x57 : -1;
+    if (digit < 0) return -1;
+    value = (value << 4) | digit;
+  }
+  return value;
+}
+
+/** A new string holding the code units in [from, to). */
+function copy(from: usize, to: usize): string {
+  let out = __new(to - from, idof<String>());
+  memory.copy(out, from, to - from);
+  return changetype<string>(out);
+}
+
+/** Decodes the validated string body [from, to); escapes only ever shrink it. */
+function decode(from: usize, to: usize): string {
+  let out = __new(to - from, idof<String>());
+  let at = out;
+  while (from < to) {
+    let c = <i32>load<u16>(from);
+    from += 2;
+    if (c == Char.Backslash) {
+      let e = <i32>load<u16>(from);
+      from += 2;
+      if (e == Char.LowerU) {
+        c = hex4(from);
+        from += 8;
+      } else {
+        c = unescape(e);
+      }
+    }
+    store<u16>(at, c);
+    at += 2;
+  }
+  return changetype<string>(__renew(out, at - out));
+}
+
+/** The bracket that closes an object (`names` set) or an array. */
+@inline function closer(names: string[] | null): i32 {
+  return names ? Char.CloseBrace : Char.CloseBracket;
+}

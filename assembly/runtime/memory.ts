@@ -1,0 +1,35 @@
+// Memory the host fills for us. The host calls the allocator, copies its answer in, and hands us
+// (pointer, size) through out-parameters; we then own the memory.
+
+/** Out-parameter slots for host calls: two pointers/sizes and one 64-bit value. Calls never nest. */
+const outSlots = memory.data(16);
+
+// @ts-ignore: decorator
+@inline export function outPointer(): usize { return outSlots; }
+// @ts-ignore: decorator
+@inline export function outSize(): usize { return outSlots + 4; }
+// @ts-ignore: decorator
+@inline export function outValue(): usize { return outSlots + 8; }
+
+/**
+ * Allocates an ArrayBuffer for the host to fill and pins it, so the collector cannot free it
+ * between the host's copy and the moment the SDK takes it with `takeHostBuffer`.
+ */
+export function allocateForHost(size: usize): usize {
+  return __pin(__new(size, idof<ArrayBuffer>()));
+}
+
+/** Takes the buffer the host wrote into the out-slots: unpinned, it is ordinary garbage-collected memory. */
+export function takeHostBuffer(): ArrayBuffer {
+  const pointer = load<usize>(outPointer());
+  if (pointer == 0) return new ArrayBuffer(0); // the host writes (0, 0) for empty results
+  store<usize>(outPointer(), 0);
+  __unpin(pointer);
+  return changetype<ArrayBuffer>(pointer);
+}
+
+/** Clears the out-slots before a call so a failed call never leaves a stale pointer behind. */
+export function resetOutSlots(): void {
+  store<u64>(outSlots, 0);
+  store<u64>(outSlots + 8, 0);
+}

@@ -1,0 +1,45 @@
+// Shared queues: any VM enqueues, the root context that registered the queue is told with onQueueReady.
+import { dequeueSharedQueue, enqueueSharedQueue, registerSharedQueue, resolveSharedQueue } from "../hostcalls/shared";
+import { WasmResult } from "../types";
+
+export class SharedQueue {
+  private constructor(readonly id: u32) {}
+
+  /**
+   * Creates the queue `name` of this VM's vm_id, or takes it over, and makes the calling root context
+   * its consumer (onQueueReady). Null when the host refuses.
+   */
+  static register(name: string): SharedQueue | null {
+    const registered = registerSharedQueue(String.UTF8.encode(name));
+    return registered.result == WasmResult.Ok ? new SharedQueue(registered.queueId) : null;
+  }
+
+  /** Finds a queue some VM registered; an empty vmId means this VM's own. Null when there is none. */
+  static resolve(vmId: string, name: string): SharedQueue | null {
+    const resolved = resolveSharedQueue(String.UTF8.encode(vmId), String.UTF8.encode(name));
+    return resolved.result == WasmResult.Ok ? new SharedQueue(resolved.queueId) : null;
+  }
+
+  /** The queue with a known id, as onQueueReady reports it. */
+  static fromId(id: u32): SharedQueue {
+    return new SharedQueue(id);
+  }
+
+  enqueue(value: ArrayBuffer): WasmResult {
+    return enqueueSharedQueue(this.id, value);
+  }
+
+  enqueueString(value: string): WasmResult {
+    return this.enqueue(String.UTF8.encode(value));
+  }
+
+  /** The next item, or null when the queue is empty (or gone). */
+  dequeue(): ArrayBuffer | null {
+    return dequeueSharedQueue(this.id).value;
+  }
+
+  dequeueString(): string | null {
+    const value = this.dequeue();
+    return value ? String.UTF8.decode(value) : null;
+  }
+}

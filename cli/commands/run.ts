@@ -1,0 +1,124 @@
+// `proxy-wasm-as run PLUGIN.wasm... [--port 10000] [--upstream URL] [--cluster NAME=URL]... [--watch]`:
+// serve real HTTP through the filters as one chain (Envoy's http_filters order), in front of an
+// upstream URL or the built-in echo upstream. Runs until SIGINT/SIGTERM.
+
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
+import { DevProxy, type FilterSpec } from "../../devproxy/proxy.js";
+import { reportErrors } from "../report-errors.js";
+
+interface RunOptions {
+  port: string;
+  host: string;
+  adminPort: string;
+  admin: boolean;
+  upstream?: string;
+  rootId: string[];
+  vmId: string[];
+  cluster: string[];
+  watch?: boolean;
+  failOpen?: boolean;
+  logLevel: string;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function port(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`bad ${flag} '${text}': a port number (0 picks a free one)`);
+  return n;
+}
+
+export function parseClusters(list: string[]): Record<string, string> {
+  const clusters: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new Error(`bad --cluster '${item}': expected NAME=URL, e.g. auth=http://127.0.0.1:9001`);
+    const url = item.slice(eq + 1);
+    try {
+      new URL(url);
+    } catch {
+      throw new Error(`bad --cluster '${item}': '${url}' is not a URL`);
+    }
+    clusters[item.slice(0, eq)] = url;
+  }
+  return clusters;
+}
+
+export function register(program: Command): void {
+  // --config and --config-file share one list, in the order given: the i-th is the i-th plugin's.
+  const configs: ({ text: string } | { file: string })[] = [];
+  program
+    .command("run")
+    .description("serve real HTTP through the filters (in order, as Envoy's http_filters) on a local dev proxy")
+    .argument("<plugins...>", "the filters' .wasm files, in chain order")
+    .option("--port <port>", "port to listen on (0: any free port)", "10000")
+    .option("--host <address>", "address to bind", "127.0.0.1")
+    .option("--admin-port <port>", "admin port with GET /stats (Prometheus)", "9901")
+    .option("--no-admin", "no admin server")
+    .option("--upstream <url>", "forward to this http:// URL (default: a built-in echo upstream)")
+    .option("--config <string>", "plugin configuration; repeat for each plugin, in order", (v: string) => (configs.push({ text: v }), v))
+    .option("--config-file <file>", "plugin configuration from a file; counts as the next --config", (v: string) => (configs.push({ file: v }), v))
+    .option("--root-id <id>", "root_id; repeat for each plugin, in order", collect, [])
+    .option("--vm-id <id>", "vm_id; filters with the same vm id share data and queues", collect, [])
+    .option("--cluster <name=url>", "where http_call to cluster NAME goes (repeatable)", collect, [])
+    .option("--watch", "reload a filter when its .wasm file changes")
+    .option("--fail-open", "let requests through a filter whose VM failed (default: 503)")
+    .option("--log-level <level>", `plugin log level: ${LOG_LEVELS.join(", ")}`, "info")
+    .option("--verbose", "also print each filter's callbacks and statuses, and every callout")
+    .option("--json", "print one JSON object per line (listening, request, log, reload, ...)")
+    .action(
+      reportErrors("run", async (plugins: string[], o: RunOptions) => {
+        if (!LOG_LEVELS.includes(o.logLevel as LogLevelName)) throw new Error(`bad --log-level '${o.logLevel}': one of ${LOG_LEVELS.join(", ")}`);
+        if (configs.length > plugins.length) throw new Error(`${configs.length} configurations for ${plugins.length} plugin(s)`);
+        if (o.rootId.length > plugins.length) throw new Error(`${o.rootId.length} --root-id for ${plugins.length} plugin(s)`);
+        if (o.vmId.length > plugins.length) throw new Error(`${o.vmId.length} --vm-id for ${plugins.length} plugin(s)`);
+        const filters: FilterSpec[] = plugins.map((path, i) => {
+          const c = configs[i];
+          let configuration: string | Uint8Array | undefined;
+          if (c && "file" in c) {
+            try {
+              configuration = readFileSync(c.file);
+            } catch (e) {
+              throw new Error(`--config-file ${c.file}: ${(e as Error).message}`);
+            }
+          } else if (c) configuration = c.text;
+          return { path, configuration, rootId: o.rootId[i], vmId: o.vmId[i] };
+        });
+        const proxy = new DevProxy({
+          filters,
+          port: port(o.port, "--port"),
+          host: o.host,
+          adminPort: o.admin ? port(o.adminPort, "--admin-port") : null,
+          upstream: o.upstream ?? null,
+          clusters: parseClusters(o.cluster),
+          watch: o.watch === true,
+          failOpen: o.failOpen === true,
+          logLevel: o.logLevel as LogLevelName,
+          json: o.json === true,
+          verbose: o.verbose === true,
+        });
+        await proxy.start();
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            process.off("SIGINT", onInt);
+            process.off("SIGTERM", onTerm);
+            void proxy.stop().then(() => {
+              if (o.json) process.stdout.write(`${JSON.stringify({ event: "stopped", signal })}\n`);
+              else process.stdout.write(`stopped (${signal})\n`);
+              resolve();
+              // Whatever is still in flight (a callout, a keep-alive socket) must not keep us up.
+              setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
+            });
+          };
+          const onInt = () => stop("SIGINT");
+          const onTerm = () => stop("SIGTERM");
+          process.on("SIGINT", onInt);
+          process.on("SIGTERM", onTerm);
+        });
+      }),
+    );
+}

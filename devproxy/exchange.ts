@@ -1,0 +1,218 @@
+// One HTTP exchange through a chain of filters, as Envoy's filter manager runs http_filters:
+// request phases go through filter 1..N, then upstream; response phases come back N..1, then to
+// the client. Each filter is one HttpStream of its plugin; what filter k passes on (its forwarded
+// output) is fed to the next one as it appears, so a pause in filter k holds everything behind
+// it until the plugin continues the stream (e.g. when a callout answers).
+
+import type { Header, HttpStream, Plugin, RequestResult } from "../host/index.js";
+import { forwarded } from "./host-bridge.js";
+
+type Dir = "request" | "response";
+
+/** Where the ends of the chain go: the upstream after filter N, the client after filter 1. */
+export interface ExchangeEnds {
+  upstreamHeaders(headers: Header[], endOfStream: boolean, knownLength: number | null): void;
+  upstreamBody(chunk: Uint8Array, endOfStream: boolean): void;
+  upstreamTrailers(trailers: Header[]): void;
+  /** A filter answered locally or failed: the upstream request is no longer wanted. */
+  abortUpstream(): void;
+  clientHeaders(headers: Header[], endOfStream: boolean, knownLength: number | null): void;
+  clientBody(chunk: Uint8Array, endOfStream: boolean): void;
+  clientTrailers(trailers: Header[]): void;
+  /** A filter reset the stream (or replied locally after the response had started). */
+  reset(filter: string): void;
+}
+
+export interface ChainFilter {
+  name: string;
+  plugin: Plugin;
+}
+
+interface Cursor {
+  headers: boolean;
+  body: number;
+  trailers: boolean;
+  ended: boolean;
+}
+
+const cursor = (): Cursor => ({ headers: false, body: 0, trailers: false, ended: false });
+const EMPTY = new Uint8Array(0);
+
+export interface FilterOutcome {
+  filter: string;
+  result: RequestResult;
+}
+
+export class Exchange {
+  readonly streams: HttpStream[];
+  private readonly sent: Record<Dir, Cursor[]>;
+  /** Index of the filter that ended the exchange locally (local reply, VM failure, reset). */
+  private cutAt: number | null = null;
+  private pumping = false;
+  private again = false;
+  private upstreamAborted = false;
+  finished = false;
+  clientDone = false;
+  outcomes: FilterOutcome[] = [];
+
+  constructor(
+    readonly filters: ChainFilter[],
+    properties: Record<string, string | bigint>,
+    private readonly ends: ExchangeEnds,
+  ) {
+    this.streams = filters.map((f) => f.plugin.newHttpStream(properties));
+    this.sent = { request: filters.map(cursor), response: filters.map(cursor) };
+  }
+
+  // ---- input from the client (into filter 1) and from the upstream (into filter N) --------
+
+  requestHeaders(headers: Header[], endOfStream: boolean): void {
+    this.streams[0].sendRequestHeaders(headers, endOfStream);
+    this.pump();
+  }
+  requestBody(chunk: Uint8Array, endOfStream: boolean): void {
+    this.streams[0].sendRequestBody(chunk, endOfStream);
+    this.pump();
+  }
+  requestTrailers(trailers: Header[]): void {
+    this.streams[0].sendRequestTrailers(trailers);
+    this.pump();
+  }
+  responseHeaders(headers: Header[], endOfStream: boolean): void {
+    if (this.cutAt !== null) return;
+    this.streams[this.streams.length - 1].sendResponseHeaders(headers, endOfStream);
+    this.pump();
+  }
+  responseBody(chunk: Uint8Array, endOfStream: boolean): void {
+    if (this.cutAt !== null) return;
+    this.streams[this.streams.length - 1].sendResponseBody(chunk, endOfStream);
+    this.pump();
+  }
+  responseTrailers(trailers: Header[]): void {
+    if (this.cutAt !== null) return;
+    this.streams[this.streams.length - 1].sendResponseTrailers(trailers);
+    this.pump();
+  }
+
+  /**
+   * Moves whatever the filters passed on to the next hop, until nothing moves. Returns whether
+   * anything moved. Safe to call at any time (e.g. after a callout answered); never re-enters.
+   */
+  pump(): boolean {
+    if (this.finished) return false;
+    if (this.pumping) {
+      this.again = true;
+      return true;
+    }
+    this.pumping = true;
+    let moved = false;
+    try {
+      for (let round = 0; round < 10_000; round++) {
+        this.again = false;
+        let progress = this.checkStops();
+        const n = this.streams.length;
+        for (let k = 0; k < n && !this.finished; k++) progress = this.propagate(k, "request") || progress;
+        for (let k = n - 1; k >= 0 && !this.finished; k--) {
+          if (this.cutAt !== null && k > this.cutAt) continue;
+          progress = this.propagate(k, "response") || progress;
+        }
+        moved ||= progress;
+        if ((!progress && !this.again) || this.finished) break;
+      }
+    } finally {
+      this.pumping = false;
+    }
+    return moved;
+  }
+
+  /** The client got the whole response (or went away): on_log/on_done for every filter. */
+  finish(): FilterOutcome[] {
+    if (this.finished) return this.outcomes;
+    this.finished = true;
+    this.outcomes = this.streams.map((s, i) => {
+      s.complete();
+      return { filter: this.filters[i].name, result: s.result() };
+    });
+    return this.outcomes;
+  }
+
+  /** The filter that answered or failed, with how: for the request log line. */
+  get endedBy(): { filter: string; how: string } | null {
+    for (let k = 0; k < this.streams.length; k++) {
+      const stopped = (this.outcomes[k]?.result ?? this.streams[k].result()).stopped;
+      if (stopped === "local_response" || stopped === "vm_failed" || stopped === "reset") return { filter: this.filters[k].name, how: stopped };
+    }
+    return null;
+  }
+
+  private checkStops(): boolean {
+    for (let k = 0; k < this.streams.length; k++) {
+      if (this.cutAt !== null && k >= this.cutAt) break;
+      const stopped = this.streams[k].result().stopped;
+      if (stopped === "local_response" || stopped === "vm_failed" || stopped === "reset") {
+        this.cutAt = k;
+        if (!this.upstreamAborted) {
+          this.upstreamAborted = true;
+          this.ends.abortUpstream();
+        }
+        if (stopped === "reset") {
+          this.ends.reset(this.filters[k].name);
+          this.finish();
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private propagate(k: number, dir: Dir): boolean {
+    if (dir === "request" && this.cutAt !== null && k >= this.cutAt) return false;
+    const out = forwarded(this.streams[k], dir);
+    const c = this.sent[dir][k];
+    if (out.headers === null || c.ended) return false;
+    const last = dir === "request" ? k === this.streams.length - 1 : k === 0;
+    const next = dir === "request" ? this.streams[k + 1] : this.streams[k - 1];
+    const hop = {
+      headers: (h: Header[], eos: boolean, len: number | null) =>
+        last
+          ? dir === "request" ? this.ends.upstreamHeaders(h, eos, len) : this.ends.clientHeaders(h, eos, len)
+          : dir === "request" ? next.sendRequestHeaders(h, eos) : next.sendResponseHeaders(h, eos),
+      body: (b: Uint8Array, eos: boolean) =>
+        last
+          ? dir === "request" ? this.ends.upstreamBody(b, eos) : this.ends.clientBody(b, eos)
+          : dir === "request" ? next.sendRequestBody(b, eos) : next.sendResponseBody(b, eos),
+      trailers: (t: Header[]) =>
+        last
+          ? dir === "request" ? this.ends.upstreamTrailers(t) : this.ends.clientTrailers(t)
+          : dir === "request" ? next.sendRequestTrailers(t) : next.sendResponseTrailers(t),
+    };
+    let progress = false;
+    if (!c.headers) {
+      c.headers = true;
+      const eos = out.complete && out.body.length === 0 && out.trailers === null;
+      c.ended = eos;
+      progress = true;
+      hop.headers(out.headers, eos, out.complete && out.trailers === null ? out.body.length : null);
+      if (this.finished) return true;
+    }
+    if (out.body.length > c.body) {
+      const chunk = out.body.subarray(c.body);
+      c.body = out.body.length;
+      const eos = out.complete && out.trailers === null;
+      c.ended ||= eos;
+      progress = true;
+      hop.body(chunk, eos);
+      if (this.finished) return true;
+    }
+    if (out.complete && out.trailers !== null && !c.trailers) {
+      c.trailers = c.ended = true;
+      progress = true;
+      hop.trailers(out.trailers);
+    } else if (out.complete && !c.ended) {
+      c.ended = true;
+      progress = true;
+      hop.body(EMPTY, true);
+    }
+    return progress;
+  }
+}

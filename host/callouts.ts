@@ -1,0 +1,123 @@
+// Answers to callouts, delivered on the root context as Envoy does (context.cc onHttpCallSuccess,
+// onHttpCallFailure, onGrpcReceiveWrapper, onGrpcCloseWrapper, onGrpcReceive*MetadataWrapper).
+// proxy_get_status: a failed HTTP call sets code 11 (BrokenConnection) and message "reset" for
+// the callback; afterwards the message is cleared but the code stays (Envoy never resets
+// status_code_; a successful response does not touch it). A gRPC close sets the gRPC status and
+// message the same way.
+
+import { toBytes } from "./abi/pairs.js";
+import type { HostContext, HttpCallRecord } from "./context.js";
+import { HeaderMap, type Header } from "./header-map.js";
+import type { GrpcCallout, Vm } from "./vm.js";
+
+export interface HttpCallResponse {
+  /** Sets `:status` (added in front of `headers`, replacing one given there). */
+  status?: number;
+  /** Response headers; without `status` and without a `:status` header, `:status: 200` is used. */
+  headers?: Header[];
+  body?: string | Uint8Array;
+  trailers?: Header[];
+}
+
+/** What Envoy's router answers when the callout's timeout elapses (AsyncClient onSuccess). */
+export const TIMEOUT_RESPONSE: HttpCallResponse = {
+  headers: [
+    [":status", "504"],
+    ["content-length", "24"],
+    ["content-type", "text/plain"],
+  ],
+  body: "upstream request timeout",
+};
+
+function responseHeaders(response: HttpCallResponse): HeaderMap {
+  const given = response.headers ?? [];
+  const headers = new HeaderMap(given);
+  if (response.status !== undefined) headers.replace(":status", String(response.status));
+  else if (headers.getFirst(":status") === undefined) headers.add(":status", "200");
+  return headers;
+}
+
+/** Envoy onHttpCallSuccess / onHttpCallFailure for one pending call. Returns whether the plugin was called. */
+export function deliverHttpCall(vm: Vm, root: HostContext, call: HttpCallRecord, response: HttpCallResponse | null, outcome: "response" | "reset" | "timeout"): boolean {
+  call.pending = false;
+  call.outcome = outcome;
+  if (vm.failure !== null || !vm.has("proxy_on_http_call_response")) return false;
+  if (response === null) {
+    root.status = { code: 11, message: "reset" };
+    vm.call("proxy_on_http_call_response", root, [root.id, call.token, 0, 0, 0]);
+    root.status = { code: root.status.code, message: "" };
+    return true;
+  }
+  const headers = responseHeaders(response);
+  const trailers = new HeaderMap(response.trailers ?? []);
+  const body = toBytes(response.body ?? "");
+  root.httpCallResponse = { headers, body, trailers };
+  try {
+    vm.call("proxy_on_http_call_response", root, [root.id, call.token, headers.size, body.length, trailers.size]);
+  } finally {
+    root.httpCallResponse = null;
+  }
+  return true;
+}
+
+export type GrpcEvent =
+  | { kind: "initial_metadata"; metadata: Header[] }
+  | { kind: "message"; message: Uint8Array }
+  | { kind: "trailing_metadata"; metadata: Header[] }
+  | { kind: "close"; status: number; message: string };
+
+/**
+ * One event from the remote side of a gRPC call or stream. Returns false when Envoy would drop it
+ * (the plugin cancelled or closed the call, or the stream's remote side already closed).
+ */
+export function deliverGrpc(vm: Vm, root: HostContext, token: number, event: GrpcEvent): boolean {
+  const callout = vm.grpcCallouts.get(token);
+  if (!callout || callout.remoteClosed) return false;
+  if (callout.kind === "call" && (event.kind === "initial_metadata" || event.kind === "trailing_metadata")) {
+    throw new Error(`gRPC call ${token} is unary: Envoy delivers only its response message or its close`);
+  }
+  const failed = vm.failure !== null;
+  switch (event.kind) {
+    case "initial_metadata":
+    case "trailing_metadata": {
+      const initial = event.kind === "initial_metadata";
+      const map = new HeaderMap(event.metadata);
+      const name = initial ? "proxy_on_grpc_receive_initial_metadata" : "proxy_on_grpc_receive_trailing_metadata";
+      if (failed || !vm.has(name)) return false;
+      if (initial) root.grpcReceive.initialMetadata = map;
+      else root.grpcReceive.trailingMetadata = map;
+      try {
+        vm.call(name, root, [root.id, token, map.size]);
+      } finally {
+        if (initial) root.grpcReceive.initialMetadata = null;
+        else root.grpcReceive.trailingMetadata = null;
+      }
+      return true;
+    }
+    case "message": {
+      // A unary call is over with its response (onSuccessRaw); a stream goes on.
+      if (callout.kind === "call") vm.grpcCallouts.delete(token);
+      if (failed || !vm.has("proxy_on_grpc_receive")) return false;
+      root.grpcReceive.buffer = event.message;
+      try {
+        vm.call("proxy_on_grpc_receive", root, [root.id, token, event.message.length]);
+      } finally {
+        root.grpcReceive.buffer = null;
+      }
+      return true;
+    }
+    case "close":
+      forgetOnRemoteClose(vm, callout);
+      if (failed || !vm.has("proxy_on_grpc_close")) return false;
+      root.status = { code: event.status, message: event.message };
+      vm.call("proxy_on_grpc_close", root, [root.id, token, event.status]);
+      root.status = { code: root.status.code, message: "" };
+      return true;
+  }
+}
+
+/** Envoy: a call is erased on close; a stream only once it was also closed locally. */
+function forgetOnRemoteClose(vm: Vm, callout: GrpcCallout): void {
+  if (callout.kind === "call" || callout.localClosed) vm.grpcCallouts.delete(callout.token);
+  else callout.remoteClosed = true;
+}

@@ -1,0 +1,90 @@
+// proxy_get_buffer_bytes / proxy_set_buffer_bytes / proxy_get_buffer_status
+// (cpp-host exports.cc; Envoy context.cc getBuffer and Buffer::copyFrom).
+
+import { BufferType, MAX_BUFFER_TYPE, WasmResult } from "../abi/enums.js";
+import type { BodyBuffer, HostContext } from "../context.js";
+import type { Vm } from "../vm.js";
+import type { HostFns } from "./types.js";
+
+const EMPTY: BodyBuffer = { bytes: new Uint8Array(0), mutable: false };
+const immutable = (bytes: Uint8Array): BodyBuffer => ({ bytes, mutable: false });
+
+/** Envoy Context::getBuffer(): null means NOT_FOUND. */
+export function getBuffer(vm: Vm, ctx: HostContext, type: BufferType): BodyBuffer | null {
+  switch (type) {
+    case BufferType.VmConfiguration:
+      return immutable(vm.config.vmConfiguration);
+    case BufferType.PluginConfiguration:
+      // Only while cpp-host holds temp_plugin_ (root on_context_create and on_configure).
+      return ctx.tempPluginConfiguration ? immutable(ctx.tempPluginConfiguration) : null;
+    case BufferType.HttpRequestBody:
+    case BufferType.HttpResponseBody:
+      // Envoy returns a (possibly empty) buffer here, never NOT_FOUND.
+      return ctx.stream?.body(type) ?? EMPTY;
+    case BufferType.DownstreamData:
+    case BufferType.UpstreamData:
+      // Envoy buffer_.set(network_*_data_buffer_): an empty buffer when there is none.
+      return ctx.network?.data(type) ?? EMPTY;
+    case BufferType.HttpCallResponseBody: {
+      const response = ctx.root.httpCallResponse;
+      return response ? immutable(response.body) : null;
+    }
+    case BufferType.GrpcReceiveBuffer: {
+      const buffer = ctx.root.grpcReceive.buffer;
+      return buffer ? immutable(buffer) : EMPTY;
+    }
+    case BufferType.CallData:
+      return immutable(ctx.root.callData ?? new Uint8Array(0));
+  }
+  return null;
+}
+
+/**
+ * Envoy Buffer::copyFrom on a live buffer: prepend (0,0), replace all (0, >=len), append
+ * (start >= len). Anything else is BAD_ARGUMENT. (Newer Envoy also accepts (0, n<len) as
+ * "drain n then prepend"; older releases reject it, so this host rejects it too.)
+ */
+export function writeBuffer(buffer: BodyBuffer, start: number, size: number, data: Uint8Array): WasmResult {
+  if (!buffer.mutable) return WasmResult.BadArgument;
+  const len = buffer.bytes.length;
+  if (start === 0 && size === 0) buffer.bytes = concat(data, buffer.bytes);
+  else if (start === 0 && size >= len) buffer.bytes = data.slice();
+  else if (start >= len && start !== 0) buffer.bytes = concat(buffer.bytes, data);
+  else return WasmResult.BadArgument;
+  return WasmResult.Ok;
+}
+
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+export const bufferImports: HostFns = {
+  proxy_get_buffer_bytes(vm, type: number, start: number, maxSize: number, ptrPtr: number, sizePtr: number) {
+    if (type >>> 0 > MAX_BUFFER_TYPE) return WasmResult.BadArgument;
+    const buffer = getBuffer(vm, vm.effective, type >>> 0);
+    if (buffer === null) return WasmResult.NotFound;
+    const from = start >>> 0;
+    const bytes = buffer.bytes;
+    // Clamp to the buffer like cpp-host ("Don't overread").
+    const slice = from > bytes.length ? new Uint8Array(0) : bytes.slice(from, Math.min(bytes.length, from + (maxSize >>> 0)));
+    return vm.copyOut(slice, ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+  },
+  proxy_set_buffer_bytes(vm, type: number, start: number, size: number, dataPtr: number, dataLen: number) {
+    if (type >>> 0 > MAX_BUFFER_TYPE) return WasmResult.BadArgument;
+    const buffer = getBuffer(vm, vm.effective, type >>> 0);
+    if (buffer === null) return WasmResult.NotFound;
+    const data = vm.memory.read(dataPtr, dataLen);
+    if (data === null) return WasmResult.InvalidMemoryAccess;
+    return writeBuffer(buffer, start >>> 0, size >>> 0, data);
+  },
+  proxy_get_buffer_status(vm, type: number, sizePtr: number, flagsPtr: number) {
+    if (type >>> 0 > MAX_BUFFER_TYPE) return WasmResult.BadArgument;
+    const buffer = getBuffer(vm, vm.effective, type >>> 0);
+    if (buffer === null) return WasmResult.NotFound;
+    if (!vm.memory.writeU32(sizePtr, buffer.bytes.length)) return WasmResult.InvalidMemoryAccess;
+    return vm.memory.writeU32(flagsPtr, 0) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
+  },
+};

@@ -1,0 +1,55 @@
+// proxy_call_foreign_function (cpp-host exports.cc) with the functions Envoy registers
+// (source/extensions/common/wasm/foreign.cc). Unknown names are NOT_FOUND.
+
+import { deflateSync, inflateSync } from "node:zlib";
+import { WasmResult } from "../abi/enums.js";
+import { utf8, type HostFns } from "./types.js";
+import type { ForeignFunction } from "../vm.js";
+
+/** A test's function: bytes or a string are OK with that output; a number is a status. */
+function fromRegistered(fn: ForeignFunction): Foreign {
+  return (args) => {
+    const out = fn(args);
+    if (typeof out === "number") return { result: out };
+    if (out === undefined) return { result: WasmResult.Ok };
+    return { result: WasmResult.Ok, output: typeof out === "string" ? new TextEncoder().encode(out) : out };
+  };
+}
+
+type Foreign = (args: Uint8Array) => { result: WasmResult; output?: Uint8Array };
+
+const FOREIGN: Record<string, Foreign> = {
+  // zlib compress()/uncompress(): zlib-wrapped deflate.
+  compress: (args) => ({ result: WasmResult.Ok, output: deflateSync(args) }),
+  uncompress: (args) => {
+    try {
+      return { result: WasmResult.Ok, output: inflateSync(args) };
+    } catch {
+      return { result: WasmResult.SerializationFailure };
+    }
+  },
+  clear_route_cache: () => ({ result: WasmResult.Ok }),
+};
+/** Registered by Envoy but need protobuf arguments this host does not decode yet. */
+const NOT_YET = ["declare_property", "set_envoy_filter_state", "sign", "verify_signature", "expr_create", "expr_evaluate", "expr_delete"];
+
+export const foreignImports: HostFns = {
+  proxy_call_foreign_function(vm, namePtr: number, nameLen: number, argsPtr: number, argsLen: number, retPtrPtr: number, retSizePtr: number) {
+    const name = vm.memory.read(namePtr, nameLen);
+    if (name === null) return WasmResult.InvalidMemoryAccess;
+    const args = vm.memory.read(argsPtr, argsLen);
+    if (args === null) return WasmResult.InvalidMemoryAccess;
+    const registered = vm.foreignFunctions.get(utf8(name));
+    const fn = registered ? fromRegistered(registered) : FOREIGN[utf8(name)];
+    if (!fn) return NOT_YET.includes(utf8(name)) ? WasmResult.Unimplemented : WasmResult.NotFound;
+    const { result, output } = fn(args.slice());
+    let address = 0;
+    if (output && output.length > 0 && retPtrPtr >>> 0 !== 0) {
+      const p = vm.allocate(output.length);
+      if (p !== null && vm.memory.write(p, output)) address = p;
+    }
+    if (retPtrPtr >>> 0 !== 0 && !vm.memory.writeU32(retPtrPtr, address)) return WasmResult.InvalidMemoryAccess;
+    if (retSizePtr >>> 0 !== 0 && !vm.memory.writeU32(retSizePtr, output?.length ?? 0)) return WasmResult.InvalidMemoryAccess;
+    return result;
+  },
+};

@@ -1,0 +1,292 @@
+// One Wasm VM as cpp-host runs it: instantiate, start (_initialize + main/__main_void, or
+// _start) with only logging and WASI allowed, then call callbacks through a single wrapper that
+// turns any trap into a failed VM (FailState::RuntimeError) after which nothing is called again.
+
+import { LOG_LEVELS } from "./abi/enums.js";
+import type { AbiVersion } from "./abi/signatures.js";
+import { HostContext, type HttpCallRecord, type PluginIdentity } from "./context.js";
+import { WasmResult } from "./abi/enums.js";
+import { buildImports } from "./imports/index.js";
+import { ModuleMemory } from "./memory.js";
+import type { ParsedModule } from "./wasm-binary.js";
+import { VmCounters } from "./vm-counters.js";
+import { HostClock } from "./clock.js";
+
+import type { LogEntry } from "./results.js";
+export type { LogEntry };
+
+/** Thrown by a host function to trap the calling module, like V8::trap() in cpp-host. */
+export class HostTrap extends Error {}
+
+export interface VmConfig {
+  abi: AbiVersion;
+  vmId: string;
+  vmConfiguration: Uint8Array;
+  logLevel: number;
+  environment: Record<string, string>;
+  /** Upstream clusters http_call/grpc_* may name; undefined accepts any non-empty name. */
+  clusters?: string[];
+  /** Wall and monotonic time, and the virtual timeline timers run on. */
+  clock?: HostClock;
+}
+
+/** What a foreign function registered by a test returns: output bytes (OK), or a status. */
+export type ForeignFunctionResult = Uint8Array | string | number | void | undefined;
+export type ForeignFunction = (args: Uint8Array) => ForeignFunctionResult;
+
+export interface GrpcCallout {
+  token: number;
+  kind: "call" | "stream";
+  service: string;
+  serviceName: string;
+  method: string;
+  metadata: [string, string][];
+  /** Messages the plugin sent: the unary request, or each grpc_send. */
+  messages: Uint8Array[];
+  timeoutMs: number;
+  /** The context that made the call (the effective context at the time). */
+  contextId: number;
+  /** Stream only: the plugin called grpc_close (half close). */
+  localClosed: boolean;
+  /** Stream only: the remote side closed (on_grpc_close delivered). */
+  remoteClosed: boolean;
+}
+
+/** VMs with work posted to their dispatcher; run after the current outside operation. */
+const withPosted = new Set<Vm>();
+
+/** Runs what every VM has posted (on_queue_ready of other VMs included), like the dispatchers would. */
+export function flushPosted(): void {
+  for (let guard = 0; withPosted.size > 0 && guard < 10_000; guard++) {
+    const vm = withPosted.values().next().value as Vm;
+    withPosted.delete(vm);
+    vm.runPosted();
+  }
+}
+
+const WASI = ["wasi_snapshot_preview1", "wasi_unstable"];
+const wasi = (...names: string[]) => WASI.flatMap((m) => names.map((n) => `${m}.${n}`));
+
+/** wasm.cc startVm(): the only hostcalls allowed in _initialize/main/_start. */
+const START_ALLOWED = new Set([
+  "env.emscripten_notify_memory_growth",
+  "env.proxy_log",
+  ...wasi(
+    "fd_write", "args_sizes_get", "args_get", "environ_sizes_get", "environ_get", "clock_time_get",
+    "clock_res_get", "random_get", "poll_oneoff", "fd_fdstat_get", "fd_fdstat_set_flags", "fd_advise",
+    "fd_allocate", "fd_datasync", "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size",
+    "fd_filestat_set_times", "fd_pread", "fd_prestat_dir_name", "fd_prestat_get", "fd_pwrite", "fd_readdir",
+    "fd_renumber", "fd_sync", "fd_tell", "path_create_directory", "path_filestat_get",
+    "path_filestat_set_times", "path_link", "path_readlink", "path_remove_directory", "path_rename",
+    "path_symlink", "path_unlink_file", "sock_accept", "sock_recv", "sock_send", "sock_shutdown",
+  ),
+]);
+
+/** wasm.h allocMemory(): the only hostcalls allowed inside malloc. */
+const ALLOC_ALLOWED = new Set(["env.proxy_log", ...wasi("fd_write", "clock_time_get", "poll_oneoff")]);
+
+export class Vm {
+  memory!: ModuleMemory;
+  failure: string | null = null;
+  readonly contexts = new Map<number, HostContext>();
+  readonly vmContext: HostContext;
+  current: HostContext;
+  effective: HostContext;
+  /** Set by proxy_send_local_response; forces the callback's result to "stop". */
+  stopNextIteration = false;
+  /** Where log entries of the current operation go (plugin logs or one stream's logs). */
+  logSink: LogEntry[] = [];
+  readonly counters = new VmCounters();
+  /** Root context id -> tick period set through proxy_set_tick_period_milliseconds. */
+  readonly tickPeriods = new Map<number, number>();
+  readonly httpCalls: HttpCallRecord[] = [];
+  readonly grpcCallouts = new Map<number, GrpcCallout>();
+  /** Root context id -> virtual time (ms) of the next tick. */
+  readonly tickDue = new Map<number, number>();
+  /** Roots whose on_done answered false, waiting for proxy_done. */
+  readonly pendingDone = new Set<number>();
+  /** Roots whose on_delete ran at shutdown. */
+  readonly deletedRoots = new Set<number>();
+  /** Foreign functions a test registered; they take precedence over Envoy's built-ins. */
+  readonly foreignFunctions = new Map<string, ForeignFunction>();
+  readonly clock: HostClock;
+  /** Where posted work logs when no operation of this VM's plugin is running. */
+  homeLogSink: LogEntry[] | null = null;
+  private exports: Record<string, unknown> = {};
+  private restriction: ReadonlySet<string> | null = null;
+  private nextContextId = 1;
+  private depth = 0;
+  private readonly posted: (() => void)[] = [];
+
+  constructor(readonly config: VmConfig) {
+    this.vmContext = new HostContext(0, "vm", null, null);
+    this.contexts.set(0, this.vmContext);
+    this.current = this.effective = this.vmContext;
+    this.clock = config.clock ?? new HostClock();
+  }
+
+  /** Links and instantiates; returns an error message or null. */
+  instantiate(module: WebAssembly.Module, parsed: ParsedModule): string | null {
+    let importedMemory: WebAssembly.Memory | null = null;
+    const imports = buildImports(this, parsed, (m) => (importedMemory = m));
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(module, imports);
+    } catch (e) {
+      return `Failed to create new Wasm instance: ${(e as Error).message}`;
+    }
+    this.exports = instance.exports as Record<string, unknown>;
+    const exported = Object.values(this.exports).find((v) => v instanceof WebAssembly.Memory);
+    const memory = (exported as WebAssembly.Memory | undefined) ?? importedMemory;
+    if (!memory) return "Wasm module has no memory";
+    this.memory = new ModuleMemory(memory);
+    return null;
+  }
+
+  has(name: string): boolean {
+    return typeof this.exports[name] === "function";
+  }
+
+  /** startVm(): runs the reactor or command initialisation under restriction. */
+  start(): boolean {
+    this.restriction = START_ALLOWED;
+    try {
+      if (this.has("_initialize")) {
+        this.call("_initialize", this.vmContext, []);
+        if (this.has("main")) this.call("main", this.vmContext, [0, 0]);
+        else if (this.has("__main_void")) this.call("__main_void", this.vmContext, []);
+      } else if (this.has("_start")) {
+        this.call("_start", this.vmContext, []);
+      }
+    } finally {
+      this.restriction = null;
+    }
+    return this.failure === null;
+  }
+
+  newContext(kind: "root" | "stream", plugin: PluginIdentity, parent: HostContext | null): HostContext {
+    const ctx = new HostContext(this.nextContextId++, kind, plugin, parent);
+    this.contexts.set(ctx.id, ctx);
+    return ctx;
+  }
+
+  /**
+   * Calls an export with `ctx` as current and effective context (SaveRestoreContext).
+   * Returns the i32 result (0 for void), or null when the VM has failed or the call trapped.
+   */
+  call(name: string, ctx: HostContext, args: number[]): number | null {
+    if (this.failure !== null) return null;
+    const fn = this.exports[name] as (...a: number[]) => unknown;
+    const saved = [this.current, this.effective] as const;
+    this.current = this.effective = ctx;
+    this.depth++;
+    try {
+      const result = fn(...args);
+      return typeof result === "number" ? result : 0;
+    } catch (e) {
+      this.fail(`Function: ${name} failed: ${describeTrap(e)}`);
+      return null;
+    } finally {
+      this.depth--;
+      [this.current, this.effective] = saved;
+    }
+  }
+
+  /** Work Envoy posts to the dispatcher (e.g. on_queue_ready): it runs after the current operation. */
+  post(task: () => void): void {
+    this.posted.push(task);
+    withPosted.add(this);
+  }
+
+  /** Called by the plugin and streams when an outside operation (a request phase, a tick) ends. */
+  runPosted(): void {
+    if (this.depth !== 0) return;
+    const saved = this.logSink;
+    if (this.homeLogSink && !this.operationRunning) this.logSink = this.homeLogSink;
+    try {
+      while (this.posted.length > 0 && this.depth === 0) this.posted.shift()!();
+    } finally {
+      this.logSink = saved;
+    }
+    if (this.posted.length === 0) withPosted.delete(this);
+  }
+
+  /** True while the plugin or one of its streams runs an outside operation on this VM. */
+  operationRunning = false;
+
+  /** Wasm::setTickPeriod(): re-arms the root's timer at now + period; 0 stops it. */
+  setTickPeriod(rootId: number, periodMs: number): void {
+    this.tickPeriods.set(rootId, periodMs);
+    if (periodMs > 0) this.tickDue.set(rootId, this.clock.elapsedMs + periodMs);
+    else this.tickDue.delete(rootId);
+  }
+
+  knowsCluster(name: string): boolean {
+    return name.length > 0 && (this.config.clusters === undefined || this.config.clusters.includes(name));
+  }
+
+  recordHttpCall(call: HttpCallRecord): void {
+    this.httpCalls.push(call);
+  }
+
+  /** wasm.cc done(): finishes a root that answered false to on_done; on_delete follows later. */
+  rootDone(root: HostContext): number {
+    if (!this.pendingDone.delete(root.id)) return WasmResult.NotFound;
+    this.post(() => {
+      this.deletedRoots.add(root.id);
+      if (this.has("proxy_on_delete")) this.call("proxy_on_delete", root, [root.id]);
+    });
+    return WasmResult.Ok;
+  }
+
+  checkAllowed(importName: string): void {
+    if (this.restriction !== null && !this.restriction.has(importName)) throw new HostTrap("restricted_callback");
+  }
+
+  fail(message: string): void {
+    if (this.failure !== null) return;
+    this.failure = message;
+    this.log(4, message);
+  }
+
+  /** allocMemory(): malloc first, then proxy_on_memory_allocate; 0 or out of range is failure. */
+  allocate(size: number): number | null {
+    const name = this.has("malloc") ? "malloc" : "proxy_on_memory_allocate";
+    const saved = this.restriction;
+    this.restriction = ALLOC_ALLOWED;
+    let ptr: number | null;
+    try {
+      ptr = this.call(name, this.vmContext, [size]);
+    } finally {
+      this.restriction = saved;
+    }
+    if (ptr === null) return null;
+    ptr >>>= 0;
+    if (ptr === 0 || ptr + size > this.memory.size) return null;
+    return ptr;
+  }
+
+  /** copyToPointerSize(): empty data is written as ptr=0,size=0 without allocating. */
+  copyOut(data: Uint8Array, ptrPtr: number, sizePtr: number): boolean {
+    let ptr = 0;
+    if (data.length > 0) {
+      const p = this.allocate(data.length);
+      if (p === null || !this.memory.write(p, data)) return false;
+      ptr = p;
+    }
+    return this.memory.writeU32(ptrPtr, ptr) && this.memory.writeU32(sizePtr, data.length);
+  }
+
+  /** Records a message if Envoy's wasm logger would print it at the configured level. */
+  log(level: number, message: string): void {
+    if (level < this.config.logLevel) return;
+    this.logSink.push({ level: LOG_LEVELS[level], message });
+  }
+}
+
+function describeTrap(e: unknown): string {
+  if (e instanceof HostTrap) return e.message;
+  if (e instanceof WebAssembly.RuntimeError) return `Uncaught RuntimeError: ${e.message}`;
+  if (e instanceof Error) return `Uncaught ${e.name}: ${e.message}`;
+  return String(e);
+}

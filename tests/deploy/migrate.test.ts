@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
+import { migrate } from "../../deploy/migrate.js";
+import { istioSchemaErrors, schemasUnavailable } from "./support/istio-schemas.js";
+
+// Fixtures stay in the source tree; from dist/tests/deploy that is three levels up.
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "tests", "fixtures", "migrate");
+const fixture = (name: string) => readFileSync(join(FIXTURES, name), "utf8");
+
+describe("migrate", () => {
+  it("turns wasme FilterDeployments into WasmPlugins", () => {
+    const { plugins, notes } = migrate(fixture("filterdeployments.yaml"), "fd.yaml");
+    assert.deepEqual(plugins[0], {
+      apiVersion: "extensions.istio.io/v1alpha1",
+      kind: "WasmPlugin",
+      metadata: { name: "add-header", namespace: "bookinfo" },
+      spec: {
+        url: "oci://webassemblyhub.io/ilackarms/add-header:v0.1",
+        pluginName: "add_header",
+        selector: { matchLabels: { app: "reviews" } },
+        pluginConfig: { header: "x-hello", value: "world" },
+        match: [{ mode: "SERVER" }],
+      },
+    });
+    assert.deepEqual(plugins[1], {
+      apiVersion: "extensions.istio.io/v1alpha1",
+      kind: "WasmPlugin",
+      metadata: { name: "rate-limit", namespace: "shop" },
+      spec: {
+        url: "oci://registry.example.com/filters/rate-limit:1.2",
+        imagePullSecret: "registry-login",
+        pluginName: "rate_limit",
+        pluginConfig: { limit: 10, paths: ["/api", "/cart"] },
+        match: [{ mode: "CLIENT" }],
+      },
+    });
+    const text = notes.join("\n");
+    assert.match(text, /FilterDeployment add-header: webassemblyhub\.io no longer serves images/);
+    assert.match(text, /deployment\.istio\.kind "Deployment" is dropped/);
+    assert.match(text, /FilterDeployment rate-limit: filter\.id "rl" is not kept/);
+    assert.match(text, /WASM_INSECURE_REGISTRIES/);
+    assert.match(text, /istioNamespace "mesh-system"/);
+    assert.match(text, /kubernetes\.io\/dockerconfigjson/);
+  });
+
+  it("turns ServiceMeshExtensions into WasmPlugins, mapping phases and keeping priority", () => {
+    const { plugins, notes } = migrate(fixture("servicemeshextensions.yaml"), "sme.yaml");
+    assert.deepEqual(plugins[0], {
+      apiVersion: "extensions.istio.io/v1alpha1",
+      kind: "WasmPlugin",
+      metadata: { name: "header-append", namespace: "istio-system" },
+      spec: {
+        url: "oci://quay.io/maistra-dev/header-append-filter:2.2",
+        phase: "STATS",
+        priority: 100,
+        selector: { matchLabels: { app: "httpbin" } },
+        pluginConfig: { "first-header": "some-value", "another-header": "another-value" },
+      },
+    });
+    const greeting = plugins[1].spec as Record<string, unknown>;
+    assert.equal(greeting.phase, undefined);
+    assert.equal(greeting.priority, -5);
+    assert.deepEqual(greeting.pluginConfig, { value: "test" });
+    assert.equal((plugins[2].spec as Record<string, unknown>).phase, "AUTHN");
+    const text = notes.join("\n");
+    assert.match(text, /ServiceMeshExtension greeting: its config is the plain string "test"/);
+    assert.match(text, /ServiceMeshExtension greeting: phase PostStats has no WasmPlugin phase/);
+    assert.match(text, /ServiceMeshExtension header-append: Maistra extension images hold manifest\.yaml/);
+  });
+
+  it("maps every Maistra phase", () => {
+    const expected: Record<string, string | undefined> = {
+      PreAuthN: "AUTHN", PostAuthN: "AUTHZ", PreAuthZ: "AUTHZ", PostAuthZ: "STATS", PreStats: "STATS", PostStats: undefined,
+    };
+    for (const [phase, wanted] of Object.entries(expected)) {
+      const yaml = `apiVersion: maistra.io/v1\nkind: ServiceMeshExtension\nmetadata: {name: x}\nspec: {image: quay.io/a/b:1, phase: ${phase}}\n`;
+      assert.equal((migrate(yaml, "x.yaml").plugins[0].spec as Record<string, unknown>).phase, wanted, phase);
+    }
+    const bad = "apiVersion: maistra.io/v1\nkind: ServiceMeshExtension\nmetadata: {name: x}\nspec: {image: a/b, phase: Later}\n";
+    assert.throws(() => migrate(bad, "x.yaml"), /x\.yaml: ServiceMeshExtension x: its phase "Later"/);
+  });
+
+  it("converts every document of a mixed file and skips the rest with a note", () => {
+    const { plugins, notes } = migrate(fixture("mixed.yaml"), "mixed.yaml");
+    assert.deepEqual(plugins.map((p) => (p.metadata as { name: string }).name), ["stats-plugin", "plain"]);
+    assert.match(notes.join("\n"), /ConfigMap unrelated: not a wasme FilterDeployment or Maistra ServiceMeshExtension/);
+    assert.throws(() => migrate("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", "cm.yaml"), /holds no FilterDeployment/);
+    assert.throws(() => migrate("a: [", "broken.yaml"), /broken\.yaml: document 1/);
+  });
+
+  it("writes WasmPlugins that pass Istio's schema", { skip: schemasUnavailable }, () => {
+    for (const file of ["filterdeployments.yaml", "servicemeshextensions.yaml", "mixed.yaml"]) {
+      for (const plugin of migrate(fixture(file), file).plugins) assert.deepEqual(istioSchemaErrors(plugin), [], file);
+    }
+  });
+});

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createPlugin, type Plugin, type PluginOptions } from "../../host/index.js";
+import { examplePlugin, headerValue } from "../support/plugins.js";
+
+const wasm = examplePlugin("rate-limit");
+let vmIds = 0;
+
+function startedPlugin(configuration: string, options: PluginOptions = {}): Plugin {
+  const plugin = createPlugin(wasm, { configuration, vmId: `rate-limit-${++vmIds}`, now: 1_700_000_000_000, ...options });
+  const start = plugin.start();
+  assert.equal(start.ok, true, `start failed: ${start.error}`);
+  return plugin;
+}
+
+function statusOf(plugin: Plugin, headers: [string, string][] = [], address = "10.0.0.1:5000") {
+  const result = plugin.runHttpRequest({ requestHeaders: headers, properties: { "source.address": address } });
+  return { status: result.localResponse?.status ?? 200, result };
+}
+
+describe("rate-limit", () => {
+  it("lets a burst through, then answers 429 with retry-after", () => {
+    const plugin = startedPlugin('{"requestsPerSecond": 1, "burst": 3}');
+    assert.deepEqual([1, 2, 3, 4].map(() => statusOf(plugin).status), [200, 200, 200, 429]);
+    const denied = statusOf(plugin).result;
+    assert.equal(denied.localResponse?.body, "Too many requests.");
+    assert.equal(headerValue(denied.localResponse?.headers, "retry-after"), "1");
+    assert.equal(denied.upstreamRequest, null);
+  });
+
+  it("refills at the configured rate", () => {
+    const plugin = startedPlugin('{"requestsPerSecond": 2, "burst": 1}');
+    assert.equal(statusOf(plugin).status, 200);
+    assert.equal(statusOf(plugin).status, 429);
+    plugin.advanceTime(400);
+    assert.equal(statusOf(plugin).status, 429);
+    plugin.advanceTime(150);
+    assert.equal(statusOf(plugin).status, 200);
+  });
+
+  it("says how long to wait for a slow refill", () => {
+    const plugin = startedPlugin('{"requestsPerSecond": 0.1, "burst": 1}');
+    statusOf(plugin);
+    assert.equal(headerValue(statusOf(plugin).result.localResponse?.headers, "retry-after"), "10");
+  });
+
+  it("keeps one bucket per client address, whatever the port", () => {
+    const plugin = startedPlugin('{"requestsPerSecond": 1, "burst": 1}');
+    assert.equal(statusOf(plugin, [], "10.0.0.1:5000").status, 200);
+    assert.equal(statusOf(plugin, [], "10.0.0.1:6000").status, 429);
+    assert.equal(statusOf(plugin, [], "10.0.0.2:5000").status, 200);
+    assert.equal(statusOf(plugin, [], "[::1]:5000").status, 200);
+    assert.equal(statusOf(plugin, [], "[::1]:5001").status, 429);
+  });
+
+  it("keys by the configured header, falling back to the address", () => {
+    const plugin = startedPlugin('{"requestsPerSecond": 1, "burst": 1, "keyHeader": "x-api-key"}');
+    assert.equal(statusOf(plugin, [["x-api-key", "a"]]).status, 200);
+    assert.equal(statusOf(plugin, [["x-api-key", "a"]], "10.9.9.9:1").status, 429);
+    assert.equal(statusOf(plugin, [["x-api-key", "b"]]).status, 200);
+    assert.equal(statusOf(plugin).status, 200);
+    assert.equal(statusOf(plugin).status, 429);
+  });
+
+  it("shares buckets between VMs with the same vm_id, and only between them", () => {
+    const options = { vmId: `rate-limit-shared-${++vmIds}` };
+    const first = startedPlugin('{"requestsPerSecond": 1, "burst": 2}', options);
+    const second = startedPlugin('{"requestsPerSecond": 1, "burst": 2}', options);
+    const other = startedPlugin('{"requestsPerSecond": 1, "burst": 2}');
+    assert.deepEqual([statusOf(first).status, statusOf(second).status, statusOf(first).status, statusOf(second).status], [200, 200, 429, 429]);
+    assert.equal(statusOf(other).status, 200);
+  });
+
+  it("counts every request exactly once across interleaved VMs", () => {
+    const options = { vmId: `rate-limit-count-${++vmIds}` };
+    const vms = [startedPlugin('{"requestsPerSecond": 0.001, "burst": 50}', options), startedPlugin('{"requestsPerSecond": 0.001, "burst": 50}', options)];
+    let allowed = 0;
+    for (let i = 0; i < 80; i++) if (statusOf(vms[i % 2]).status === 200) allowed++;
+    assert.equal(allowed, 50);
+  });
+
+  it("refuses bad configurations", () => {
+    for (const configuration of ["", "{}", '{"requestsPerSecond": 0}', '{"requestsPerSecond": -1}', '{"requestsPerSecond": "5"}', '{"requestsPerSecond": 5, "burst": 0.5}', '{"requestsPerSecond": 5, "keyHeader": ""}', "[1]"]) {
+      const start = createPlugin(wasm, { configuration }).start();
+      assert.equal(start.ok, false, configuration);
+      assert.ok(start.logs.some((entry) => entry.message.startsWith("rate-limit: invalid configuration")), configuration);
+    }
+  });
+});

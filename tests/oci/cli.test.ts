@@ -1,0 +1,77 @@
+// The package, push, pull and inspect commands as a user runs them, against a real registry.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { pluginWasm } from "./support/plugin.js";
+import { freePort, htpasswdLine, htpasswdUnavailable, registryUnavailable, startRegistry, type Registry } from "./support/registry.js";
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "cli", "main.js");
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 30_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("package, push, pull and inspect commands", { skip: registryUnavailable || htpasswdUnavailable, timeout: 90_000 }, () => {
+  let open: Registry;
+  let locked: Registry;
+  let dir: string;
+  let plugin: string;
+  before(async () => {
+    [open, locked] = await Promise.all([startRegistry(), startRegistry({ htpasswd: htpasswdLine("carol", "pa55") })]);
+    dir = await mkdtemp(join(tmpdir(), "pwas-cli-"));
+    plugin = join(dir, "plugin.wasm");
+    await writeFile(plugin, pluginWasm("cli"));
+  });
+  after(async () => {
+    await Promise.all([open?.stop(), locked?.stop()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("packages a layout, pushes it, inspects it and pulls plugin.wasm back unchanged", async () => {
+    const packaged = cli(["package", plugin, "--output", join(dir, "layout"), "--root-id", "r", "--json"]);
+    assert.equal(packaged.code, 0, packaged.stderr);
+    const { digest } = JSON.parse(packaged.stdout);
+    const pushed = cli(["push", join(dir, "layout"), `${open.host}/cli/filter:v1`, "--plain-http"]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    assert.equal(pushed.stdout, `${digest}\noci://${open.host}/cli/filter:v1@${digest}\n`);
+    const again = cli(["push", plugin, `${open.host}/cli/filter:v2`, "--plain-http", "--root-id", "r", "--json"]);
+    assert.equal(JSON.parse(again.stdout).digest, digest, "packaging on the fly gives the same image");
+    const inspected = cli(["inspect", `${open.host}/cli/filter:v1`, "--plain-http", "--json"]);
+    assert.equal(inspected.code, 0, inspected.stderr);
+    assert.equal(JSON.parse(inspected.stdout).variant, "compat");
+    const pulled = cli(["pull", `oci://${open.host}/cli/filter@${digest}`, "--plain-http", "--output", join(dir, "back.wasm")]);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.ok((await readFile(join(dir, "back.wasm"))).equals(await readFile(plugin)));
+  });
+
+  it("logs in with flags, the environment or the docker config", async () => {
+    const ref = `${locked.host}/cli/private:v1`;
+    const refused = cli(["push", plugin, ref, "--plain-http"], { DOCKER_CONFIG: dir });
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr, `proxy-wasm-as push: ${locked.host} requires a login: pass --username and --password, or log in with docker\n`);
+    assert.equal(cli(["push", plugin, ref, "--plain-http", "--username", "carol", "--password", "pa55"]).code, 0);
+    const env = { PROXY_WASM_AS_REGISTRY_USERNAME: "carol", PROXY_WASM_AS_REGISTRY_PASSWORD: "pa55" };
+    assert.equal(cli(["pull", ref, "--plain-http", "-o", join(dir, "env.wasm")], env).code, 0);
+    await writeFile(join(dir, "config.json"), JSON.stringify({ auths: { [locked.host]: { auth: Buffer.from("carol:pa55").toString("base64") } } }));
+    assert.equal(cli(["inspect", ref, "--plain-http"], { DOCKER_CONFIG: dir }).code, 0);
+  });
+
+  it("fails with one line and exit code 1", async () => {
+    const port = await freePort();
+    const unreachable = cli(["push", plugin, `127.0.0.1:${port}/x/y:v1`, "--plain-http"]);
+    assert.equal(unreachable.code, 1);
+    assert.equal(unreachable.stderr, `proxy-wasm-as push: cannot reach http://127.0.0.1:${port}: connection refused\n`);
+    const missing = cli(["pull", `${open.host}/cli/absent:v1`, "--plain-http"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^proxy-wasm-as pull: .*absent:v1 not found\n$/);
+    const notWasm = cli(["package", CLI]);
+    assert.equal(notWasm.code, 1);
+    assert.match(notWasm.stderr, /^proxy-wasm-as package: not a wasm module/);
+    assert.equal(cli(["package", plugin, "--format", "docker"]).stderr, 'proxy-wasm-as package: bad --format "docker": compat or wasme\n');
+  });
+});
