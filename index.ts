@@ -19,7 +19,8 @@ export { Counter, Gauge, Histogram, MetricValue } from "./assembly/metrics";
 export { callForeignFunction, ForeignResult } from "./assembly/foreign";
 export { log } from "./assembly/log";
 export {
-  getProperty, getPropertyString, getPropertyInteger, getPropertyBool, setProperty, setPropertyString, IntegerProperty,
+  attributes, getProperty, getPropertyString, getPropertyInteger, getPropertyBool, getPropertyMap, setProperty, setPropertyString,
+  IntegerProperty,
 } from "./assembly/properties";
 export { getCurrentTimeNanoseconds } from "./assembly/hostcalls/context";
 export { JsonKind, JsonValue, JsonResult, parseJson, isJsonLike } from "./assembly/json";

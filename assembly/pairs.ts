@@ -1,6 +1,7 @@
 // The ABI's header map encoding ("pairs"):
 //   u32 count, then count × (u32 nameLength, u32 valueLength), then count × (name, 0x00, value, 0x00).
 // Shared by header maps, local responses, callouts, gRPC metadata and map-valued properties.
+import { decodeUtf8 } from "./utf8";
 
 /** One header: bytes underneath (values need not be UTF-8), with string views. */
 // @ts-ignore: decorator
@@ -27,8 +28,8 @@ export class Header {
     return header;
   }
 
-  get name(): string { return String.UTF8.decode(this.nameBytes); }
-  get value(): string { return String.UTF8.decode(this.valueBytes); }
+  get name(): string { return decodeUtf8(this.nameBytes); }
+  get value(): string { return decodeUtf8(this.valueBytes); }
 }
 
 const COUNT_SIZE: usize = 4;

@@ -5,7 +5,6 @@
 // it until the plugin continues the stream (e.g. when a callout answers).
 
 import type { Header, HttpStream, Plugin, RequestResult } from "../host/index.js";
-import { forwarded } from "./host-bridge.js";
 
 type Dir = "request" | "response";
 
@@ -167,7 +166,7 @@ export class Exchange {
 
   private propagate(k: number, dir: Dir): boolean {
     if (dir === "request" && this.cutAt !== null && k >= this.cutAt) return false;
-    const out = forwarded(this.streams[k], dir);
+    const out = this.streams[k].forwarded(dir);
     const c = this.sent[dir][k];
     if (out.headers === null || c.ended) return false;
     const last = dir === "request" ? k === this.streams.length - 1 : k === 0;

@@ -12,9 +12,8 @@ import type { AddressInfo } from "node:net";
 import { basename, dirname, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import type { LogLevelName } from "../host/abi/enums.js";
-import { createPlugin, type Header, type Plugin } from "../host/index.js";
+import { createPlugin, type Header, type PendingHttpCall, type Plugin } from "../host/index.js";
 import { Exchange, type ExchangeEnds } from "./exchange.js";
-import { failGrpcCall, grpcCallsOf, httpCallsOf, runPosted, timeoutHttpCall, type CalloutRecord } from "./host-bridge.js";
 import { Logger, type LogLine } from "./log.js";
 import { prometheusText } from "./stats.js";
 
@@ -290,7 +289,6 @@ export class DevProxy {
       for (let round = 0; round < 1000; round++) {
         let progress = false;
         for (const l of this.loaded) {
-          runPosted(l.plugin);
           progress = this.dispatchCallouts(l) || progress;
           progress = this.refuseGrpc(l) || progress;
           this.flushLogs(l);
@@ -314,7 +312,7 @@ export class DevProxy {
 
   private dispatchCallouts(l: Loaded): boolean {
     let any = false;
-    for (const call of httpCallsOf(l.plugin)) {
+    for (const call of l.plugin.pendingHttpCalls()) {
       if (l.dispatched.has(call.token)) continue;
       l.dispatched.add(call.token);
       any = true;
@@ -326,14 +324,14 @@ export class DevProxy {
   /** gRPC is not routed by the dev proxy: fail each call at once rather than leave it hanging. */
   private refuseGrpc(l: Loaded): boolean {
     let any = false;
-    for (const call of grpcCallsOf(l.plugin)) {
+    for (const call of l.plugin.grpcCalls()) {
       if (l.grpcRefused.has(call.token)) continue;
       l.grpcRefused.add(call.token);
       any = true;
       this.log.warn(`${l.slot.name}: gRPC call to ${call.upstream} ${call.serviceName}/${call.method} closed with UNAVAILABLE: the dev proxy does not route gRPC yet`);
       setImmediate(() => {
         try {
-          failGrpcCall(l.plugin, call.token, 14, "the dev proxy does not route gRPC");
+          l.plugin.failGrpcCall(call.token, 14, "the dev proxy does not route gRPC");
         } catch (e) {
           this.log.error(`${l.slot.name}: closing the gRPC call failed: ${(e as Error).message}`);
         }
@@ -343,7 +341,7 @@ export class DevProxy {
     return any;
   }
 
-  private callout(l: Loaded, call: CalloutRecord): void {
+  private callout(l: Loaded, call: PendingHttpCall): void {
     this.counts.callouts++;
     l.callouts++;
     const base = this.options.clusters?.[call.upstream];
@@ -369,7 +367,7 @@ export class DevProxy {
         this.log.pluginLogs([{ filter: l.slot.name, level: "debug", message: `callout to cluster '${call.upstream}' ${method} ${path} → ${status} (${ms} ms)` }]);
       }
       try {
-        if (response === "timeout") timeoutHttpCall(l.plugin, call.token);
+        if (response === "timeout") l.plugin.timeoutHttpCall(call.token);
         else l.plugin.respondToHttpCall(call.token, response);
       } catch (e) {
         this.log.error(`${l.slot.name}: delivering the callout response failed: ${(e as Error).message}`);

@@ -71,7 +71,7 @@ class Direction {
 }
 
 /** What one direction passed on: as strings (lossy for bytes that are not UTF-8) and as raw bytes. */
-interface Forwarded {
+export interface Forwarded {
   headers: Header[] | null;
   headerBytes: HeaderBytes[] | null;
   body: Uint8Array;
@@ -179,6 +179,14 @@ export class HttpStream implements StreamHost {
   }
 
   /** Whether the whole request reached the upstream, so an upstream response can follow. */
+  /**
+   * What the filter has passed on so far in one direction (to the upstream, or to the client), and
+   * whether that direction is complete. Any time; a filter chain feeds it to the next filter.
+   */
+  forwarded(direction: "request" | "response"): Readonly<Forwarded> {
+    return direction === "request" ? this.req.forwarded : this.resp.forwarded;
+  }
+
   get requestComplete(): boolean {
     return this.req.forwarded.complete && this.stopped === null;
   }

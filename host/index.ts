@@ -23,7 +23,7 @@ export type {
   StartResult,
   TcpSpec,
 } from "./plugin.js";
-export type { HttpStream } from "./http-stream.js";
+export type { Forwarded, HttpStream } from "./http-stream.js";
 export type { TcpConnection, TcpPhase, TcpPhaseName, TcpResult } from "./tcp-connection.js";
 export type { Header, HeaderBytes, HeaderInput } from "./header-map.js";
 export type { PropertyScalar, PropertyValue } from "./properties.js";

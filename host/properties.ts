@@ -49,7 +49,11 @@ export function splitPath(path: string): string[] {
  * answers node\0metadata\0NS.
  */
 export function findProperty(table: ReadonlyMap<string, PropertyValue>, segments: string[]): Uint8Array | undefined {
-  for (let n = segments.length; n >= 1; n--) {
+  // A key has at most as many segments as its dots allow: a hostile path of 50,000 segments costs
+  // no more than a short one (trying every prefix would be quadratic in the path's length).
+  let longestKey = 0;
+  for (const key of table.keys()) longestKey = Math.max(longestKey, key.split(".").length);
+  for (let n = Math.min(segments.length, longestKey); n >= 1; n--) {
     let value = table.get(segments.slice(0, n).join("."));
     if (value === undefined) continue;
     for (const part of segments.slice(n)) {

@@ -2,6 +2,7 @@ import { getBufferBytes } from "../hostcalls/buffers";
 import { CallStatus, getStatus } from "../hostcalls/callouts";
 import { HeaderMap } from "../http/headers";
 import { BufferType, MapType } from "../types";
+import { decodeUtf8 } from "../utf8";
 
 // @ts-ignore: decorator
 @lazy const callResponseHeaders = new HeaderMap(MapType.HttpCallResponseHeaders);
@@ -34,7 +35,7 @@ export class HttpCallResponse {
     return body ? body : new ArrayBuffer(0);
   }
 
-  bodyString(): string { return String.UTF8.decode(this.body()); }
+  bodyString(): string { return decodeUtf8(this.body()); }
 
   /** Why the call failed, as the host reports it. */
   failure(): CallStatus { return getStatus(); }

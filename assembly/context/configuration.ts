@@ -1,3 +1,5 @@
+import { decodeUtf8 } from "../utf8";
+
 /** A VM or plugin configuration, as Envoy passes it (Istio always passes pluginConfig as JSON text). */
 export class Configuration {
   constructor(readonly bytes: ArrayBuffer) {}
@@ -6,5 +8,5 @@ export class Configuration {
   get isEmpty(): bool { return this.bytes.byteLength == 0; }
 
   /** The configuration as UTF-8 text. */
-  toString(): string { return String.UTF8.decode(this.bytes); }
+  toString(): string { return decodeUtf8(this.bytes); }
 }

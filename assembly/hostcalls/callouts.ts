@@ -4,6 +4,7 @@ import {
 } from "../abi/imports";
 import { outPointer, outSize, outValue, resetOutSlots, takeHostBuffer } from "../runtime/memory";
 import { WasmResult } from "../types";
+import { decodeUtf8 } from "../utf8";
 
 /** A host call's status with the token it issued (0 when it failed). */
 export class TokenResult {
@@ -55,5 +56,5 @@ export function getStatus(): CallStatus {
   resetOutSlots();
   if (proxy_get_status(outValue(), outPointer(), outSize()) != WasmResult.Ok) return new CallStatus(WasmResult.InternalFailure, "");
   const code = load<u32>(outValue());
-  return new CallStatus(code, String.UTF8.decode(takeHostBuffer()));
+  return new CallStatus(code, decodeUtf8(takeHostBuffer()));
 }

@@ -1,5 +1,6 @@
 import { getBufferBytes, getBufferSize, setBufferBytes } from "../hostcalls/buffers";
 import { BufferType, WasmResult } from "../types";
+import { decodeUtf8 } from "../utf8";
 
 /**
  * A body buffer of the stream. In a body callback it holds what has arrived so far: the chunk, or
@@ -17,7 +18,7 @@ export class Body {
 
   /** The bytes from `start` as UTF-8 text. */
   readString(start: u32 = 0, length: u32 = u32.MAX_VALUE): string {
-    return String.UTF8.decode(this.read(start, length));
+    return decodeUtf8(this.read(start, length));
   }
 
   /** The buffer's current length, or -1 when it is not available. */

@@ -4,6 +4,7 @@ import {
 } from "../hostcalls/headers";
 import { deserializePairs, Header, serializePairs } from "../pairs";
 import { MapType, WasmResult } from "../types";
+import { decodeUtf8 } from "../utf8";
 
 /**
  * One of the stream's header maps (request/response headers or trailers).
@@ -17,7 +18,7 @@ export class HeaderMap {
   /** The first value of `name`, or null when absent. */
   get(name: string): string | null {
     const value = getHeaderMapValue(this.type, String.UTF8.encode(name));
-    return value ? String.UTF8.decode(value) : null;
+    return value ? decodeUtf8(value) : null;
   }
 
   /** The first value of `name` as bytes, or null when absent. */

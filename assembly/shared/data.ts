@@ -2,8 +2,12 @@
 // Writes carry a compare-and-swap token, so concurrent VMs never lose an update.
 import { getSharedData, setSharedData, SharedDataValue } from "../hostcalls/shared";
 import { WasmResult } from "../types";
+import { decodeUtf8 } from "../utf8";
 
 export { SharedDataValue };
+
+/** The host's CAS counter starts at 1 and counts up: this value is the last it would reach. */
+const NEW_KEY_CAS: u32 = u32.MAX_VALUE;
 
 export namespace SharedData {
   /** The value and its CAS token; `result` is NotFound when the key was never set. */
@@ -18,7 +22,7 @@ export namespace SharedData {
 
   export function getString(key: string): string | null {
     const read = get(key);
-    return read.value ? String.UTF8.decode(read.value!) : null;
+    return read.value ? decodeUtf8(read.value!) : null;
   }
 
   export function setString(key: string, value: string, cas: u32 = 0): WasmResult {
@@ -30,6 +34,9 @@ export namespace SharedData {
    * (null leaves it as it is), and writes it with the CAS it read, retrying on CasMismatch.
    * `state` is handed to `update`, which cannot capture locals. Returns Ok, or CasMismatch when
    * every attempt lost the race.
+   * Creating the key is safe too: it is written with a CAS no key holds (the host accepts any CAS
+   * for a new key), so a VM that created it first makes this write fail and retry, instead of CAS 0
+   * overwriting it unconditionally.
    */
   export function update<T>(key: string, state: T, update: (current: ArrayBuffer | null, state: T) => ArrayBuffer | null, maxAttempts: i32 = 16): WasmResult {
     const encodedKey = String.UTF8.encode(key);
@@ -38,7 +45,8 @@ export namespace SharedData {
       if (current.result != WasmResult.Ok && current.result != WasmResult.NotFound) return current.result;
       const next = update(current.value, state);
       if (!next) return WasmResult.Ok;
-      const result = setSharedData(encodedKey, next, current.cas);
+      const cas = current.result == WasmResult.NotFound ? NEW_KEY_CAS : current.cas;
+      const result = setSharedData(encodedKey, next, cas);
       if (result != WasmResult.CasMismatch) return result;
     }
     return WasmResult.CasMismatch;

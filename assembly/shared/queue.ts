@@ -1,6 +1,7 @@
 // Shared queues: any VM enqueues, the root context that registered the queue is told with onQueueReady.
 import { dequeueSharedQueue, enqueueSharedQueue, registerSharedQueue, resolveSharedQueue } from "../hostcalls/shared";
 import { WasmResult } from "../types";
+import { decodeUtf8 } from "../utf8";
 
 export class SharedQueue {
   private constructor(readonly id: u32) {}
@@ -40,6 +41,6 @@ export class SharedQueue {
 
   dequeueString(): string | null {
     const value = this.dequeue();
-    return value ? String.UTF8.decode(value) : null;
+    return value ? decodeUtf8(value) : null;
   }
 }

@@ -109,6 +109,15 @@ describe("SDK: gRPC", () => {
   });
 });
 
+describe("SDK: gRPC cancel", () => {
+  it("cancels a stream: Ok, and the host forgets it", () => {
+    const plugin = startedPlugin("grpc-cancel");
+    const result = plugin.runHttpRequest();
+    assert.equal(headerValue(result.upstreamRequest?.headers, "x-cancel"), "0");
+    assert.deepEqual(plugin.grpcCalls(), []);
+  });
+});
+
 describe("SDK: shared data", () => {
   it("follows cpp-host's compare-and-swap rules", () => {
     const headers = startedPlugin("shared-data").runHttpRequest().upstreamRequest!.headers;
@@ -120,6 +129,7 @@ describe("SDK: shared data", () => {
     assert.equal(headerValue(headers, "x-unconditional"), "0", "CAS 0 writes unconditionally");
     assert.equal(headerValue(headers, "x-final"), "v4");
     assert.equal(headerValue(headers, "x-counter"), "0 5");
+    assert.equal(headerValue(headers, "x-race"), "0 rival+mine", "creating a key never overwrites one another VM created meanwhile");
   });
 
   it("shares the store between VMs with the same vm_id", () => {

@@ -55,6 +55,11 @@ describe("SDK: headers", () => {
     assert.equal(headerValue(headers, "x-replace"), "new");
     assert.equal(headerValue(headers, "x-remove"), undefined);
     assert.equal(headerValue(headers, "x-eos"), "true");
+    // Envoy's byteSize(): the sum of name and value lengths, read just before x-byte-size was added
+    const expectedBytes = headers
+      .filter(([name]) => name !== "x-byte-size")
+      .reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
+    assert.equal(headerValue(headers, "x-byte-size"), String(expectedBytes));
     const [counted, listed] = headerValue(headers, "x-count")!.split("/");
     assert.equal(counted, listed, "numHeaders matches the pairs the host returns");
   });
@@ -132,7 +137,7 @@ describe("SDK: logging", () => {
 
 describe("SDK: properties and time", () => {
   it("reads strings, integers and booleans, and writes filter state", () => {
-    const result = run("properties", {}, {
+    const result = run("properties", { requestHeaders: [[":path", "/p?q=1"], ["accept", "text/html"]] }, {
       properties: { "source.address": "10.1.2.3:5000", "destination.port": 8080n, "connection.mtls": true },
     });
     const headers = result.upstreamRequest!.headers;
@@ -144,6 +149,9 @@ describe("SDK: properties and time", () => {
     assert.equal(headerValue(headers, "x-set"), "ok");
     assert.equal(headerValue(headers, "x-read-back"), "kept");
     assert.equal(headerValue(headers, "x-time-set"), "yes");
+    assert.equal(headerValue(headers, "x-attribute-path"), "/p?q=1");
+    assert.equal(headerValue(headers, "x-attribute-accept"), "text/html");
+    assert.equal(headerValue(headers, "x-attribute-port"), "8080");
   });
 });
 

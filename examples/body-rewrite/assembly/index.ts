@@ -8,9 +8,10 @@ export * from "proxy-wasm-as/assembly/exports";
 class BodyRewriteRoot extends RootContext {
   field: string = "";
   value: JsonValue = JsonValue.newNull();
-  maxBodyBytes: u32 = 1 << 20;
+  /** Below Envoy's default 1 MiB buffer limit, which resets a response buffered past it. */
+  maxBodyBytes: u32 = 512 << 10;
 
-  /** `{"field": "status", "value": "rewritten", "maxBodyBytes": 1048576}`; `value` may be any JSON value. */
+  /** `{"field": "status", "value": "rewritten", "maxBodyBytes": 524288}`; `value` may be any JSON value. */
   onConfigure(configuration: Configuration): bool {
     const parsed = parseJson(configuration.toString());
     if (!parsed.ok) return refuse(parsed.error!);

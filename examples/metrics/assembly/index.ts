@@ -29,6 +29,7 @@ class MetricsRoot extends RootContext {
 }
 
 class MetricsStream extends HttpContext {
+  private started: bool = false;
   private startedAt: u64 = 0;
 
   constructor(id: u32, readonly plugin: MetricsRoot) {
@@ -36,6 +37,7 @@ class MetricsStream extends HttpContext {
   }
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    this.started = true;
     this.startedAt = getCurrentTimeNanoseconds();
     this.plugin.inFlight.add(1);
     const method = this.requestHeaders.get(":method");
@@ -53,7 +55,7 @@ class MetricsStream extends HttpContext {
   }
 
   onLog(): void {
-    if (this.startedAt == 0) return; // a stream that never reached the filter's request headers
+    if (!this.started) return; // a stream that never reached the filter's request headers
     this.plugin.inFlight.add(-1);
     const now = getCurrentTimeNanoseconds();
     this.plugin.durationMs.record(now > this.startedAt ? (now - this.startedAt) / 1_000_000 : 0);

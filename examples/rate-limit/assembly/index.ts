@@ -91,7 +91,7 @@ class RateLimit extends HttpContext {
   private clientKey(): string {
     if (this.plugin.keyHeader.length > 0) {
       const key = this.requestHeaders.get(this.plugin.keyHeader);
-      if (key) return "header:" + key;
+      if (key && key.length > 0) return "header:" + key;
     }
     const address = getPropertyString(["source", "address"]);
     return address ? "address:" + stripPort(address) : "unknown";

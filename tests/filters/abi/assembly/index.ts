@@ -76,6 +76,9 @@ class AbiStream extends HttpContext {
       }
       stream.send(String.UTF8.encode("hello"));
       return FilterHeadersStatus.StopIteration;
+    } else if (scenario == "grpc-cancel") {
+      const stream = this.openGrpcStream("grpc", "acme.Chat", "Talk", [], new ChatHandler(this));
+      this.requestHeaders.add("x-cancel", stream ? (<i32>stream.cancel()).toString() : "refused");
     } else if (scenario == "shared-data") {
       this.sharedData();
     } else if (scenario == "queue") {
@@ -142,6 +145,8 @@ class AbiStream extends HttpContext {
     headers.add("x-final", SharedData.getString("abi/key")!);
     const counted = SharedData.update<i32>("abi/counter", 5, addToCounter);
     headers.add("x-counter", (<i32>counted).toString() + " " + SharedData.getString("abi/counter")!);
+    const raced = SharedData.update<RaceState>("abi/race", new RaceState(), appendAfterRival);
+    headers.add("x-race", (<i32>raced).toString() + " " + SharedData.getString("abi/race")!);
   }
 
   private metrics(): void {
@@ -171,6 +176,19 @@ function afterGrpcCall(stream: AbiStream, response: GrpcCallResponse): void {
 function addToCounter(current: ArrayBuffer | null, amount: i32): ArrayBuffer | null {
   const value = current ? I32.parseInt(String.UTF8.decode(current)) : 0;
   return String.UTF8.encode((value + amount).toString());
+}
+
+/** Plays another VM that creates the key between this update's read and its write. */
+class RaceState {
+  rivalWrote: bool = false;
+}
+
+function appendAfterRival(current: ArrayBuffer | null, race: RaceState): ArrayBuffer | null {
+  if (!race.rivalWrote) {
+    race.rivalWrote = true;
+    SharedData.setString("abi/race", "rival");
+  }
+  return String.UTF8.encode((current ? String.UTF8.decode(current) + "+" : "") + "mine");
 }
 
 class ChatHandler extends GrpcStreamHandler {

@@ -1,6 +1,6 @@
 // Exercises the SDK API through a host: the plugin configuration names the scenario a stream runs.
 import {
-  Configuration, FilterDataStatus, FilterHeadersStatus, getCurrentTimeNanoseconds, getPropertyBool, getPropertyInteger,
+  attributes, Configuration, FilterDataStatus, FilterHeadersStatus, getCurrentTimeNanoseconds, getPropertyBool, getPropertyInteger,
   getPropertyString, Header, HttpContext, log, LogLevel, registerRootContext, RootContext, setPropertyString, WasmResult,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports";
@@ -43,6 +43,7 @@ class Scenario extends HttpContext {
       headers.remove("x-remove");
       headers.remove("x-never-there");
       headers.add("x-eos", endOfStream ? "true" : "false");
+      headers.add("x-byte-size", headers.byteSize().toString());
     } else if (scenario == "replace-all") {
       headers.replaceAll([new Header(":method", "GET"), new Header(":path", "/rewritten"), new Header(":authority", "a"), new Header("x-only", "1")]);
     } else if (scenario == "local-response") {
@@ -74,6 +75,13 @@ class Scenario extends HttpContext {
       const state = getPropertyString(["sdk_state"]);
       headers.add("x-read-back", state ? state : "(none)");
       headers.add("x-time-set", getCurrentTimeNanoseconds() > 1_600_000_000_000_000_000 ? "yes" : "no");
+      const path = attributes.requestPath();
+      headers.add("x-attribute-path", path ? path : "(none)");
+      const requestHeaders = attributes.requestHeaders();
+      let accept = "(none)";
+      for (let i = 0; i < requestHeaders.length; i++) if (requestHeaders[i].name == "accept") accept = requestHeaders[i].value;
+      headers.add("x-attribute-accept", accept);
+      headers.add("x-attribute-port", attributes.destinationPort().value.toString());
     } else if (scenario == "abort") {
       failDeliberately(numHeaders);
     }
