@@ -208,8 +208,8 @@ describe(`properties (seed ${SEED})`, () => {
           if (s.dup && s.key !== undefined) headers.push(["X-Key", "other"]);
           const result = plugin.runHttpRequest({ requestHeaders: headers });
           assertNoTrap(plugin, result);
-          // Model: the first x-key value (an empty one too), or the source address when absent.
-          const bucketKey = s.key !== undefined ? `header:${s.key}` : "address:127.0.0.1";
+          // Model: the first x-key value, or the source address when it is absent or empty.
+          const bucketKey = s.key ? `header:${s.key}` : "address:127.0.0.1";
           const b = buckets.get(bucketKey);
           let tokens = cfg.burst;
           if (b) tokens = Math.min(cfg.burst, b.tokens + (nowNs > b.last ? Number(nowNs - b.last) / 1e9 : 0) * cfg.rate);
