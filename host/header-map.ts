@@ -26,7 +26,22 @@ function lowerAscii(bytes: Uint8Array): Uint8Array {
 
 /** Lower-cases ASCII in a string key (non-ASCII characters are kept as they are, like Envoy). */
 function lowerAsciiString(s: string): string {
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return s.replace(/[A-Z]/g, (m) => String.fromCharCode(m.charCodeAt(0) | 0x20));
+  }
+  return s;
+}
+
+/** UTF-8 bytes of `s`; header names and values are mostly short ASCII, where a loop beats TextEncoder's call cost. */
+function encodeText(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return encoder.encode(s);
+    out[i] = c;
+  }
+  return out;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -45,10 +60,11 @@ class Entry {
   ) {}
 
   static from(key: string | Uint8Array, value: string | Uint8Array): Entry {
-    const k = typeof key === "string" ? encoder.encode(lowerAsciiString(key)) : lowerAscii(key).slice();
-    const v = typeof value === "string" ? encoder.encode(value) : value.slice();
+    const keyText = typeof key === "string" ? lowerAsciiString(key) : null;
+    const k = keyText !== null ? encodeText(keyText) : lowerAscii(key as Uint8Array).slice();
+    const v = typeof value === "string" ? encodeText(value) : value.slice();
     const entry = new Entry(k, v);
-    if (typeof key === "string") entry.keyText = lowerAsciiString(key);
+    entry.keyText = keyText;
     if (typeof value === "string") entry.valueText = value;
     return entry;
   }
@@ -67,7 +83,7 @@ class Entry {
 }
 
 function keyBytes(key: string | Uint8Array): Uint8Array {
-  return typeof key === "string" ? encoder.encode(lowerAsciiString(key)) : lowerAscii(key);
+  return typeof key === "string" ? encodeText(lowerAsciiString(key)) : lowerAscii(key);
 }
 
 export class HeaderMap {
