@@ -9,6 +9,7 @@ export { HttpContext } from "./assembly/context/http";
 export { StreamContext } from "./assembly/context/stream";
 export { HeaderMap } from "./assembly/http/headers";
 export { Body } from "./assembly/http/body";
+export { isValidHeaderName, isValidHeaderValue } from "./assembly/http/validation";
 export { registerRootContext, RootContextFactory } from "./assembly/dispatcher";
 export { HttpCallResponse } from "./assembly/callouts/http";
 export { GrpcCallResponse, GrpcStream, GrpcStreamHandler } from "./assembly/callouts/grpc";

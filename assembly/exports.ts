@@ -1,5 +1,8 @@
 // The Proxy-Wasm ABI exports. A filter's entry file re-exports them with one line:
 //   export * from "proxy-wasm-as/assembly/exports";
+// The preset's transform (transform/) drops the callbacks the filter's code does not need (a hook it
+// does not override, a callout API it does not use): Envoy skips a missing callback with the default
+// answer, so each one left out saves a call into wasm per event and its code.
 // Each delegates to the dispatcher between callbackStarted and callbackFinished (the collector's safe
 // points); integers that mean booleans arrive as u32.
 import * as dispatcher from "./dispatcher";

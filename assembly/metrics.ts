@@ -2,6 +2,7 @@
 // Envoy shows them under their names on /stats; tags go into the name (`requests.method=GET`).
 import { defineMetric, getMetric, incrementMetric, MetricValue, recordMetric } from "./hostcalls/metrics";
 import { MetricType, WasmResult } from "./types";
+import { encodeUtf8 } from "./utf8";
 
 export { MetricValue };
 
@@ -10,7 +11,7 @@ abstract class Metric {
   readonly id: u32;
 
   constructor(type: MetricType, readonly name: string) {
-    this.id = defineMetric(type, String.UTF8.encode(name));
+    this.id = defineMetric(type, encodeUtf8(name));
   }
 
   get defined(): bool { return this.id != 0; }

@@ -2,10 +2,10 @@
 import { getProperty as hostGetProperty, setProperty as hostSetProperty } from "./hostcalls/properties";
 import { deserializePairs, Header } from "./pairs";
 import { WasmResult } from "./types";
-import { decodeUtf8 } from "./utf8";
+import { decodeUtf8, encodeUtf8 } from "./utf8";
 
 function encodePath(path: string[]): ArrayBuffer {
-  return String.UTF8.encode(path.join("\0"));
+  return encodeUtf8(path.join("\0"));
 }
 
 /** The raw value, or null when the host has none. */
@@ -42,7 +42,7 @@ export function setProperty(path: string[], value: ArrayBuffer): WasmResult {
 }
 
 export function setPropertyString(path: string[], value: string): WasmResult {
-  return setProperty(path, String.UTF8.encode(value));
+  return setProperty(path, encodeUtf8(value));
 }
 
 /** A map-valued property (request.headers, node.metadata ...), which Envoy encodes as pairs; empty when absent. */

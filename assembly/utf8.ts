@@ -68,3 +68,39 @@ export function decodeUtf8(bytes: ArrayBuffer): string {
   }
   return changetype<string>(__renew(out, units << 1));
 }
+
+/** The UTF-8 bytes of `text`; a lone surrogate becomes U+FFFD, as TextEncoder encodes it. */
+export function encodeUtf8(text: string): ArrayBuffer {
+  let at = changetype<usize>(text);
+  const end = at + (<usize>text.length << 1);
+  // At most 3 bytes per UTF-16 unit: a surrogate pair (2 units) takes 4.
+  const out = changetype<usize>(__new(<usize>text.length * 3, idof<ArrayBuffer>()));
+  let size: usize = 0;
+  while (at < end) {
+    let unit = <u32>load<u16>(at);
+    at += 2;
+    if (unit < 0x80) {
+      store<u8>(out + size++, <u8>unit);
+      continue;
+    }
+    if (unit < 0x800) {
+      store<u16>(out + size, <u16>((0xc0 | (unit >> 6)) | ((0x80 | (unit & 0x3f)) << 8)));
+      size += 2;
+      continue;
+    }
+    if ((unit & 0xfc00) == 0xd800 && at < end && (<u32>load<u16>(at) & 0xfc00) == 0xdc00) {
+      const codePoint = 0x10000 + ((unit & 0x3ff) << 10) + (<u32>load<u16>(at) & 0x3ff);
+      at += 2;
+      store<u32>(out + size,
+        (0xf0 | (codePoint >> 18)) | ((0x80 | ((codePoint >> 12) & 0x3f)) << 8) |
+        ((0x80 | ((codePoint >> 6) & 0x3f)) << 16) | ((0x80 | (codePoint & 0x3f)) << 24));
+      size += 4;
+      continue;
+    }
+    if ((unit & 0xf800) == 0xd800) unit = REPLACEMENT;
+    store<u8>(out + size, <u8>(0xe0 | (unit >> 12)));
+    store<u16>(out + size + 1, <u16>((0x80 | ((unit >> 6) & 0x3f)) | ((0x80 | (unit & 0x3f)) << 8)));
+    size += 3;
+  }
+  return changetype<ArrayBuffer>(__renew(out, size));
+}

@@ -149,36 +149,33 @@ const SUBJECTS: Subject[] = [
 
 const label = (s: Subject) => `${s.filter}/${s.impl}`;
 
-// ---- Reaching the module's memory and imports without touching host/ ------------------------
-// The host keeps its Vm private. WebAssembly.Instance is swapped only while a plugin starts, to
-// catch the instance it creates (for its memory) and, for the host-call count, to wrap its imports.
+// ---- Counting host calls without touching host/ -------------------------------------------
+// WebAssembly.Instance is swapped only while a plugin starts, to wrap the imports it is given.
 
 const RealInstance = WebAssembly.Instance;
 
 interface Started {
   plugin: Plugin;
-  memory: WebAssembly.Memory | null;
   error: string | null;
 }
 
 function startPlugin(bytes: Uint8Array, options: PluginOptions, counts?: Map<string, number>): Started {
-  let instance: WebAssembly.Instance | null = null;
-  function Capturing(module: WebAssembly.Module, imports?: WebAssembly.Imports): WebAssembly.Instance {
-    instance = new RealInstance(module, counts && imports ? countCalls(imports, counts) : imports);
-    return instance;
+  if (!counts) return started(createPlugin(bytes, options));
+  function Counting(module: WebAssembly.Module, imports?: WebAssembly.Imports): WebAssembly.Instance {
+    return new RealInstance(module, imports ? countCalls(imports, counts!) : imports);
   }
-  Capturing.prototype = RealInstance.prototype;
-  (WebAssembly as { Instance: unknown }).Instance = Capturing;
-  const plugin = createPlugin(bytes, options);
-  let start;
+  Counting.prototype = RealInstance.prototype;
+  (WebAssembly as { Instance: unknown }).Instance = Counting;
   try {
-    start = plugin.start();
+    return started(createPlugin(bytes, options));
   } finally {
     (WebAssembly as { Instance: unknown }).Instance = RealInstance;
   }
-  const exports = instance ? Object.values((instance as WebAssembly.Instance).exports) : [];
-  const memory = (exports.find((v) => v instanceof WebAssembly.Memory) as WebAssembly.Memory | undefined) ?? null;
-  return { plugin, memory, error: start.ok ? null : (start.error ?? "start failed") };
+}
+
+function started(plugin: Plugin): Started {
+  const start = plugin.start();
+  return { plugin, error: start.ok ? null : (start.error ?? "start failed") };
 }
 
 function countCalls(imports: WebAssembly.Imports, counts: Map<string, number>): WebAssembly.Imports {
@@ -202,7 +199,6 @@ function countCalls(imports: WebAssembly.Imports, counts: Map<string, number>): 
   return out;
 }
 
-const pages = (m: WebAssembly.Memory | null) => (m ? m.buffer.byteLength / 65536 : NaN);
 
 // ---- One request ------------------------------------------------------------------------
 
@@ -323,7 +319,6 @@ function rotate<T>(xs: T[], by: number): T[] {
 interface Job {
   subject: Subject;
   plugin: Plugin;
-  memory: WebAssembly.Memory | null;
   request: [string, string][];
   denied: boolean;
   samples: number[];
@@ -335,9 +330,9 @@ function measureRequests(subjects: Subject[], o: Options, log: (s: string) => vo
   for (const s of subjects) {
     const variants = s.filter === "prime-authorizer" ? [false, true] : [false];
     for (const denied of variants) {
-      const { plugin, memory, error } = startPlugin(s.bytes!, s.options);
+      const { plugin, error } = startPlugin(s.bytes!, s.options);
       if (error) throw new Error(`${label(s)}: ${error}`);
-      jobs.push({ subject: s, plugin, memory, request: denied ? DENIED_REQUEST : ALLOWED_REQUEST, denied, samples: [], done: 0 });
+      jobs.push({ subject: s, plugin, request: denied ? DENIED_REQUEST : ALLOWED_REQUEST, denied, samples: [], done: 0 });
     }
   }
   const out = new Map<Subject, Partial<Result>>(subjects.map((s) => [s, {}]));
@@ -345,7 +340,7 @@ function measureRequests(subjects: Subject[], o: Options, log: (s: string) => vo
   for (const j of jobs) {
     for (let i = 0; i < o.warmup; i++) lifecycle(j.plugin, j.request);
     j.done = o.warmup;
-    if (!j.denied) out.get(j.subject)!.memoryPagesAfterWarmup = pages(j.memory);
+    if (!j.denied) out.get(j.subject)!.memoryPagesAfterWarmup = j.plugin.memoryPages;
   }
   const perRound = Math.ceil((o.requests - o.warmup) / o.rounds);
   // The denied variant only feeds a timing: a tenth of the requests is plenty for a median.
@@ -369,7 +364,7 @@ function measureRequests(subjects: Subject[], o: Options, log: (s: string) => vo
     else {
       r.nsPerRequest = median(j.samples);
       r.nsPerRequestSpread = spread(j.samples);
-      r.memoryPagesAfter1M = pages(j.memory);
+      r.memoryPagesAfter1M = j.plugin.memoryPages;
       r.requests = j.done;
     }
   }

@@ -44,7 +44,7 @@ export function deliverHttpCall(vm: Vm, root: HostContext, call: HttpCallRecord,
   if (vm.failure !== null || !vm.has("proxy_on_http_call_response")) return false;
   if (response === null) {
     root.status = { code: 11, message: "reset" };
-    vm.call("proxy_on_http_call_response", root, [root.id, call.token, 0, 0, 0]);
+    vm.call("proxy_on_http_call_response", root, root.id, call.token, 0, 0, 0);
     root.status = { code: root.status.code, message: "" };
     return true;
   }
@@ -53,7 +53,7 @@ export function deliverHttpCall(vm: Vm, root: HostContext, call: HttpCallRecord,
   const body = toBytes(response.body ?? "");
   root.httpCallResponse = { headers, body, trailers };
   try {
-    vm.call("proxy_on_http_call_response", root, [root.id, call.token, headers.size, body.length, trailers.size]);
+    vm.call("proxy_on_http_call_response", root, root.id, call.token, headers.size, body.length, trailers.size);
   } finally {
     root.httpCallResponse = null;
   }
@@ -84,13 +84,13 @@ export function deliverGrpc(vm: Vm, root: HostContext, token: number, event: Grp
       const map = new HeaderMap(event.metadata);
       const name = initial ? "proxy_on_grpc_receive_initial_metadata" : "proxy_on_grpc_receive_trailing_metadata";
       if (failed || !vm.has(name)) return false;
-      if (initial) root.grpcReceive.initialMetadata = map;
-      else root.grpcReceive.trailingMetadata = map;
+      if (initial) root.grpcInitialMetadata = map;
+      else root.grpcTrailingMetadata = map;
       try {
-        vm.call(name, root, [root.id, token, map.size]);
+        vm.call(name, root, root.id, token, map.size);
       } finally {
-        if (initial) root.grpcReceive.initialMetadata = null;
-        else root.grpcReceive.trailingMetadata = null;
+        if (initial) root.grpcInitialMetadata = null;
+        else root.grpcTrailingMetadata = null;
       }
       return true;
     }
@@ -98,11 +98,11 @@ export function deliverGrpc(vm: Vm, root: HostContext, token: number, event: Grp
       // A unary call is over with its response (onSuccessRaw); a stream goes on.
       if (callout.kind === "call") vm.grpcCallouts.delete(token);
       if (failed || !vm.has("proxy_on_grpc_receive")) return false;
-      root.grpcReceive.buffer = event.message;
+      root.grpcReceiveBuffer = event.message;
       try {
-        vm.call("proxy_on_grpc_receive", root, [root.id, token, event.message.length]);
+        vm.call("proxy_on_grpc_receive", root, root.id, token, event.message.length);
       } finally {
-        root.grpcReceive.buffer = null;
+        root.grpcReceiveBuffer = null;
       }
       return true;
     }
@@ -110,7 +110,7 @@ export function deliverGrpc(vm: Vm, root: HostContext, token: number, event: Grp
       forgetOnRemoteClose(vm, callout);
       if (failed || !vm.has("proxy_on_grpc_close")) return false;
       root.status = { code: event.status, message: event.message };
-      vm.call("proxy_on_grpc_close", root, [root.id, token, event.status]);
+      vm.call("proxy_on_grpc_close", root, root.id, token, event.status);
       root.status = { code: root.status.code, message: "" };
       return true;
   }

@@ -18,6 +18,9 @@ export class HostClock {
   private fixedNs: bigint | null;
   private advancedNs = 0n;
   private readonly monoStart = process.hrtime.bigint();
+  /** The last wall-clock millisecond read, in ns: every stream reads the time, BigInt math is slow. */
+  private wallMs = -1;
+  private wallNs = 0n;
 
   constructor(now?: TimeInput) {
     this.fixedNs = now === undefined ? null : toNanos(now);
@@ -33,7 +36,16 @@ export class HostClock {
   }
 
   realtimeNs(): bigint {
-    return (this.fixedNs ?? BigInt(Date.now()) * 1_000_000n) + this.advancedNs;
+    return (this.fixedNs ?? this.wallClockNs()) + this.advancedNs;
+  }
+
+  private wallClockNs(): bigint {
+    const ms = Date.now();
+    if (ms !== this.wallMs) {
+      this.wallMs = ms;
+      this.wallNs = BigInt(ms) * 1_000_000n;
+    }
+    return this.wallNs;
   }
 
   monotonicNs(): bigint {

@@ -75,22 +75,23 @@ export interface PluginIdentity {
   properties: Map<string, PropertyValue>;
 }
 
+const NO_STATUS = Object.freeze({ code: 0, message: "" });
+
 export class HostContext {
   stream: StreamHost | null = null;
   network: NetworkHost | null = null;
   /** Root only: the plugin during on_context_create/on_configure (cpp-host temp_plugin_). */
   tempPluginConfiguration: Uint8Array | null = null;
-  /** Root only: proxy_get_status answer (HTTP call failure or gRPC close). */
-  status: { code: number; message: string } = { code: 0, message: "" };
+  /** Root only: proxy_get_status answer (HTTP call failure or gRPC close); replaced, never changed. */
+  status: Readonly<{ code: number; message: string }> = NO_STATUS;
   /** Root only: set during proxy_on_http_call_response. */
   httpCallResponse: { headers: HeaderMap; body: Uint8Array; trailers: HeaderMap } | null = null;
-  /** Root only: arguments during proxy_on_foreign_function, and the gRPC message buffer. */
+  /** Root only: arguments during proxy_on_foreign_function. */
   callData: Uint8Array | null = null;
-  grpcReceive: { buffer: Uint8Array | null; initialMetadata: HeaderMap | null; trailingMetadata: HeaderMap | null } = {
-    buffer: null,
-    initialMetadata: null,
-    trailingMetadata: null,
-  };
+  /** Root only: what the gRPC callbacks read (the message buffer, initial and trailing metadata). */
+  grpcReceiveBuffer: Uint8Array | null = null;
+  grpcInitialMetadata: HeaderMap | null = null;
+  grpcTrailingMetadata: HeaderMap | null = null;
 
   constructor(
     readonly id: number,

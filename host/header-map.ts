@@ -3,6 +3,12 @@
 // sum of key and value lengths, which is what Envoy returns for proxy_get_header_map_size.
 // Names and values are bytes, as in Envoy: a test may pass bytes that are not UTF-8 (Uint8Array)
 // and the plugin sees exactly those bytes; strings are UTF-8 encoded.
+//
+// Most maps are built from strings and never read by the plugin, so an entry keeps what it was
+// given and converts (string <-> bytes) only when asked; entries never change, so snapshots of a
+// map share them, and the map copies its entry list only when changed while a snapshot holds it.
+
+import { decodeText, EMPTY_BYTES, encodeText, sameBytes, sameText, textMatchesBytes, utf8Length, writeText } from "./text.js";
 
 export type Header = [string, string];
 /** A header as raw bytes (name, value). */
@@ -10,84 +16,145 @@ export type HeaderBytes = [Uint8Array, Uint8Array];
 /** A header as a test may give it: strings (UTF-8) or raw bytes, in any mix. */
 export type HeaderInput = readonly [string | Uint8Array, string | Uint8Array];
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const COLON = 0x3a;
+
+const isUpperAscii = (c: number) => c >= 0x41 && c <= 0x5a;
 
 /** absl::AsciiStrToLower on bytes: only A-Z change. Returns the input when nothing changes. */
 function lowerAscii(bytes: Uint8Array): Uint8Array {
   let i = 0;
-  while (i < bytes.length && !(bytes[i] >= 0x41 && bytes[i] <= 0x5a)) i++;
+  while (i < bytes.length && !isUpperAscii(bytes[i])) i++;
   if (i === bytes.length) return bytes;
   const out = bytes.slice();
-  for (; i < out.length; i++) if (out[i] >= 0x41 && out[i] <= 0x5a) out[i] |= 0x20;
+  for (; i < out.length; i++) if (isUpperAscii(out[i])) out[i] |= 0x20;
   return out;
 }
 
 /** Lower-cases ASCII in a string key (non-ASCII characters are kept as they are, like Envoy). */
 function lowerAsciiString(s: string): string {
   for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) return s.replace(/[A-Z]/g, (m) => String.fromCharCode(m.charCodeAt(0) | 0x20));
+    if (isUpperAscii(s.charCodeAt(i))) return s.replace(/[A-Z]/g, (m) => String.fromCharCode(m.charCodeAt(0) | 0x20));
   }
   return s;
 }
 
-/** UTF-8 bytes of `s`; header names and values are mostly short ASCII, where a loop beats TextEncoder's call cost. */
-function encodeText(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) return encoder.encode(s);
-    out[i] = c;
-  }
-  return out;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
+/**
+ * One header: text or bytes, whichever it was given as, the other made when asked for; a text
+ * key is lower-cased on first use too (most maps are never read). When an entry has bytes, they
+ * are what it is (text decoded from bytes that are not UTF-8 is lossy).
+ */
 class Entry {
-  private keyText: string | null = null;
-  private valueText: string | null = null;
-
-  constructor(
-    readonly key: Uint8Array,
-    readonly value: Uint8Array,
+  private constructor(
+    private keyText: string | null,
+    /** keyText is lower-cased. */
+    private keyLowered: boolean,
+    private keyBytes: Uint8Array | null,
+    private valueText: string | null,
+    private valueBytes: Uint8Array | null,
+    /** A pseudo-header (":path"); lower-casing cannot change a leading colon. */
+    readonly pseudo: boolean,
   ) {}
 
+  /** Bytes are copied, so the caller may reuse its arrays. */
   static from(key: string | Uint8Array, value: string | Uint8Array): Entry {
-    const keyText = typeof key === "string" ? lowerAsciiString(key) : null;
-    const k = keyText !== null ? encodeText(keyText) : lowerAscii(key as Uint8Array).slice();
-    const v = typeof value === "string" ? encodeText(value) : value.slice();
-    const entry = new Entry(k, v);
-    entry.keyText = keyText;
-    if (typeof value === "string") entry.valueText = value;
-    return entry;
+    const valueText = typeof value === "string" ? value : null;
+    const valueBytes = valueText === null ? (value as Uint8Array).slice() : null;
+    if (typeof key === "string") return new Entry(key, false, null, valueText, valueBytes, key.charCodeAt(0) === COLON);
+    const keyBytes = copyLowered(key);
+    return new Entry(null, true, keyBytes, valueText, valueBytes, keyBytes[0] === COLON);
+  }
+
+  /** Keeps the arrays themselves. */
+  static adopt(key: Uint8Array, value: Uint8Array): Entry {
+    const keyBytes = lowerAscii(key);
+    return new Entry(null, true, keyBytes, null, value, keyBytes[0] === COLON);
   }
 
   get keyString(): string {
-    return (this.keyText ??= decoder.decode(this.key));
+    if (this.keyText === null) this.keyText = decodeText(this.keyBytes!);
+    else if (!this.keyLowered) this.keyText = lowerAsciiString(this.keyText);
+    this.keyLowered = true;
+    return this.keyText;
   }
 
   get valueString(): string {
-    return (this.valueText ??= decoder.decode(this.value));
+    return (this.valueText ??= decodeText(this.valueBytes!));
   }
 
-  get pseudo(): boolean {
-    return this.key.length > 0 && this.key[0] === COLON;
+  get key(): Uint8Array {
+    return (this.keyBytes ??= encodeText(this.keyString));
+  }
+
+  get value(): Uint8Array {
+    return (this.valueBytes ??= encodeText(this.valueText!));
+  }
+
+  get keySize(): number {
+    // Lower-casing ASCII letters keeps the size.
+    return this.keyBytes !== null ? this.keyBytes.length : utf8Length(this.keyText!);
+  }
+
+  get valueSize(): number {
+    return this.valueBytes !== null ? this.valueBytes.length : utf8Length(this.valueText!);
+  }
+
+  /** At least keySize + valueSize: text takes up to 3 UTF-8 bytes per UTF-16 unit. */
+  get sizeBound(): number {
+    return (this.keyBytes?.length ?? 3 * this.keyText!.length) + (this.valueBytes?.length ?? 3 * this.valueText!.length);
+  }
+
+  /** Fresh copies of the key and value bytes. */
+  copyBytes(): HeaderBytes {
+    return [
+      this.keyBytes !== null ? this.keyBytes.slice() : encodeText(this.keyString),
+      this.valueBytes !== null ? this.valueBytes.slice() : encodeText(this.valueText!),
+    ];
+  }
+
+  /** Writes the key's bytes at `pos` (with room for sizeBound); returns the end. */
+  writeKey(out: Uint8Array, pos: number): number {
+    if (this.keyBytes !== null) return put(out, pos, this.keyBytes);
+    // ASCII text is lower-cased while it is copied: one pass, and no lower-cased string.
+    const text = this.keyText!;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) return put(out, pos, this.key);
+      out[pos + i] = isUpperAscii(c) ? c | 0x20 : c;
+    }
+    return pos + text.length;
+  }
+
+  /** Writes the value's bytes at `pos` (with room for sizeBound); returns the end. */
+  writeValue(out: Uint8Array, pos: number): number {
+    return this.valueBytes !== null ? put(out, pos, this.valueBytes) : writeText(out, pos, this.valueText!);
+  }
+
+  /** Whether the key is `lowered` (already lower-cased), compared as bytes like Envoy. */
+  hasKey(lowered: string | Uint8Array): boolean {
+    const bytes = this.keyBytes;
+    if (bytes !== null) return typeof lowered === "string" ? textMatchesBytes(lowered, bytes) : sameBytes(bytes, lowered);
+    return typeof lowered === "string" ? sameText(this.keyString, lowered) : textMatchesBytes(this.keyString, lowered);
   }
 }
 
-function keyBytes(key: string | Uint8Array): Uint8Array {
-  return typeof key === "string" ? encodeText(lowerAsciiString(key)) : lowerAscii(key);
+function copyLowered(bytes: Uint8Array): Uint8Array {
+  const lowered = lowerAscii(bytes);
+  return lowered === bytes ? bytes.slice() : lowered;
+}
+
+function put(out: Uint8Array, pos: number, bytes: Uint8Array): number {
+  out.set(bytes, pos);
+  return pos + bytes.length;
+}
+
+function lowerKey(key: string | Uint8Array): string | Uint8Array {
+  return typeof key === "string" ? lowerAsciiString(key) : lowerAscii(key);
 }
 
 export class HeaderMap {
   private entries: Entry[] = [];
+  /** A snapshot holds `entries` too: copy it before changing it in place. */
+  private shared = false;
 
   constructor(headers: ReadonlyArray<HeaderInput> = []) {
     for (const [k, v] of headers) this.add(k, v);
@@ -97,6 +164,14 @@ export class HeaderMap {
     return this.entries.length;
   }
 
+  /** The headers as they are now, unaffected by later changes to this map. */
+  snapshot(): HeaderMap {
+    const copy = new HeaderMap();
+    copy.entries = this.entries;
+    copy.shared = this.shared = true;
+    return copy;
+  }
+
   /** The headers as strings (bytes that are not UTF-8 decode to U+FFFD); see toBytes() for the raw bytes. */
   toArray(): Header[] {
     return this.entries.map((e) => [e.keyString, e.valueString]);
@@ -104,33 +179,72 @@ export class HeaderMap {
 
   /** The headers as raw bytes, exactly as the plugin sees them. */
   toBytes(): HeaderBytes[] {
-    return this.entries.map((e) => [e.key.slice(), e.value.slice()]);
+    return this.entries.map((e) => e.copyBytes());
+  }
+
+  /**
+   * The map in the pairs format (abi/pairs.ts encodePairs): u32 count, count x (u32 key size,
+   * u32 value size), then each key and value followed by NUL; empty for an empty map. It lives in
+   * a buffer every map reuses, so copy it before the next call: a new array over 64 bytes costs
+   * V8 more than the encoding itself.
+   */
+  encodePairs(): Uint8Array {
+    const entries = this.entries;
+    if (entries.length === 0) return EMPTY_BYTES;
+    let bound = 4 + entries.length * 10;
+    for (const e of entries) bound += e.sizeBound;
+    if (pairsBuffer.length < bound) pairsBuffer = new Uint8Array(Math.max(bound, 2 * pairsBuffer.length));
+    const out = pairsBuffer;
+    putU32(out, 0, entries.length);
+    let pos = 4 + entries.length * 8;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const keyAt = pos;
+      pos = e.writeKey(out, pos);
+      putU32(out, 4 + i * 8, pos - keyAt);
+      out[pos++] = 0;
+      const valueAt = pos;
+      pos = e.writeValue(out, pos);
+      putU32(out, 8 + i * 8, pos - valueAt);
+      out[pos++] = 0;
+    }
+    return out.subarray(0, pos);
   }
 
   /** Envoy answers with the first value only (context.cc getHeaderMapValue). */
   getFirst(key: string): string | undefined {
-    const k = keyBytes(key);
-    return this.entries.find((e) => sameBytes(e.key, k))?.valueString;
+    return this.find(lowerKey(key))?.valueString;
   }
 
   getFirstBytes(key: string | Uint8Array): Uint8Array | undefined {
-    const k = keyBytes(key);
-    return this.entries.find((e) => sameBytes(e.key, k))?.value;
+    return this.find(lowerKey(key))?.value;
   }
 
   getAll(key: string): string[] {
-    const k = keyBytes(key);
-    return this.entries.filter((e) => sameBytes(e.key, k)).map((e) => e.valueString);
+    const k = lowerKey(key);
+    const values: string[] = [];
+    for (const e of this.entries) if (e.hasKey(k)) values.push(e.valueString);
+    return values;
   }
 
   add(key: string | Uint8Array, value: string | Uint8Array): void {
-    const entry = Entry.from(key, value);
+    this.insert(Entry.from(key, value));
+  }
+
+  /** add() for bytes nobody else holds (fresh copies of module memory): the map keeps them. */
+  adopt(key: Uint8Array, value: Uint8Array): void {
+    this.insert(Entry.adopt(key, value));
+  }
+
+  private insert(entry: Entry): void {
+    const entries = this.changeInPlace();
+    let at = entries.length;
     if (entry.pseudo) {
-      const firstRegular = this.entries.findIndex((e) => !e.pseudo);
-      this.entries.splice(firstRegular === -1 ? this.entries.length : firstRegular, 0, entry);
-    } else {
-      this.entries.push(entry);
+      at = 0;
+      while (at < entries.length && entries[at].pseudo) at++;
     }
+    if (at === entries.length) entries.push(entry);
+    else entries.splice(at, 0, entry);
   }
 
   /** setCopy with Envoy's default http_set_copy_replace_all_headers: drop all, then add. */
@@ -140,18 +254,43 @@ export class HeaderMap {
   }
 
   remove(key: string | Uint8Array): void {
-    const k = keyBytes(key);
-    this.entries = this.entries.filter((e) => !sameBytes(e.key, k));
+    const k = lowerKey(key);
+    if (this.find(k) !== undefined) this.replaceEntries(this.entries.filter((e) => !e.hasKey(k)));
   }
 
   setAll(headers: ReadonlyArray<HeaderInput>): void {
-    this.entries = [];
+    this.replaceEntries([]);
     for (const [k, v] of headers) this.add(k, v);
   }
 
   byteSize(): number {
     let n = 0;
-    for (const e of this.entries) n += e.key.length + e.value.length;
+    for (const e of this.entries) n += e.keySize + e.valueSize;
     return n;
   }
+
+  private find(lowered: string | Uint8Array): Entry | undefined {
+    for (const e of this.entries) if (e.hasKey(lowered)) return e;
+    return undefined;
+  }
+
+  private changeInPlace(): Entry[] {
+    if (this.shared) this.replaceEntries(this.entries.slice());
+    return this.entries;
+  }
+
+  private replaceEntries(entries: Entry[]): void {
+    this.entries = entries;
+    this.shared = false;
+  }
+}
+
+/** Where encodePairs() writes; grows to the largest map encoded. */
+let pairsBuffer = new Uint8Array(1024);
+
+function putU32(out: Uint8Array, pos: number, value: number): void {
+  out[pos] = value;
+  out[pos + 1] = value >>> 8;
+  out[pos + 2] = value >>> 16;
+  out[pos + 3] = value >>> 24;
 }

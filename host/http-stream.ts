@@ -14,35 +14,48 @@ import {
   normaliseHeadersStatus,
   normaliseTrailersStatus,
 } from "./abi/enums.js";
-import { encodePairs } from "./abi/pairs.js";
 import { concat } from "./imports/buffers.js";
 import type { BodyBuffer, HostContext, LocalReplyRequest, StreamHost } from "./context.js";
-import { HeaderMap, type Header, type HeaderBytes, type HeaderInput } from "./header-map.js";
+import { ForwardedState, type Forwarded } from "./forwarded.js";
+import { HeaderMap, type HeaderInput } from "./header-map.js";
 import type { LocalResponse, LogEntry, Message, Phase, PhaseName, RequestResult } from "./results.js";
 import { flushPosted, type Vm } from "./vm.js";
-import { connectionDefaults, findProperty, type PropertyValue } from "./properties.js";
+import type { PropertyValue } from "./properties.js";
+import { StreamAttributes, type AttributeStream } from "./stream-attributes.js";
+import { decodeText, EMPTY_BYTES, encodeText } from "./text.js";
+
+export type { Forwarded };
 
 type Dir = "request" | "response";
-const EMPTY_BODY: BodyBuffer = { bytes: new Uint8Array(0), mutable: false };
-const decoder = new TextDecoder();
+const EMPTY_BODY: BodyBuffer = { bytes: EMPTY_BYTES, mutable: false };
 
-const CALLBACKS = {
+/** A filter callback: its export, and its name in the phases of a result. */
+interface Callback {
+  name: string;
+  phase: PhaseName;
+}
+
+const CALLBACKS: Record<Dir, Record<"headers" | "body" | "trailers", Callback>> = {
   request: {
-    headers: "proxy_on_request_headers",
-    body: "proxy_on_request_body",
-    trailers: "proxy_on_request_trailers",
+    headers: { name: "proxy_on_request_headers", phase: "request_headers" },
+    body: { name: "proxy_on_request_body", phase: "request_body" },
+    trailers: { name: "proxy_on_request_trailers", phase: "request_trailers" },
   },
   response: {
-    headers: "proxy_on_response_headers",
-    body: "proxy_on_response_body",
-    trailers: "proxy_on_response_trailers",
+    headers: { name: "proxy_on_response_headers", phase: "response_headers" },
+    body: { name: "proxy_on_response_body", phase: "response_body" },
+    trailers: { name: "proxy_on_response_trailers", phase: "response_trailers" },
   },
-} as const;
+};
+
+/** What cpp-host's CHECK_FAIL makes Envoy read from a callback of a VM that failed in it. */
+const FAILED_STATUS = { headers: "StopAllIterationAndWatermark", data: "StopIterationNoBuffer", trailers: "StopIteration" } as const;
 
 /** What the filter manager knows about one direction of the stream. */
 class Direction {
   started = false;
-  headers = new HeaderMap();
+  /** Set when the headers arrive (started). */
+  headers: HeaderMap | null = null;
   /** Envoy holds a pointer to the map (request_headers_ etc.) only while it is current. */
   headersLive = false;
   trailers: HeaderMap | null = null;
@@ -51,12 +64,14 @@ class Direction {
   trailersAdded = false;
   iteration: "continue" | "stoppedAll" | "stoppedSingle" = "continue";
   /** Data the filter manager buffers for this filter (StopIterationAndBuffer/Watermark). */
-  buffered: BodyBuffer = { bytes: new Uint8Array(0), mutable: true };
+  buffered: BodyBuffer = { bytes: EMPTY_BYTES, mutable: true };
   bufferingBody = false;
   /** The body buffer of the current callback (request_body_buffer_). */
   currentBody: BodyBuffer | null = null;
   /** Input that arrived while headers were paused (StopAllIteration): not shown to the filter. */
-  held: { body: Uint8Array | null; eos: boolean; trailers: HeaderInput[] | null } = { body: null, eos: false, trailers: null };
+  heldBody: Uint8Array | null = null;
+  heldEos = false;
+  heldTrailers: HeaderInput[] | null = null;
   /** The headers callback answered StopAllIterationAndBuffer (held data counts against the buffer limit). */
   stopAllBuffer = false;
   /**
@@ -67,25 +82,13 @@ class Direction {
   trailersPending = false;
   eosReceived = false;
   closed = false;
-  forwarded: Forwarded = emptyForwarded();
-}
+  forwarded = new ForwardedState();
 
-/** What one direction passed on: as strings (lossy for bytes that are not UTF-8) and as raw bytes. */
-export interface Forwarded {
-  headers: Header[] | null;
-  headerBytes: HeaderBytes[] | null;
-  body: Uint8Array;
-  trailers: Header[] | null;
-  trailerBytes: HeaderBytes[] | null;
-  complete: boolean;
-}
-
-function emptyForwarded(): Forwarded {
-  return { headers: null, headerBytes: null, body: new Uint8Array(0), trailers: null, trailerBytes: null, complete: false };
-}
-
-function snapshot(map: HeaderMap): { strings: Header[]; bytes: HeaderBytes[] } {
-  return { strings: map.toArray(), bytes: map.toBytes() };
+  clearHeld(): void {
+    this.heldBody = null;
+    this.heldEos = false;
+    this.heldTrailers = null;
+  }
 }
 
 /** Envoy's default per_connection_buffer_limit_bytes (the listener's), which bounds a filter's buffered body. */
@@ -96,7 +99,7 @@ export interface StreamEnvironment {
   root: HostContext;
   failOpen: boolean;
   /** The plugin's options.properties with the stream's own on top. */
-  properties: Map<string, PropertyValue>;
+  properties: ReadonlyMap<string, PropertyValue>;
   /** Envoy's downstream connection id (connection.id, connection_id). */
   connectionId?: number;
   /** The stream's buffer limit (Envoy: the listener's per_connection_buffer_limit_bytes). */
@@ -110,28 +113,28 @@ export class HttpStream implements StreamHost {
   private readonly req = new Direction();
   private readonly resp = new Direction();
   private readonly ctx: HostContext;
-  private readonly filterState = new Map<string, Uint8Array>();
+  /** request.time: when the stream was created. */
+  private readonly createdAtNs: bigint;
+  /** Built on the first get_property/set_property. */
+  private attributeSource: StreamAttributes | null = null;
   private stopped: RequestResult["stopped"] = null;
+  /** The local reply that went out (or replaced the response), and its public form once asked for. */
+  private localReply: LocalReplyRequest | null = null;
   private localResponse: LocalResponse | null = null;
-  private pending: { continue: Set<Dir>; reset: boolean; localReply: LocalReplyRequest | null } = {
-    continue: new Set(),
-    reset: false,
-    localReply: null,
-  };
+  // What a callback asked for (continue_stream, close_stream, send_local_response), applied after it.
+  private pendingContinues: Dir[] | null = null;
+  private pendingReset = false;
+  private pendingLocalReply: LocalReplyRequest | null = null;
   private endOfStream = false;
   accessLogPhase = false;
   private created = false;
   private failureReplySent = false;
   private completed = false;
 
-  private readonly defaults: Map<string, PropertyValue>;
-
   constructor(private readonly env: StreamEnvironment) {
     this.ctx = env.vm.newContext("stream", env.root.plugin!, env.root);
     this.ctx.stream = this;
-    this.defaults = connectionDefaults(env.connectionId ?? this.ctx.id);
-    this.defaults.set("request.protocol", "HTTP/1.1");
-    this.defaults.set("request.time", env.vm.clock.realtimeNs());
+    this.createdAtNs = env.vm.clock.realtimeNs();
   }
 
   /** The stream's context id (shared counter with the root: 2 for the first stream). Any time. */
@@ -143,50 +146,43 @@ export class HttpStream implements StreamHost {
 
   /** Request headers from the client (decodeHeaders); creates the context first. Once, first. */
   sendRequestHeaders(headers: ReadonlyArray<HeaderInput>, endOfStream: boolean): void {
-    this.operation(() => {
-      if (this.req.closed || this.req.started) return;
-      this.onCreate();
-      this.onHeaders("request", new HeaderMap(headers), endOfStream);
-    });
+    this.operation(this.decodeHeaders, headers, endOfStream);
   }
 
   /** A request body chunk (decodeData); held while the headers are paused. After the request headers. */
   sendRequestBody(chunk: string | Uint8Array, endOfStream: boolean): void {
-    this.operation(() => this.onBody("request", toBytes(chunk), endOfStream));
+    this.operation(this.decodeData, chunk, endOfStream);
   }
 
   /** Request trailers (decodeTrailers); ends the request. After the request headers. */
   sendRequestTrailers(trailers: ReadonlyArray<HeaderInput>): void {
-    this.operation(() => this.onTrailers("request", [...trailers]));
+    this.operation(this.decodeTrailers, trailers);
   }
 
   /** Upstream response headers (encodeHeaders); ignored after a local response. Once the request reached the upstream. */
   sendResponseHeaders(headers: ReadonlyArray<HeaderInput>, endOfStream: boolean): void {
-    this.operation(() => {
-      if (this.resp.closed || this.resp.started || this.localResponse) return;
-      this.onHeaders("response", new HeaderMap(headers), endOfStream);
-    });
+    this.operation(this.encodeHeaders, headers, endOfStream);
   }
 
   /** A response body chunk (encodeData). After the response headers. */
   sendResponseBody(chunk: string | Uint8Array, endOfStream: boolean): void {
-    this.operation(() => !this.localResponse && this.onBody("response", toBytes(chunk), endOfStream));
+    this.operation(this.encodeData, chunk, endOfStream);
   }
 
   /** Response trailers (encodeTrailers). After the response headers. */
   sendResponseTrailers(trailers: ReadonlyArray<HeaderInput>): void {
-    this.operation(() => !this.localResponse && this.onTrailers("response", [...trailers]));
+    this.operation(this.encodeTrailers, trailers);
   }
 
-  /** Whether the whole request reached the upstream, so an upstream response can follow. */
   /**
    * What the filter has passed on so far in one direction (to the upstream, or to the client), and
    * whether that direction is complete. Any time; a filter chain feeds it to the next filter.
    */
   forwarded(direction: "request" | "response"): Readonly<Forwarded> {
-    return direction === "request" ? this.req.forwarded : this.resp.forwarded;
+    return (direction === "request" ? this.req.forwarded : this.resp.forwarded).view();
   }
 
+  /** Whether the whole request reached the upstream, so an upstream response can follow. */
   get requestComplete(): boolean {
     return this.req.forwarded.complete && this.stopped === null;
   }
@@ -195,17 +191,7 @@ export class HttpStream implements StreamHost {
   complete(): void {
     if (this.completed) return;
     this.completed = true;
-    this.operation(() => {
-      const vm = this.env.vm;
-      this.onCreate(); // Envoy creates the context in log() if no headers came first
-      this.accessLogPhase = true;
-      this.callVoid("log", "proxy_on_log");
-      this.accessLogPhase = false;
-      this.callVoid("done", "proxy_on_done");
-      this.callVoid("delete", "proxy_on_delete");
-      vm.contexts.delete(this.ctx.id);
-      this.env.onFinished(this);
-    });
+    this.operation(this.destroy);
   }
 
   /** What happened so far: phases, what reached each side, local response, logs, callouts. Any time. */
@@ -216,7 +202,7 @@ export class HttpStream implements StreamHost {
       phases: this.phases.map((p) => ({ ...p })),
       upstreamRequest: message(this.req),
       downstreamResponse: message(this.resp),
-      localResponse: this.localResponse,
+      localResponse: this.publicLocalResponse(),
       stopped,
       logs: [...this.logs],
       httpCalls: this.env.vm.httpCalls
@@ -227,7 +213,7 @@ export class HttpStream implements StreamHost {
 
   /** Applies continue/reset/local reply requested from another context's callback. */
   settle(): void {
-    this.operation(() => this.applyPending());
+    this.operation(this.applyPending);
   }
 
   // ---- StreamHost: what hostcalls see -----------------------------------------------------
@@ -250,8 +236,7 @@ export class HttpStream implements StreamHost {
       if (type === MapType.RequestHeaders) return this.req.started ? this.req.headers : null;
       if (type === MapType.RequestTrailers) return null;
       const fwd = this.resp.forwarded;
-      if (type === MapType.ResponseHeaders) return fwd.headerBytes ? new HeaderMap(fwd.headerBytes) : null;
-      return fwd.trailerBytes ? new HeaderMap(fwd.trailerBytes) : null;
+      return type === MapType.ResponseHeaders ? fwd.headers : fwd.trailers;
     }
     const d = type === MapType.RequestHeaders || type === MapType.RequestTrailers ? this.req : this.resp;
     if (type === MapType.RequestHeaders || type === MapType.ResponseHeaders) return d.headersLive ? d.headers : null;
@@ -267,7 +252,9 @@ export class HttpStream implements StreamHost {
   continueStream(type: StreamType): WasmResult {
     if (type === StreamType.Upstream) return WasmResult.Unimplemented;
     if (type === StreamType.Downstream) return WasmResult.Ok; // no network filter callbacks
-    this.pending.continue.add(type === StreamType.HttpRequest ? "request" : "response");
+    const d = type === StreamType.HttpRequest ? "request" : "response";
+    this.pendingContinues ??= [];
+    if (!this.pendingContinues.includes(d)) this.pendingContinues.push(d);
     // Envoy continueStream() drops its request pointers right away, for either direction.
     this.req.headersLive = false;
     this.req.currentBody = null;
@@ -276,32 +263,36 @@ export class HttpStream implements StreamHost {
   }
 
   closeStream(type: StreamType): WasmResult {
-    if (type === StreamType.HttpRequest || type === StreamType.HttpResponse) this.pending.reset = true;
+    if (type === StreamType.HttpRequest || type === StreamType.HttpResponse) this.pendingReset = true;
     return WasmResult.Ok;
   }
 
   sendLocalResponse(reply: LocalReplyRequest): void {
-    this.pending.localReply = reply;
+    this.pendingLocalReply = reply;
+  }
+
+  private get attributes(): StreamAttributes {
+    if (this.attributeSource === null) {
+      const stream: AttributeStream = {
+        readableMap: (type) => this.readableMap(type),
+        responseHeaders: () => (this.resp.started ? this.resp.headers : null),
+        responseCodeDetails: () => this.localReply?.details ?? "via_upstream",
+      };
+      this.attributeSource = new StreamAttributes(stream, this.env.properties, this.env.connectionId ?? this.ctx.id, this.createdAtNs);
+    }
+    return this.attributeSource;
   }
 
   property(segments: string[]): Uint8Array | undefined {
-    const [top, ...rest] = segments;
-    const attribute =
-      top === "request" ? this.requestAttribute(rest) : top === "response" ? this.responseAttribute(rest) : undefined;
-    if (attribute !== undefined) return attribute;
-    const state = this.filterState.get(top);
-    if (state !== undefined) return rest.length === 0 ? state : undefined; // bytes cannot be walked into
-    return undefined;
+    return this.attributes.property(segments);
   }
 
   userProperty(segments: string[]): Uint8Array | undefined {
-    return findProperty(this.env.properties, segments) ?? findProperty(this.defaults, segments);
+    return this.attributes.userProperty(segments);
   }
 
   setProperty(rawPath: string, value: Uint8Array): WasmResult {
-    // Envoy stores filter state "wasm.<path>"; get_property looks up the first segment only.
-    this.filterState.set(rawPath, value.slice());
-    return WasmResult.Ok;
+    return this.attributes.setProperty(rawPath, value);
   }
 
   // ---- The filter-manager model -----------------------------------------------------------
@@ -310,14 +301,18 @@ export class HttpStream implements StreamHost {
     return d === "request" ? this.req : this.resp;
   }
 
-  private operation(fn: () => void): void {
+  /**
+   * Runs `step` as one outside operation: logs go to this stream, and work posted meanwhile runs
+   * after it. (A method and its arguments rather than a closure: one runs per stream phase.)
+   */
+  private operation<A, B>(step: (this: HttpStream, a: A, b: B) => void, a?: A, b?: B): void {
     const vm = this.env.vm;
     const savedSink = vm.logSink;
     const savedRunning = vm.operationRunning;
     vm.logSink = this.logs;
     vm.operationRunning = true;
     try {
-      fn();
+      step.call(this, a as A, b as B);
       vm.runPosted();
     } finally {
       vm.logSink = savedSink;
@@ -326,12 +321,52 @@ export class HttpStream implements StreamHost {
     if (!savedRunning) flushPosted();
   }
 
+  // The operations' steps, named after Envoy's decode* (request) and encode* (response) calls.
+
+  private decodeHeaders(headers: ReadonlyArray<HeaderInput>, endOfStream: boolean): void {
+    if (this.req.closed || this.req.started) return;
+    this.onCreate();
+    this.onHeaders("request", new HeaderMap(headers), endOfStream);
+  }
+
+  private decodeData(chunk: string | Uint8Array, endOfStream: boolean): void {
+    this.onBody("request", toBytes(chunk), endOfStream);
+  }
+
+  private decodeTrailers(trailers: ReadonlyArray<HeaderInput>): void {
+    this.onTrailers("request", [...trailers]);
+  }
+
+  private encodeHeaders(headers: ReadonlyArray<HeaderInput>, endOfStream: boolean): void {
+    if (this.resp.closed || this.resp.started || this.localReply) return;
+    this.onHeaders("response", new HeaderMap(headers), endOfStream);
+  }
+
+  private encodeData(chunk: string | Uint8Array, endOfStream: boolean): void {
+    if (!this.localReply) this.onBody("response", toBytes(chunk), endOfStream);
+  }
+
+  private encodeTrailers(trailers: ReadonlyArray<HeaderInput>): void {
+    if (!this.localReply) this.onTrailers("response", [...trailers]);
+  }
+
+  private destroy(): void {
+    this.onCreate(); // Envoy creates the context in log() if no headers came first
+    this.accessLogPhase = true;
+    this.callVoid("log", "proxy_on_log");
+    this.accessLogPhase = false;
+    this.callVoid("done", "proxy_on_done");
+    this.callVoid("delete", "proxy_on_delete");
+    this.env.vm.contexts.delete(this.ctx.id);
+    this.env.onFinished(this);
+  }
+
   private onCreate(): void {
     if (this.created) return;
     this.created = true;
     const vm = this.env.vm;
     if (vm.failure === null && vm.has("proxy_on_context_create")) {
-      vm.call("proxy_on_context_create", this.ctx, [this.ctx.id, this.env.root.id]);
+      vm.call("proxy_on_context_create", this.ctx, this.ctx.id, this.env.root.id);
     }
   }
 
@@ -342,7 +377,7 @@ export class HttpStream implements StreamHost {
     s.headersLive = true;
     s.eosReceived = eos;
     this.endOfStream = eos;
-    const status = this.invoke(`${d}_headers`, CALLBACKS[d].headers, [this.ctx.id, headers.size, eos ? 1 : 0], "headers", eos);
+    const status = this.invoke(CALLBACKS[d].headers, "headers", headers.size, eos);
     if (status === null) return;
     if (status === "Continue" || status === "ContinueAndEndStream") {
       s.headersLive = false;
@@ -359,12 +394,12 @@ export class HttpStream implements StreamHost {
     if (s.closed || !s.started || s.forwarded.complete) return;
     s.eosReceived = eos;
     if (s.iteration === "stoppedAll") {
-      s.held.body = concat(s.held.body ?? new Uint8Array(0), chunk);
-      s.held.eos = eos;
+      s.heldBody = concat(s.heldBody ?? EMPTY_BYTES, chunk);
+      s.heldEos = eos;
       // Envoy handleDataIfStopAll(): the data goes into the filter's watermark buffer; over the
       // limit it is "too large" unless the filter stopped with ...AndWatermark (streaming).
       s.streaming = !s.stopAllBuffer;
-      if (!s.streaming && s.held.body.length > this.bufferLimit) this.payloadTooLarge(d);
+      if (!s.streaming && s.heldBody.length > this.bufferLimit) this.payloadTooLarge(d);
       return;
     }
     this.deliverBody(d, chunk, eos);
@@ -381,7 +416,7 @@ export class HttpStream implements StreamHost {
       view = { bytes: chunk, mutable: true };
     }
     s.currentBody = view;
-    const status = this.invoke(`${d}_body`, CALLBACKS[d].body, [this.ctx.id, view.bytes.length, eos ? 1 : 0], "data", eos);
+    const status = this.invoke(CALLBACKS[d].body, "data", view.bytes.length, eos);
     s.bufferingBody = false;
     if (status === null) return;
     const keep = () => {
@@ -411,8 +446,8 @@ export class HttpStream implements StreamHost {
       s.currentBody = s.buffered;
       s.iteration = "stoppedSingle";
     }
-    if (overLimit && this.pending.localReply === null && !this.pending.reset) {
-      this.pending.continue.delete(d);
+    if (overLimit && this.pendingLocalReply === null && !this.pendingReset) {
+      this.pendingContinues = this.pendingContinues?.filter((c) => c !== d) ?? null;
       this.payloadTooLarge(d);
     }
     this.applyPending();
@@ -423,7 +458,7 @@ export class HttpStream implements StreamHost {
     if (s.closed || !s.started || s.forwarded.complete) return;
     s.eosReceived = true;
     if (s.iteration === "stoppedAll") {
-      s.held.trailers = trailers;
+      s.heldTrailers = trailers;
       return;
     }
     this.deliverTrailers(d, trailers);
@@ -434,7 +469,7 @@ export class HttpStream implements StreamHost {
     s.trailers = new HeaderMap(trailers);
     s.trailersLive = true;
     this.endOfStream = true;
-    const status = this.invoke(`${d}_trailers`, CALLBACKS[d].trailers, [this.ctx.id, s.trailers.size], "trailers");
+    const status = this.invoke(CALLBACKS[d].trailers, "trailers", s.trailers.size);
     if (status === null) return;
     if (status === "Continue") {
       s.trailersLive = false;
@@ -454,28 +489,28 @@ export class HttpStream implements StreamHost {
     if (s.closed || s.iteration === "continue") return;
     if (s.iteration === "stoppedAll") {
       s.iteration = "continue";
-      const { body, eos, trailers } = s.held;
-      s.held = { body: null, eos: false, trailers: null };
+      const { heldBody: body, heldEos: eos, heldTrailers: trailers } = s;
+      s.clearHeld();
       this.forwardHeaders(d, s.eosReceived && body === null && trailers === null);
       // The held body reaches this filter now, in one callback.
       if (body !== null) this.deliverBody(d, body, eos && trailers === null);
       if (trailers !== null && !s.closed) {
         if (s.iteration === "continue") this.deliverTrailers(d, trailers);
-        else s.held.trailers = trailers;
+        else s.heldTrailers = trailers;
       }
       return;
     }
     s.iteration = "continue";
     s.bufferingBody = false;
     s.currentBody = null;
-    this.forwardBody(d, s.eosReceived && !s.trailersPending && s.held.trailers === null);
+    this.forwardBody(d, s.eosReceived && !s.trailersPending && s.heldTrailers === null);
     if (s.trailersPending) {
       s.trailersPending = false;
       s.trailersLive = false;
       this.forwardTrailers(d);
-    } else if (s.held.trailers !== null) {
-      const trailers = s.held.trailers;
-      s.held.trailers = null;
+    } else if (s.heldTrailers !== null) {
+      const trailers = s.heldTrailers;
+      s.heldTrailers = null;
       this.deliverTrailers(d, trailers);
     }
   }
@@ -487,8 +522,8 @@ export class HttpStream implements StreamHost {
    */
   private payloadTooLarge(d: Dir): void {
     const s = this.dir(d);
-    s.buffered = { bytes: new Uint8Array(0), mutable: true };
-    s.held = { body: null, eos: false, trailers: null };
+    s.buffered = { bytes: EMPTY_BYTES, mutable: true };
+    s.clearHeld();
     s.bufferingBody = false;
     s.currentBody = null;
     const [status, text, details] =
@@ -499,7 +534,7 @@ export class HttpStream implements StreamHost {
       // The reply replaces the response this filter holds; it does not run through it again.
       s.iteration = "continue";
     }
-    this.applyLocalReply({ status, body: new TextEncoder().encode(text), headers: [], details, grpcStatus: null });
+    this.applyLocalReply({ status, body: encodeText(text), headers: [], details, grpcStatus: null });
   }
 
   private get bufferLimit(): number {
@@ -508,63 +543,65 @@ export class HttpStream implements StreamHost {
 
   private forwardHeaders(d: Dir, eos: boolean): void {
     const s = this.dir(d);
-    const { strings, bytes } = snapshot(s.headers);
-    s.forwarded.headers = strings;
-    s.forwarded.headerBytes = bytes;
-    if (eos) s.forwarded.complete = true;
+    s.forwarded.setHeaders(s.headers!);
+    if (eos) s.forwarded.markComplete();
   }
 
   /** Sends the buffered data on; with eos also the trailers the plugin added. */
   private forwardBody(d: Dir, eos: boolean): void {
     const s = this.dir(d);
-    s.forwarded.body = concat(s.forwarded.body, s.buffered.bytes);
-    s.buffered = { bytes: new Uint8Array(0), mutable: true };
+    // The buffer's bytes are never changed in place, and the buffer starts afresh: hand them over.
+    s.forwarded.appendBody(s.buffered.bytes);
+    s.buffered = { bytes: EMPTY_BYTES, mutable: true };
     if (!eos) return;
     if (s.trailersAdded && s.trailers) this.forwardTrailers(d);
-    else s.forwarded.complete = true;
+    else s.forwarded.markComplete();
   }
 
   private forwardTrailers(d: Dir): void {
     const s = this.dir(d);
-    const { strings, bytes } = snapshot(s.trailers ?? new HeaderMap());
-    s.forwarded.trailers = strings;
-    s.forwarded.trailerBytes = bytes;
-    s.forwarded.complete = true;
+    s.forwarded.setTrailers(s.trailers ?? new HeaderMap());
+    s.forwarded.markComplete();
   }
 
   /**
    * Calls a filter callback and returns the status Envoy reads, or null when the stream was
    * ended by a VM failure. A VM that failed earlier is not called (cpp-host CHECK_FAIL).
    */
-  private invoke(phase: PhaseName, name: string, args: number[], kind: "headers" | "data" | "trailers", eos?: boolean): string | null {
+  private invoke(callback: Callback, kind: "headers" | "data" | "trailers", size: number, eos?: boolean): string | null {
     const vm = this.env.vm;
     if (vm.failure !== null) return this.failStream();
-    if (!vm.has(name)) {
-      this.phases.push({ phase, ...(eos === undefined ? {} : { endOfStream: eos }), result: "Continue" });
+    if (!vm.has(callback.name)) {
+      this.recordPhase(callback.phase, eos, "Continue");
       return "Continue";
     }
     vm.stopNextIteration = false;
-    const raw = vm.call(name, this.ctx, args);
+    // Trailers callbacks take no end_of_stream.
+    const raw =
+      eos === undefined ? vm.call(callback.name, this.ctx, this.ctx.id, size) : vm.call(callback.name, this.ctx, this.ctx.id, size, eos ? 1 : 0);
     const forced = vm.stopNextIteration;
     vm.stopNextIteration = false;
     if (raw === null || vm.failure !== null) {
       // cpp-host CHECK_FAIL after the call: what Envoy reads once the VM failed (also when the
       // trap was in a nested call, such as malloc inside a hostcall, and the callback returned).
-      const closed = { headers: "StopAllIterationAndWatermark", data: "StopIterationNoBuffer", trailers: "StopIteration" }[kind];
-      this.phases.push({ phase, ...(eos === undefined ? {} : { endOfStream: eos }), result: this.env.failOpen ? "Continue" : closed });
+      this.recordPhase(callback.phase, eos, this.env.failOpen ? "Continue" : FAILED_STATUS[kind]);
       return this.failStream();
     }
     const status =
       kind === "headers" ? normaliseHeadersStatus(raw, forced) : kind === "data" ? normaliseDataStatus(raw, forced) : normaliseTrailersStatus(raw, forced);
-    this.phases.push({ phase, ...(eos === undefined ? {} : { endOfStream: eos }), result: status });
+    this.recordPhase(callback.phase, eos, status);
     return status;
+  }
+
+  private recordPhase(phase: PhaseName, endOfStream: boolean | undefined, result: string): void {
+    this.phases.push(endOfStream === undefined ? { phase, result } : { phase, endOfStream, result });
   }
 
   private callVoid(phase: PhaseName, name: string): void {
     const vm = this.env.vm;
     if (vm.failure !== null) return;
     this.phases.push({ phase });
-    if (vm.has(name)) vm.call(name, this.ctx, [this.ctx.id]);
+    if (vm.has(name)) vm.call(name, this.ctx, this.ctx.id);
   }
 
   /** cpp-host CHECK_FAIL: fail open (Continue) or fail closed with Envoy's failStream(). */
@@ -577,16 +614,10 @@ export class HttpStream implements StreamHost {
       // Envoy: sendLocalReply(503, "", grpc Unavailable, "wasm_fail_stream"); encode* of this
       // filter then skip the VM (failure_local_reply_sent_), so the reply goes out untouched.
       if (this.resp.forwarded.headers === null) {
-        this.localResponse = {
-          status: 503,
-          body: "",
-          bodyBytes: new Uint8Array(0),
-          headers: [],
-          details: "wasm_fail_stream",
-          grpcStatus: 14,
-        };
-        const headers = new HeaderMap([[":status", "503"]]);
-        this.resp.forwarded = { ...emptyForwarded(), headers: headers.toArray(), headerBytes: headers.toBytes(), complete: true };
+        this.setLocalReply({ status: 503, body: new Uint8Array(0), headers: [], details: "wasm_fail_stream", grpcStatus: 14 });
+        this.resp.forwarded = new ForwardedState();
+        this.resp.forwarded.setHeaders(new HeaderMap([[":status", "503"]]));
+        this.resp.forwarded.markComplete();
       }
       this.resp.closed = true;
     }
@@ -594,15 +625,17 @@ export class HttpStream implements StreamHost {
   }
 
   private applyPending(): void {
-    const { reset, localReply } = this.pending;
-    const continues = [...this.pending.continue];
-    this.pending = { continue: new Set(), reset: false, localReply: null };
+    const { pendingReset: reset, pendingLocalReply: localReply, pendingContinues: continues } = this;
+    if (!reset && localReply === null && continues === null) return;
+    this.pendingReset = false;
+    this.pendingLocalReply = null;
+    this.pendingContinues = null;
     if (localReply) this.applyLocalReply(localReply);
     if (reset) {
       this.stopped = "reset";
       this.req.closed = this.resp.closed = true;
     }
-    for (const d of continues) this.resume(d);
+    if (continues !== null) for (const d of continues) this.resume(d);
   }
 
   /**
@@ -612,14 +645,7 @@ export class HttpStream implements StreamHost {
    */
   private applyLocalReply(reply: LocalReplyRequest): void {
     if (this.stopped === "reset" || this.stopped === "vm_failed") return;
-    this.localResponse = {
-      status: reply.status,
-      body: decoder.decode(reply.body),
-      bodyBytes: reply.body,
-      headers: reply.headers,
-      details: reply.details,
-      grpcStatus: reply.grpcStatus,
-    };
+    this.setLocalReply(reply);
     this.req.closed = true;
     this.req.iteration = "continue";
     if (this.resp.forwarded.headers !== null) {
@@ -628,7 +654,8 @@ export class HttpStream implements StreamHost {
       return;
     }
     this.stopped = "local_response";
-    const headers = new HeaderMap([[":status", String(reply.status)], ...reply.headers]);
+    const headers = new HeaderMap([[":status", String(reply.status)]]);
+    for (const [k, v] of reply.headers) headers.add(k, v);
     if (reply.body.length > 0) {
       headers.replace("content-length", String(reply.body.length));
       if (headers.getFirst("content-type") === undefined) headers.add("content-type", "text/plain");
@@ -637,7 +664,10 @@ export class HttpStream implements StreamHost {
       this.resp.headers = headers;
       this.resp.headersLive = false;
       this.resp.iteration = "continue";
-      this.resp.forwarded = { ...emptyForwarded(), headers: headers.toArray(), headerBytes: headers.toBytes(), body: reply.body, complete: true };
+      this.resp.forwarded = new ForwardedState();
+      this.resp.forwarded.setHeaders(headers);
+      this.resp.forwarded.appendBody(reply.body);
+      this.resp.forwarded.markComplete();
       this.resp.closed = true;
       return;
     }
@@ -645,78 +675,40 @@ export class HttpStream implements StreamHost {
     if (reply.body.length > 0) this.onBody("response", reply.body, true);
   }
 
-  private requestAttribute(path: string[]): Uint8Array | undefined {
-    const map = this.readableMap(MapType.RequestHeaders);
-    if (!map) return undefined;
-    const one = (name: string) => map.getFirst(name);
-    const fullPath = one(":path");
-    const q = fullPath?.indexOf("?") ?? -1;
-    const simple: Record<string, string | undefined> = {
-      path: fullPath,
-      url_path: fullPath === undefined ? undefined : q < 0 ? fullPath : fullPath.slice(0, q),
-      query: fullPath === undefined ? undefined : q < 0 ? "" : fullPath.slice(q + 1),
-      host: one(":authority"),
-      scheme: one(":scheme"),
-      method: one(":method"),
-      referer: one("referer"),
-      useragent: one("user-agent"),
-      id: one("x-request-id"),
-    };
-    if (path.length === 1 && path[0] in simple) return encode(simple[path[0]]);
-    if (path[0] === "headers") return headerAttribute(map, path.slice(1));
-    return undefined;
+  private setLocalReply(reply: LocalReplyRequest): void {
+    this.localReply = reply;
+    this.localResponse = null;
   }
 
-  private responseAttribute(path: string[]): Uint8Array | undefined {
-    if (!this.resp.started) return undefined;
-    if (path.length === 1 && path[0] === "code") {
-      const code = Number(this.resp.headers.getFirst(":status"));
-      if (!Number.isInteger(code)) return undefined;
-      const out = new Uint8Array(8);
-      new DataView(out.buffer).setBigInt64(0, BigInt(code), true);
-      return out;
-    }
-    if (path.length === 1 && path[0] === "code_details") return encode(this.localResponse?.details ?? "via_upstream");
-    if (path[0] === "headers") {
-      const map = this.readableMap(MapType.ResponseHeaders);
-      return map ? headerAttribute(map, path.slice(1)) : undefined;
-    }
-    if (path[0] === "trailers") {
-      const map = this.readableMap(MapType.ResponseTrailers);
-      return map ? headerAttribute(map, path.slice(1)) : undefined;
-    }
-    return undefined;
+  /** result().localResponse: built once per local reply, so every result() shares it. */
+  private publicLocalResponse(): LocalResponse | null {
+    const reply = this.localReply;
+    if (reply === null) return null;
+    return (this.localResponse ??= {
+      status: reply.status,
+      body: decodeText(reply.body),
+      bodyBytes: reply.body,
+      headers: reply.headers,
+      details: reply.details,
+      grpcStatus: reply.grpcStatus,
+    });
   }
-}
-
-/** A header map attribute: the whole map as pairs, or one header with values comma-joined. */
-function headerAttribute(map: HeaderMap, path: string[]): Uint8Array | undefined {
-  if (path.length === 0) {
-    const names = [...new Set(map.toArray().map(([k]) => k))];
-    return encodePairs(names.map((n) => [n, map.getAll(n).join(",")]));
-  }
-  if (path.length !== 1) return undefined;
-  const values = map.getAll(path[0]);
-  return values.length === 0 ? undefined : encode(values.join(","));
-}
-
-function encode(s: string | undefined): Uint8Array | undefined {
-  return s === undefined ? undefined : new TextEncoder().encode(s);
 }
 
 function toBytes(chunk: string | Uint8Array): Uint8Array {
-  return typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+  return typeof chunk === "string" ? encodeText(chunk) : chunk;
 }
 
 function message(d: Direction): Message | null {
   if (d.forwarded.headers === null) return null;
+  const forwarded = d.forwarded.view();
   return {
-    headers: d.forwarded.headers,
-    headerBytes: d.forwarded.headerBytes ?? [],
-    body: decoder.decode(d.forwarded.body),
-    bodyBytes: d.forwarded.body,
-    trailers: d.forwarded.trailers ?? [],
-    trailerBytes: d.forwarded.trailerBytes ?? [],
+    headers: forwarded.headers!,
+    headerBytes: forwarded.headerBytes ?? [],
+    body: decodeText(forwarded.body),
+    bodyBytes: forwarded.body,
+    trailers: forwarded.trailers ?? [],
+    trailerBytes: forwarded.trailerBytes ?? [],
   };
 }
 

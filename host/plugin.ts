@@ -31,6 +31,7 @@ import {
   sharedDataEntries,
 } from "./shared-state.js";
 import { TcpConnection, type TcpResult } from "./tcp-connection.js";
+import { decodeText } from "./text.js";
 import { flushPosted, Vm, type ForeignFunction } from "./vm.js";
 import { parseModule } from "./wasm-binary.js";
 
@@ -165,6 +166,8 @@ export interface ShutdownResult {
   logs: LogEntry[];
 }
 
+const NO_PROPERTIES: ReadonlyMap<string, PropertyValue> = new Map();
+
 const DEFAULT_REQUEST_HEADERS: Header[] = [
   [":method", "GET"],
   [":path", "/"],
@@ -183,6 +186,7 @@ export class Plugin {
   private readonly clock: HostClock;
   private readonly foreign = new Map<string, ForeignFunction>();
   private nextConnectionId = 1;
+  private readonly forgetStream = (stream: HttpStream) => this.streams.delete(stream);
   private shutdownState: "running" | "draining" | "deleted" = "running";
   private doneAnswer: boolean | null = null;
 
@@ -254,7 +258,7 @@ export class Plugin {
       properties: this.mergedProperties(properties),
       connectionId: this.nextConnectionId++,
       bufferLimitBytes: this.options.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
-      onFinished: (s) => this.streams.delete(s),
+      onFinished: this.forgetStream,
     });
     this.streams.add(stream);
     return stream;
@@ -571,12 +575,12 @@ export class Plugin {
     if (this.shutdownState === "running") {
       this.asPluginOperation(() => {
         let done = true;
-        if (vm.failure === null && vm.has("proxy_on_done")) done = vm.call("proxy_on_done", root, [root.id]) !== 0;
+        if (vm.failure === null && vm.has("proxy_on_done")) done = vm.call("proxy_on_done", root, root.id) !== 0;
         if (vm.failure !== null) done = true;
         this.doneAnswer = done;
         if (done) {
           vm.deletedRoots.add(root.id);
-          if (vm.failure === null && vm.has("proxy_on_delete")) vm.call("proxy_on_delete", root, [root.id]);
+          if (vm.failure === null && vm.has("proxy_on_delete")) vm.call("proxy_on_delete", root, root.id);
         } else {
           vm.pendingDone.add(root.id);
         }
@@ -596,7 +600,8 @@ export class Plugin {
     return this.options.vmId ?? "";
   }
 
-  private mergedProperties(properties?: Record<string, PropertyValue>): Map<string, PropertyValue> {
+  private mergedProperties(properties?: Record<string, PropertyValue>): ReadonlyMap<string, PropertyValue> {
+    if (this.options.properties === undefined && properties === undefined) return NO_PROPERTIES;
     return new Map([...encodeProperties(this.options.properties), ...encodeProperties(properties)]);
   }
 
@@ -647,7 +652,7 @@ export class Plugin {
   private fireTick(): void {
     const { vm, root } = this.running();
     this.asPluginOperation(() => {
-      if (this.shutdownState !== "deleted" && vm.failure === null && vm.has("proxy_on_tick")) vm.call("proxy_on_tick", root, [root.id]);
+      if (this.shutdownState !== "deleted" && vm.failure === null && vm.has("proxy_on_tick")) vm.call("proxy_on_tick", root, root.id);
       // Envoy tickHandler(): re-arm with the (possibly new) period after on_tick.
       const period = vm.tickPeriods.get(root.id) ?? 0;
       if (period > 0) vm.tickDue.set(root.id, this.clock.elapsedMs + period);
@@ -755,19 +760,19 @@ export class Plugin {
   private startRoot(vm: Vm, root: HostContext, identity: PluginIdentity): string | null {
     if (vm.has("proxy_on_context_create")) {
       root.tempPluginConfiguration = identity.configuration;
-      vm.call("proxy_on_context_create", root, [root.id, 0]);
+      vm.call("proxy_on_context_create", root, root.id, 0);
       root.tempPluginConfiguration = null;
     }
     if (vm.failure) return vm.failure;
     // on_vm_start runs without temp_plugin_: PLUGIN_CONFIGURATION is NOT_FOUND there.
     if (vm.has("proxy_on_vm_start")) {
-      const ok = vm.call("proxy_on_vm_start", root, [root.id, vm.config.vmConfiguration.length]);
+      const ok = vm.call("proxy_on_vm_start", root, root.id, vm.config.vmConfiguration.length);
       if (vm.failure) return vm.failure;
       if (ok === 0) return "Failed to start base Wasm: proxy_on_vm_start returned false";
     }
     if (vm.has("proxy_on_configure")) {
       root.tempPluginConfiguration = identity.configuration;
-      const ok = vm.call("proxy_on_configure", root, [root.id, identity.configuration.length]);
+      const ok = vm.call("proxy_on_configure", root, root.id, identity.configuration.length);
       root.tempPluginConfiguration = null;
       if (vm.failure) return vm.failure;
       if (ok === 0) return "Failed to configure base Wasm plugin: proxy_on_configure returned false";
@@ -779,7 +784,7 @@ export class Plugin {
 /** Pseudo-headers the caller left out get defaults, in front of the given headers. */
 function withDefaults(given: HeaderInput[], defaults: Header[]): HeaderInput[] {
   // Envoy compares lower-cased names; only ASCII letters change case.
-  const name = (g: string | Uint8Array) => (typeof g === "string" ? g : new TextDecoder().decode(g)).replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  const name = (g: string | Uint8Array) => (typeof g === "string" ? g : decodeText(g)).replace(/[A-Z]+/g, (m) => m.toLowerCase());
   const missing = defaults.filter(([k]) => !given.some(([g]) => name(g) === k));
   return [...missing, ...given];
 }

@@ -15,6 +15,7 @@ import type { BodyBuffer, HostContext, NetworkHost } from "./context.js";
 import { concat } from "./imports/buffers.js";
 import { connectionDefaults, findProperty, type PropertyValue } from "./properties.js";
 import type { LogEntry } from "./results.js";
+import { encodeText } from "./text.js";
 import { flushPosted, type Vm } from "./vm.js";
 
 const decoder = new TextDecoder();
@@ -67,7 +68,7 @@ export interface TcpEnvironment {
   vm: Vm;
   root: HostContext;
   failOpen: boolean;
-  properties: Map<string, PropertyValue>;
+  properties: ReadonlyMap<string, PropertyValue>;
   connectionId?: number;
   onFinished(connection: TcpConnection): void;
 }
@@ -105,7 +106,7 @@ export class TcpConnection implements NetworkHost {
     this.operation(() => {
       const vm = env.vm;
       // Envoy onNewConnection(): onCreate() then on_new_connection.
-      if (vm.failure === null && vm.has("proxy_on_context_create")) vm.call("proxy_on_context_create", this.ctx, [this.ctx.id, env.root.id]);
+      if (vm.failure === null && vm.has("proxy_on_context_create")) vm.call("proxy_on_context_create", this.ctx, this.ctx.id, env.root.id);
       this.invoke("new_connection", "proxy_on_new_connection", [this.ctx.id], {});
     });
   }
@@ -282,7 +283,7 @@ export class TcpConnection implements NetworkHost {
     const vm = this.env.vm;
     if (vm.failure !== null) return this.failStream();
     let raw: number | null = 0;
-    if (vm.has(name)) raw = vm.call(name, this.ctx, args);
+    if (vm.has(name)) raw = vm.call(name, this.ctx, args[0], args[1], args[2]);
     // cpp-host CHECK_FAIL after the call: a trap in a nested call (malloc) fails the VM too.
     if (raw === null || vm.failure !== null) {
       this.phases.push({ phase, ...extra, result: this.env.failOpen ? "Continue" : "StopIteration" });
@@ -297,7 +298,7 @@ export class TcpConnection implements NetworkHost {
     const vm = this.env.vm;
     if (vm.failure !== null) return; // cpp-host skips every callback of a failed VM
     this.phases.push({ phase, ...extra });
-    if (vm.has(name)) vm.call(name, this.ctx, args);
+    if (vm.has(name)) vm.call(name, this.ctx, args[0], args[1], args[2]);
   }
 
   /** cpp-host CHECK_FAIL_NET: fail open (Continue) or close the connection (Envoy failStream). */
@@ -317,5 +318,5 @@ export class TcpConnection implements NetworkHost {
 }
 
 function toBytes(chunk: string | Uint8Array): Uint8Array {
-  return typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+  return typeof chunk === "string" ? encodeText(chunk) : chunk;
 }

@@ -52,6 +52,8 @@ export interface GrpcCallout {
   remoteClosed: boolean;
 }
 
+type ExportedFunction = (...args: unknown[]) => unknown;
+
 /** VMs with work posted to their dispatcher; run after the current outside operation. */
 const withPosted = new Set<Vm>();
 
@@ -112,7 +114,10 @@ export class Vm {
   readonly clock: HostClock;
   /** Where posted work logs when no operation of this VM's plugin is running. */
   homeLogSink: LogEntry[] | null = null;
-  private exports: Record<string, unknown> = {};
+  /** The module's exported functions by name. */
+  private readonly functions = new Map<string, ExportedFunction>();
+  /** allocMemory(): malloc, else proxy_on_memory_allocate. */
+  private allocator = "malloc";
   private restriction: ReadonlySet<string> | null = null;
   private nextContextId = 1;
   private depth = 0;
@@ -135,16 +140,20 @@ export class Vm {
     } catch (e) {
       return `Failed to create new Wasm instance: ${(e as Error).message}`;
     }
-    this.exports = instance.exports as Record<string, unknown>;
-    const exported = Object.values(this.exports).find((v) => v instanceof WebAssembly.Memory);
-    const memory = (exported as WebAssembly.Memory | undefined) ?? importedMemory;
+    let exported: WebAssembly.Memory | undefined;
+    for (const [name, value] of Object.entries(instance.exports)) {
+      if (typeof value === "function") this.functions.set(name, value as ExportedFunction);
+      else if (exported === undefined && value instanceof WebAssembly.Memory) exported = value;
+    }
+    if (!this.has("malloc")) this.allocator = "proxy_on_memory_allocate";
+    const memory = exported ?? importedMemory;
     if (!memory) return "Wasm module has no memory";
     this.memory = new ModuleMemory(memory);
     return null;
   }
 
   has(name: string): boolean {
-    return typeof this.exports[name] === "function";
+    return this.functions.has(name);
   }
 
   /** startVm(): runs the reactor or command initialisation under restriction. */
@@ -152,11 +161,11 @@ export class Vm {
     this.restriction = START_ALLOWED;
     try {
       if (this.has("_initialize")) {
-        this.call("_initialize", this.vmContext, []);
-        if (this.has("main")) this.call("main", this.vmContext, [0, 0]);
-        else if (this.has("__main_void")) this.call("__main_void", this.vmContext, []);
+        this.call("_initialize", this.vmContext);
+        if (this.has("main")) this.call("main", this.vmContext, 0, 0);
+        else if (this.has("__main_void")) this.call("__main_void", this.vmContext);
       } else if (this.has("_start")) {
-        this.call("_start", this.vmContext, []);
+        this.call("_start", this.vmContext);
       }
     } finally {
       this.restriction = null;
@@ -171,24 +180,27 @@ export class Vm {
   }
 
   /**
-   * Calls an export with `ctx` as current and effective context (SaveRestoreContext).
+   * Calls an export with `ctx` as current and effective context (SaveRestoreContext), with the
+   * arguments its signature takes (module.ts checked it; every callback has at most five).
    * Returns the i32 result (0 for void), or null when the VM has failed or the call trapped.
    */
-  call(name: string, ctx: HostContext, args: number[]): number | null {
+  call(name: string, ctx: HostContext, a?: number, b?: number, c?: number, d?: number, e?: number): number | null {
     if (this.failure !== null) return null;
-    const fn = this.exports[name] as (...a: number[]) => unknown;
-    const saved = [this.current, this.effective] as const;
+    const fn = this.functions.get(name)!;
+    const savedCurrent = this.current;
+    const savedEffective = this.effective;
     this.current = this.effective = ctx;
     this.depth++;
     try {
-      const result = fn(...args);
+      const result = fn(a, b, c, d, e);
       return typeof result === "number" ? result : 0;
-    } catch (e) {
-      this.fail(`Function: ${name} failed: ${describeTrap(e)}`);
+    } catch (error) {
+      this.fail(`Function: ${name} failed: ${describeTrap(error)}`);
       return null;
     } finally {
       this.depth--;
-      [this.current, this.effective] = saved;
+      this.current = savedCurrent;
+      this.effective = savedEffective;
     }
   }
 
@@ -200,7 +212,7 @@ export class Vm {
 
   /** Called by the plugin and streams when an outside operation (a request phase, a tick) ends. */
   runPosted(): void {
-    if (this.depth !== 0) return;
+    if (this.depth !== 0 || this.posted.length === 0) return;
     const saved = this.logSink;
     if (this.homeLogSink && !this.operationRunning) this.logSink = this.homeLogSink;
     try {
@@ -234,7 +246,7 @@ export class Vm {
     if (!this.pendingDone.delete(root.id)) return WasmResult.NotFound;
     this.post(() => {
       this.deletedRoots.add(root.id);
-      if (this.has("proxy_on_delete")) this.call("proxy_on_delete", root, [root.id]);
+      if (this.has("proxy_on_delete")) this.call("proxy_on_delete", root, root.id);
     });
     return WasmResult.Ok;
   }
@@ -251,12 +263,11 @@ export class Vm {
 
   /** allocMemory(): malloc first, then proxy_on_memory_allocate; 0 or out of range is failure. */
   allocate(size: number): number | null {
-    const name = this.has("malloc") ? "malloc" : "proxy_on_memory_allocate";
     const saved = this.restriction;
     this.restriction = ALLOC_ALLOWED;
     let ptr: number | null;
     try {
-      ptr = this.call(name, this.vmContext, [size]);
+      ptr = this.call(this.allocator, this.vmContext, size);
     } finally {
       this.restriction = saved;
     }

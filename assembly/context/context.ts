@@ -9,6 +9,7 @@ import { grpcCall, grpcStream, httpCall } from "../hostcalls/callouts";
 import { setEffectiveContext } from "../hostcalls/context";
 import { Header, serializePairs } from "../pairs";
 import { WasmResult } from "../types";
+import { encodeUtf8 } from "../utf8";
 
 /** The context the host applies host calls to: the one being called back, unless switched. */
 let effectiveContextId: u32 = 0;
@@ -40,7 +41,7 @@ export abstract class Context {
     cluster: string, headers: Header[], body: ArrayBuffer | null, trailers: Header[], timeoutMs: u32,
     callback: (context: C, response: HttpCallResponse) => void,
   ): WasmResult {
-    const dispatched = httpCall(String.UTF8.encode(cluster), serializePairs(headers), body ? body : NO_BYTES, serializePairs(trailers), timeoutMs);
+    const dispatched = httpCall(encodeUtf8(cluster), serializePairs(headers), body ? body : NO_BYTES, serializePairs(trailers), timeoutMs);
     if (!dispatched.ok) return dispatched.result;
     setHttpCallHook(deliverHttpCallResponse);
     pendingCalls.set(dispatched.token, new PendingCall(this.id, changetype<HttpCallback>(callback), null, null));
@@ -53,7 +54,7 @@ export abstract class Context {
     callback: (context: C, response: GrpcCallResponse) => void,
   ): WasmResult {
     const dispatched = grpcCall(
-      String.UTF8.encode(cluster), String.UTF8.encode(service), String.UTF8.encode(method), serializePairs(initialMetadata), message, timeoutMs);
+      encodeUtf8(cluster), encodeUtf8(service), encodeUtf8(method), serializePairs(initialMetadata), message, timeoutMs);
     if (!dispatched.ok) return dispatched.result;
     installGrpcHooks();
     pendingCalls.set(dispatched.token, new PendingCall(this.id, null, changetype<GrpcCallback>(callback), null));
@@ -62,7 +63,7 @@ export abstract class Context {
 
   /** Opens a gRPC stream whose events go to `handler`; null when the host refuses. */
   openGrpcStream(cluster: string, service: string, method: string, initialMetadata: Header[], handler: GrpcStreamHandler): GrpcStream | null {
-    const opened = grpcStream(String.UTF8.encode(cluster), String.UTF8.encode(service), String.UTF8.encode(method), serializePairs(initialMetadata));
+    const opened = grpcStream(encodeUtf8(cluster), encodeUtf8(service), encodeUtf8(method), serializePairs(initialMetadata));
     if (!opened.ok) return null;
     installGrpcHooks();
     const stream = new GrpcStream(opened.token, handler);

@@ -5,6 +5,7 @@ import { Header, serializePairs } from "../pairs";
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, GrpcStatus, StreamType, WasmResult } from "../types";
 import { Context } from "./context";
 import { RootContext } from "./root";
+import { encodeUtf8 } from "../utf8";
 
 /**
  * One HTTP stream through the filter. Envoy calls, in order: onRequestHeaders, onRequestBody*,
@@ -41,7 +42,7 @@ export class HttpContext extends Context {
    */
   sendLocalResponse(status: u32, body: string = "", headers: Header[] = [], details: string = "", grpcStatus: GrpcStatus = GrpcStatus.None): WasmResult {
     this.activate();
-    return sendLocalResponse(status, String.UTF8.encode(details), String.UTF8.encode(body), serializePairs(headers), grpcStatus);
+    return sendLocalResponse(status, encodeUtf8(details), encodeUtf8(body), serializePairs(headers), grpcStatus);
   }
 
   /** Lets a paused request continue upstream. */

@@ -2,14 +2,15 @@
 import { Configuration } from "../context/configuration";
 import { enterCallback } from "../context/context";
 import { getBufferBytes } from "../hostcalls/buffers";
+import { getProperty } from "../hostcalls/properties";
 import { contextCreated, log } from "../log";
-import { getPropertyString } from "../properties";
 import { BufferType } from "../types";
+import { decodeUtf8, encodeUtf8 } from "../utf8";
 import { addContext, findRootFactory, httpContext, removeContext, rootContext, streamContext } from "./registry";
 
 function createRootContext(contextId: u32): void {
-  const rootIdValue = getPropertyString(["plugin_root_id"]);
-  const rootId = rootIdValue ? rootIdValue : "";
+  const rootIdBytes = getProperty(encodeUtf8("plugin_root_id"));
+  const rootId = rootIdBytes ? decodeUtf8(rootIdBytes) : "";
   const factory = findRootFactory(rootId);
   if (!factory) {
     // on_vm_start then fails, and Envoy refuses the plugin.

@@ -2,9 +2,10 @@
 import { proxy_get_log_level, proxy_log } from "../abi/imports";
 import { outValue } from "../runtime/memory";
 import { LogLevel, WasmResult } from "../types";
+import { encodeUtf8 } from "../utf8";
 
 export function log(level: LogLevel, message: string): WasmResult {
-  const bytes = String.UTF8.encode(message);
+  const bytes = encodeUtf8(message);
   return proxy_log(level, changetype<usize>(bytes), bytes.byteLength);
 }
 

@@ -1,6 +1,6 @@
 import { getBufferBytes, getBufferSize, setBufferBytes } from "../hostcalls/buffers";
 import { BufferType, WasmResult } from "../types";
-import { decodeUtf8 } from "../utf8";
+import { decodeUtf8, encodeUtf8 } from "../utf8";
 
 /**
  * A body buffer of the stream. In a body callback it holds what has arrived so far: the chunk, or
@@ -34,7 +34,7 @@ export class Body {
   }
 
   replaceString(text: string): WasmResult {
-    return this.replace(String.UTF8.encode(text));
+    return this.replace(encodeUtf8(text));
   }
 
   append(data: ArrayBuffer): WasmResult {
@@ -42,7 +42,7 @@ export class Body {
   }
 
   appendString(text: string): WasmResult {
-    return this.append(String.UTF8.encode(text));
+    return this.append(encodeUtf8(text));
   }
 
   prepend(data: ArrayBuffer): WasmResult {
@@ -50,7 +50,7 @@ export class Body {
   }
 
   prependString(text: string): WasmResult {
-    return this.prepend(String.UTF8.encode(text));
+    return this.prepend(encodeUtf8(text));
   }
 }
 

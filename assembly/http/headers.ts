@@ -2,9 +2,9 @@ import {
   addHeaderMapValue, getHeaderMapPairs, getHeaderMapSize, getHeaderMapValue, removeHeaderMapValue,
   replaceHeaderMapValue, setHeaderMapPairs,
 } from "../hostcalls/headers";
-import { deserializePairs, Header, serializePairs } from "../pairs";
+import { deserializePairs, Header, PairCursor, serializePairs, sliceOf } from "../pairs";
 import { MapType, WasmResult } from "../types";
-import { decodeUtf8 } from "../utf8";
+import { decodeUtf8, encodeUtf8 } from "../utf8";
 
 /**
  * One of the stream's header maps (request/response headers or trailers).
@@ -17,17 +17,17 @@ export class HeaderMap {
 
   /** The first value of `name`, or null when absent. */
   get(name: string): string | null {
-    const value = getHeaderMapValue(this.type, String.UTF8.encode(name));
+    const value = getHeaderMapValue(this.type, encodeUtf8(name));
     return value ? decodeUtf8(value) : null;
   }
 
   /** The first value of `name` as bytes, or null when absent. */
   getBytes(name: string): ArrayBuffer | null {
-    return getHeaderMapValue(this.type, String.UTF8.encode(name));
+    return getHeaderMapValue(this.type, encodeUtf8(name));
   }
 
   has(name: string): bool {
-    return getHeaderMapValue(this.type, String.UTF8.encode(name)) != null;
+    return getHeaderMapValue(this.type, encodeUtf8(name)) != null;
   }
 
   /** Every pair in order, duplicates included. Empty when the map is not available. */
@@ -37,22 +37,23 @@ export class HeaderMap {
 
   /** Every value of `name` (compared without regard to ASCII case, as Envoy does), in order. */
   values(name: string): string[] {
-    const wanted = String.UTF8.encode(name);
+    const wanted = encodeUtf8(name);
     const values = new Array<string>();
-    const headers = this.all();
-    for (let i = 0; i < headers.length; i++) {
-      if (equalIgnoringAsciiCase(headers[i].nameBytes, wanted)) values.push(headers[i].value);
+    // Read in place: only the values asked for become strings.
+    const cursor = new PairCursor(getHeaderMapPairs(this.type));
+    while (cursor.next()) {
+      if (equalIgnoringAsciiCase(cursor.name, cursor.nameLength, wanted)) values.push(decodeUtf8(sliceOf(cursor.value, cursor.valueLength)));
     }
-    return values;
+    return cursor.complete ? values : new Array<string>();
   }
 
   /** Appends a value, keeping existing ones. */
   add(name: string, value: string): WasmResult {
-    return addHeaderMapValue(this.type, String.UTF8.encode(name), String.UTF8.encode(value));
+    return addHeaderMapValue(this.type, encodeUtf8(name), encodeUtf8(value));
   }
 
   addBytes(name: string, value: ArrayBuffer): WasmResult {
-    return addHeaderMapValue(this.type, String.UTF8.encode(name), value);
+    return addHeaderMapValue(this.type, encodeUtf8(name), value);
   }
 
   /** Appends a prepared header: build it once (in onConfigure) to skip the UTF-8 encoding per request. */
@@ -62,11 +63,11 @@ export class HeaderMap {
 
   /** Sets the value, replacing existing ones or adding the header. */
   replace(name: string, value: string): WasmResult {
-    return replaceHeaderMapValue(this.type, String.UTF8.encode(name), String.UTF8.encode(value));
+    return replaceHeaderMapValue(this.type, encodeUtf8(name), encodeUtf8(value));
   }
 
   replaceBytes(name: string, value: ArrayBuffer): WasmResult {
-    return replaceHeaderMapValue(this.type, String.UTF8.encode(name), value);
+    return replaceHeaderMapValue(this.type, encodeUtf8(name), value);
   }
 
   /** Sets a prepared header, replacing existing values. */
@@ -76,7 +77,7 @@ export class HeaderMap {
 
   /** Removes every value of `name`; removing an absent header is not an error. */
   remove(name: string): WasmResult {
-    return removeHeaderMapValue(this.type, String.UTF8.encode(name));
+    return removeHeaderMapValue(this.type, encodeUtf8(name));
   }
 
   /** Replaces the whole map. */
@@ -90,11 +91,10 @@ export class HeaderMap {
   }
 }
 
-function equalIgnoringAsciiCase(a: ArrayBuffer, b: ArrayBuffer): bool {
-  const length = a.byteLength;
-  if (length != b.byteLength) return false;
-  for (let i = 0; i < length; i++) {
-    if (asciiLower(load<u8>(changetype<usize>(a) + i)) != asciiLower(load<u8>(changetype<usize>(b) + i))) return false;
+function equalIgnoringAsciiCase(a: usize, length: usize, b: ArrayBuffer): bool {
+  if (length != <usize>b.byteLength) return false;
+  for (let i: usize = 0; i < length; i++) {
+    if (asciiLower(load<u8>(a + i)) != asciiLower(load<u8>(changetype<usize>(b) + i))) return false;
   }
   return true;
 }

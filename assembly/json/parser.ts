@@ -1,3 +1,4 @@
+import { decimal } from "../decimal";
 import { JsonValue } from "./value";
 
 /** Outcome of `parseJson`: exactly one of `value` and `error` is set. */
@@ -233,7 +234,7 @@ function digits(): bool {
 
 /** Records the error at the cursor; returns null so callers can `return fail(...)`. */
 function fail(message: string): JsonValue | null {
-  error = message + " at " + ((pos - base) >> 1).toString();
+  error = message + " at " + decimal(<u32>((pos - base) >> 1));
   return null;
 }
 

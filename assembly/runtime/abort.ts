@@ -1,7 +1,9 @@
 // Replacements for the `env.abort` and `env.seed` imports asc would otherwise add: Envoy offers neither.
 // The asconfig preset wires them with `--use abort=proxyWasmAbort --use seed=proxyWasmSeed`.
 import { proxy_log } from "../abi/imports";
+import { decimal } from "../decimal";
 import { LogLevel } from "../types";
+import { encodeUtf8 } from "../utf8";
 
 @external("wasi_snapshot_preview1", "random_get")
 declare function random_get(buffer: usize, length: usize): u16;
@@ -10,8 +12,8 @@ declare function random_get(buffer: usize, length: usize): u16;
 // @ts-ignore: decorator
 @global export function proxyWasmAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
   let text = "abort: " + (message != null ? message : "(no message)");
-  if (fileName != null) text += " at " + fileName + ":" + line.toString() + ":" + column.toString();
-  const bytes = String.UTF8.encode(text);
+  if (fileName != null) text += " at " + fileName + ":" + decimal(line) + ":" + decimal(column);
+  const bytes = encodeUtf8(text);
   proxy_log(LogLevel.Critical, changetype<usize>(bytes), bytes.byteLength);
   unreachable();
 }

@@ -2,7 +2,7 @@
 // Writes carry a compare-and-swap token, so concurrent VMs never lose an update.
 import { getSharedData, setSharedData, SharedDataValue } from "../hostcalls/shared";
 import { WasmResult } from "../types";
-import { decodeUtf8 } from "../utf8";
+import { decodeUtf8, encodeUtf8 } from "../utf8";
 
 export { SharedDataValue };
 
@@ -12,12 +12,12 @@ const NEW_KEY_CAS: u32 = u32.MAX_VALUE;
 export namespace SharedData {
   /** The value and its CAS token; `result` is NotFound when the key was never set. */
   export function get(key: string): SharedDataValue {
-    return getSharedData(String.UTF8.encode(key));
+    return getSharedData(encodeUtf8(key));
   }
 
   /** Writes `value` if the key's CAS still equals `cas` (0 writes unconditionally); CasMismatch otherwise. */
   export function set(key: string, value: ArrayBuffer, cas: u32 = 0): WasmResult {
-    return setSharedData(String.UTF8.encode(key), value, cas);
+    return setSharedData(encodeUtf8(key), value, cas);
   }
 
   export function getString(key: string): string | null {
@@ -26,7 +26,7 @@ export namespace SharedData {
   }
 
   export function setString(key: string, value: string, cas: u32 = 0): WasmResult {
-    return set(key, String.UTF8.encode(value), cas);
+    return set(key, encodeUtf8(value), cas);
   }
 
   /**
@@ -39,7 +39,7 @@ export namespace SharedData {
    * overwriting it unconditionally.
    */
   export function update<T>(key: string, state: T, update: (current: ArrayBuffer | null, state: T) => ArrayBuffer | null, maxAttempts: i32 = 16): WasmResult {
-    const encodedKey = String.UTF8.encode(key);
+    const encodedKey = encodeUtf8(key);
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const current = getSharedData(encodedKey);
       if (current.result != WasmResult.Ok && current.result != WasmResult.NotFound) return current.result;

@@ -1,7 +1,7 @@
 // Shared queues: any VM enqueues, the root context that registered the queue is told with onQueueReady.
 import { dequeueSharedQueue, enqueueSharedQueue, registerSharedQueue, resolveSharedQueue } from "../hostcalls/shared";
 import { WasmResult } from "../types";
-import { decodeUtf8 } from "../utf8";
+import { decodeUtf8, encodeUtf8 } from "../utf8";
 
 export class SharedQueue {
   private constructor(readonly id: u32) {}
@@ -11,13 +11,13 @@ export class SharedQueue {
    * its consumer (onQueueReady). Null when the host refuses.
    */
   static register(name: string): SharedQueue | null {
-    const registered = registerSharedQueue(String.UTF8.encode(name));
+    const registered = registerSharedQueue(encodeUtf8(name));
     return registered.result == WasmResult.Ok ? new SharedQueue(registered.queueId) : null;
   }
 
   /** Finds a queue some VM registered; an empty vmId means this VM's own. Null when there is none. */
   static resolve(vmId: string, name: string): SharedQueue | null {
-    const resolved = resolveSharedQueue(String.UTF8.encode(vmId), String.UTF8.encode(name));
+    const resolved = resolveSharedQueue(encodeUtf8(vmId), encodeUtf8(name));
     return resolved.result == WasmResult.Ok ? new SharedQueue(resolved.queueId) : null;
   }
 
@@ -31,7 +31,7 @@ export class SharedQueue {
   }
 
   enqueueString(value: string): WasmResult {
-    return this.enqueue(String.UTF8.encode(value));
+    return this.enqueue(encodeUtf8(value));
   }
 
   /** The next item, or null when the queue is empty (or gone). */

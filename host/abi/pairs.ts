@@ -2,6 +2,8 @@
 // {key, NUL, value, NUL}. Decoding is as strict as cpp-host's PairsUtil::toPairs
 // (src/pairs_util.cc): any malformation yields an EMPTY map, silently.
 
+import { decodeText } from "../text.js";
+
 export type Pair = [string, string];
 export type BytePair = [Uint8Array, Uint8Array];
 
@@ -10,7 +12,6 @@ export const PAIRS_MAX_BYTES = 1024 * 1024;
 export const PAIRS_MAX_COUNT = 1024;
 
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
 
 export function toBytes(s: string | Uint8Array): Uint8Array {
   return typeof s === "string" ? utf8.encode(s) : s;
@@ -40,18 +41,14 @@ export function encodePairs(pairs: ReadonlyArray<readonly [string | Uint8Array, 
 
 export function decodePairBytes(buffer: Uint8Array): BytePair[] {
   if (buffer.length > PAIRS_MAX_BYTES || buffer.length < 4) return [];
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  const count = view.getUint32(0, true);
+  const count = readU32(buffer, 0);
   if (count > PAIRS_MAX_COUNT) return [];
-  let pos = 4;
-  if (pos + count * 8 > buffer.length) return [];
-  const sizes: [number, number][] = [];
-  for (let i = 0; i < count; i++) {
-    sizes.push([view.getUint32(pos, true), view.getUint32(pos + 4, true)]);
-    pos += 8;
-  }
+  let pos = 4 + count * 8;
+  if (pos > buffer.length) return [];
   const pairs: BytePair[] = [];
-  for (const [klen, vlen] of sizes) {
+  for (let i = 0; i < count; i++) {
+    const klen = readU32(buffer, 4 + i * 8);
+    const vlen = readU32(buffer, 8 + i * 8);
     if (pos + klen + 1 > buffer.length) return [];
     const key = buffer.slice(pos, pos + klen);
     pos += klen;
@@ -67,5 +64,9 @@ export function decodePairBytes(buffer: Uint8Array): BytePair[] {
 }
 
 export function decodePairs(buffer: Uint8Array): Pair[] {
-  return decodePairBytes(buffer).map(([k, v]) => [utf8Decoder.decode(k), utf8Decoder.decode(v)]);
+  return decodePairBytes(buffer).map(([k, v]) => [decodeText(k), decodeText(v)]);
+}
+
+function readU32(bytes: Uint8Array, pos: number): number {
+  return (bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16) | (bytes[pos + 3] << 24)) >>> 0;
 }

@@ -3,10 +3,11 @@
 
 import { BufferType, MAX_BUFFER_TYPE, WasmResult } from "../abi/enums.js";
 import type { BodyBuffer, HostContext } from "../context.js";
+import { EMPTY_BYTES } from "../text.js";
 import type { Vm } from "../vm.js";
 import type { HostFns } from "./types.js";
 
-const EMPTY: BodyBuffer = { bytes: new Uint8Array(0), mutable: false };
+const EMPTY: BodyBuffer = { bytes: EMPTY_BYTES, mutable: false };
 const immutable = (bytes: Uint8Array): BodyBuffer => ({ bytes, mutable: false });
 
 /** Envoy Context::getBuffer(): null means NOT_FOUND. */
@@ -30,11 +31,11 @@ export function getBuffer(vm: Vm, ctx: HostContext, type: BufferType): BodyBuffe
       return response ? immutable(response.body) : null;
     }
     case BufferType.GrpcReceiveBuffer: {
-      const buffer = ctx.root.grpcReceive.buffer;
+      const buffer = ctx.root.grpcReceiveBuffer;
       return buffer ? immutable(buffer) : EMPTY;
     }
     case BufferType.CallData:
-      return immutable(ctx.root.callData ?? new Uint8Array(0));
+      return immutable(ctx.root.callData ?? EMPTY_BYTES);
   }
   return null;
 }
@@ -69,14 +70,14 @@ export const bufferImports: HostFns = {
     const from = start >>> 0;
     const bytes = buffer.bytes;
     // Clamp to the buffer like cpp-host ("Don't overread").
-    const slice = from > bytes.length ? new Uint8Array(0) : bytes.slice(from, Math.min(bytes.length, from + (maxSize >>> 0)));
+    const slice = from > bytes.length ? EMPTY_BYTES : bytes.subarray(from, Math.min(bytes.length, from + (maxSize >>> 0)));
     return vm.copyOut(slice, ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
   },
   proxy_set_buffer_bytes(vm, type: number, start: number, size: number, dataPtr: number, dataLen: number) {
     if (type >>> 0 > MAX_BUFFER_TYPE) return WasmResult.BadArgument;
     const buffer = getBuffer(vm, vm.effective, type >>> 0);
     if (buffer === null) return WasmResult.NotFound;
-    const data = vm.memory.read(dataPtr, dataLen);
+    const data = vm.memory.view(dataPtr, dataLen); // writeBuffer copies it
     if (data === null) return WasmResult.InvalidMemoryAccess;
     return writeBuffer(buffer, start >>> 0, size >>> 0, data);
   },

@@ -1,6 +1,7 @@
 // proxy_set_effective_context / proxy_done / proxy_get_status (cpp-host exports.cc, wasm.cc done).
 
 import { WasmResult } from "../abi/enums.js";
+import { encodeText } from "../text.js";
 import type { HostFns } from "./types.js";
 
 export const contextImports: HostFns = {
@@ -16,7 +17,7 @@ export const contextImports: HostFns = {
   proxy_get_status(vm, codePtr: number, ptrPtr: number, sizePtr: number) {
     const status = vm.effective.root.status;
     if (!vm.memory.writeU32(codePtr, status.code)) return WasmResult.InvalidMemoryAccess;
-    const msg = new TextEncoder().encode(status.message);
+    const msg = encodeText(status.message);
     return vm.copyOut(msg, ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
   },
 };

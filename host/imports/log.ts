@@ -6,9 +6,9 @@ import { utf8, type HostFns } from "./types.js";
 export const logImports: HostFns = {
   proxy_log(vm, level: number, ptr: number, len: number) {
     if (level >>> 0 > MAX_LOG_LEVEL) return WasmResult.BadArgument;
-    const message = vm.memory.read(ptr, len);
+    const message = vm.memory.view(ptr, len);
     if (message === null) return WasmResult.InvalidMemoryAccess;
-    vm.log(level >>> 0, utf8(message));
+    if (level >>> 0 >= vm.config.logLevel) vm.log(level >>> 0, utf8(message)); // decoded only when kept
     return WasmResult.Ok;
   },
   proxy_get_log_level(vm, retPtr: number) {

@@ -7,7 +7,7 @@ import { utf8, type HostFns } from "./types.js";
 
 export const propertyImports: HostFns = {
   proxy_get_property(vm, pathPtr: number, pathLen: number, ptrPtr: number, sizePtr: number) {
-    const path = vm.memory.read(pathPtr, pathLen);
+    const path = vm.memory.view(pathPtr, pathLen);
     if (path === null) return WasmResult.InvalidMemoryAccess;
     if (path.length === 0) return WasmResult.SerializationFailure;
     const value = lookupProperty(vm, vm.effective, utf8(path));
@@ -15,8 +15,8 @@ export const propertyImports: HostFns = {
     return vm.copyOut(value, ptrPtr, sizePtr) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
   },
   proxy_set_property(vm, pathPtr: number, pathLen: number, valPtr: number, valLen: number) {
-    const path = vm.memory.read(pathPtr, pathLen);
-    const value = vm.memory.read(valPtr, valLen);
+    const path = vm.memory.view(pathPtr, pathLen);
+    const value = vm.memory.view(valPtr, valLen); // setProperty copies it
     if (path === null || value === null) return WasmResult.InvalidMemoryAccess;
     // Envoy stores filter state of the request's stream info; a root has none.
     const stream = vm.effective.attributes;

@@ -11,7 +11,7 @@ export const queueImports: HostFns = {
     if (name === null) return WasmResult.InvalidMemoryAccess;
     const root = vm.effective.root; // a stream registers on behalf of its root
     const token = registerQueue(vm.config.vmId, utf8(name), {
-      notify: (t) => vm.post(() => void (vm.has("proxy_on_queue_ready") && vm.call("proxy_on_queue_ready", root, [root.id, t]))),
+      notify: (t) => vm.post(() => void (vm.has("proxy_on_queue_ready") && vm.call("proxy_on_queue_ready", root, root.id, t))),
     });
     return vm.memory.writeU32(tokenPtr, token) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
   },

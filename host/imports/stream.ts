@@ -29,9 +29,9 @@ export const streamImports: HostFns = {
     headersLen: number,
     grpcStatus: number,
   ) {
-    const details = vm.memory.read(detailsPtr, detailsLen);
-    const body = vm.memory.read(bodyPtr, bodyLen);
-    const headers = vm.memory.read(headersPtr, headersLen);
+    const details = vm.memory.view(detailsPtr, detailsLen);
+    const body = vm.memory.read(bodyPtr, bodyLen); // kept by the reply
+    const headers = vm.memory.view(headersPtr, headersLen);
     if (details === null || body === null || headers === null) return WasmResult.InvalidMemoryAccess;
     vm.effective.stream?.sendLocalResponse({
       status: status >>> 0,

@@ -7,5 +7,4 @@ import type { Vm } from "../vm.js";
 export type HostFn = (vm: Vm, ...args: any[]) => number | void;
 export type HostFns = Record<string, HostFn>;
 
-const decoder = new TextDecoder();
-export const utf8 = (b: Uint8Array): string => decoder.decode(b);
+export { decodeText as utf8 } from "../text.js";

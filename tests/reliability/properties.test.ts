@@ -32,15 +32,17 @@ const UPSTREAM_SECRET = "UPSTREAM-SECRET-7f3a";
 
 /**
  * Replays `inputs` and returns the memory growth in pages once the heap has settled. The collector
- * runs every 64 callbacks, so where it falls in a pass moves the heap's peak, and a varied input set
- * can still raise the high-water mark by a page over a few passes; it converges. A leak does not:
- * it grows with every pass. So: eight passes to settle, then five more must not grow the memory.
+ * runs every few dozen requests (or after 256 KB of allocations), so where it falls in a pass moves
+ * the heap's peak, and a varied input set can still raise the high-water mark by a page before it
+ * converges. A leak does not converge: it grows with every pass. So the replay settles over at least
+ * 400 requests (16 passes or more), then at least 200 more (5 passes or more) must not grow the memory.
  * (The soak's million requests catch leaks too small to cross a page here.)
  */
 function growthOnReplay<T>(plugin: Plugin, inputs: T[], run: (input: T) => void): number {
-  for (let pass = 0; pass < 8; pass++) for (const input of inputs) run(input);
+  const passes = (requests: number, atLeast: number) => Math.max(atLeast, Math.ceil(requests / Math.max(1, inputs.length)));
+  for (let pass = 0; pass < passes(400, 16); pass++) for (const input of inputs) run(input);
   const before = plugin.memoryPages;
-  for (let pass = 0; pass < 5; pass++) for (const input of inputs) run(input);
+  for (let pass = 0; pass < passes(200, 5); pass++) for (const input of inputs) run(input);
   return plugin.memoryPages - before;
 }
 

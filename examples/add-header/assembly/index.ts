@@ -1,6 +1,7 @@
 // add-header: adds a configured header to every response.
 import {
-  Configuration, FilterHeadersStatus, Header, HttpContext, isJsonLike, JsonKind, log, parseJson, registerRootContext, RootContext,
+  Configuration, FilterHeadersStatus, Header, HttpContext, isJsonLike, isValidHeaderName, isValidHeaderValue, JsonKind, log,
+  parseJson, registerRootContext, RootContext,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports";
 
@@ -19,7 +20,7 @@ class AddHeaderRoot extends RootContext {
     if (isJsonLike(text)) {
       if (!this.configureFromJson(text)) return false;
     } else if (text.length > 0) {
-      if (!isValidValue(text)) return refuse("the value must not contain control characters");
+      if (!isValidHeaderValue(text)) return refuse(BAD_VALUE);
       this.value = text;
     }
     this.header = new Header(this.name, this.value);
@@ -33,14 +34,12 @@ class AddHeaderRoot extends RootContext {
     if (json.kind != JsonKind.Object) return refuse("JSON configuration must be an object");
     const name = json.get("name");
     if (name) {
-      if (name.kind != JsonKind.String) return refuse("'name' must be a string");
-      if (!isValidName(name.asString())) return refuse("'name' must be a non-empty HTTP header name");
+      if (name.kind != JsonKind.String || !isValidHeaderName(name.asString())) return refuse(BAD_NAME);
       this.name = name.asString();
     }
     const value = json.get("value");
     if (value) {
-      if (value.kind != JsonKind.String) return refuse("'value' must be a string");
-      if (!isValidValue(value.asString())) return refuse("'value' must not contain control characters");
+      if (value.kind != JsonKind.String || !isValidHeaderValue(value.asString())) return refuse(BAD_VALUE);
       this.value = value.asString();
     }
     return true;
@@ -62,29 +61,12 @@ class AddHeader extends HttpContext {
   }
 }
 
+const BAD_NAME = "'name' must be a string holding a non-empty HTTP header name";
+const BAD_VALUE = "'value' must be a string without control characters";
+
 function refuse(reason: string): bool {
   log.error("add-header: invalid configuration: " + reason);
   return false;
-}
-
-/** An RFC 9110 token. */
-function isValidName(name: string): bool {
-  if (name.length == 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    const alphanumeric = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-    if (!alphanumeric && "!#$%&'*+-.^_`|~".indexOf(String.fromCharCode(c)) < 0) return false;
-  }
-  return true;
-}
-
-/** No control characters but tab: Envoy rejects CR, LF and NUL in header values. */
-function isValidValue(value: string): bool {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if ((c < 0x20 && c != 0x09) || c == 0x7f) return false;
-  }
-  return true;
 }
 
 registerRootContext((contextId: u32): RootContext => new AddHeaderRoot(contextId));

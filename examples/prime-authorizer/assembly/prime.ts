@@ -60,7 +60,8 @@ class Montgomery {
   }
 
   /** a·b·2^-64 mod n, for a, b < n. */
-  mul(a: u64, b: u64): u64 {
+  // Inlined, with mulHigh: Miller–Rabin is a loop of these, and a call per multiplication costs a third of the time.
+  @inline mul(a: u64, b: u64): u64 {
     let n = this.n;
     let high = mulHigh(a, b);
     // m·n matches a·b in the low 64 bits, so a·b - m·n is a multiple of 2^64.
@@ -88,7 +89,7 @@ class Montgomery {
 }
 
 /** The high 64 bits of the 128-bit product a·b, from 32-bit halves. */
-function mulHigh(a: u64, b: u64): u64 {
+@inline function mulHigh(a: u64, b: u64): u64 {
   let aLow = a & 0xFFFFFFFF;
   let aHigh = a >> 32;
   let bLow = b & 0xFFFFFFFF;

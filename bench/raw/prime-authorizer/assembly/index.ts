@@ -115,7 +115,7 @@ function isPrime(n: u64): bool {
   return true;
 }
 
-function mul(a: u64, b: u64): u64 {
+@inline function mul(a: u64, b: u64): u64 {
   const high = mulHigh(a, b);
   const m = a * b * mInverse;
   const mnHigh = mulHigh(m, mN);
@@ -133,7 +133,7 @@ function pow(x: u64, e: u64): u64 {
   return result;
 }
 
-function mulHigh(a: u64, b: u64): u64 {
+@inline function mulHigh(a: u64, b: u64): u64 {
   const aLow = a & 0xFFFFFFFF;
   const aHigh = a >> 32;
   const bLow = b & 0xFFFFFFFF;

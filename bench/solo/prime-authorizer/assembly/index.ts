@@ -108,7 +108,7 @@ class Montgomery {
     return this.mul(x % this.n, this.r2);
   }
 
-  mul(a: u64, b: u64): u64 {
+  @inline mul(a: u64, b: u64): u64 {
     let n = this.n;
     let high = mulHigh(a, b);
     let m = a * b * this.inverse;
@@ -128,7 +128,7 @@ class Montgomery {
   }
 }
 
-function mulHigh(a: u64, b: u64): u64 {
+@inline function mulHigh(a: u64, b: u64): u64 {
   let aLow = a & 0xFFFFFFFF;
   let aHigh = a >> 32;
   let bLow = b & 0xFFFFFFFF;

@@ -1,0 +1,123 @@
+// What get_property/set_property answer on an HTTP stream (Envoy context.cc getProperty,
+// setProperty): the request.* and response.* attributes computed from the stream's headers, the
+// filter state set_property wrote, then the test's properties and a local connection's defaults
+// (the defaults are only built when a lookup gets that far).
+
+import { MapType, WasmResult } from "./abi/enums.js";
+import { encodePairs } from "./abi/pairs.js";
+import type { AttributeSource } from "./context.js";
+import type { HeaderMap } from "./header-map.js";
+import { connectionDefaults, findProperty, type PropertyValue } from "./properties.js";
+import { encodeText } from "./text.js";
+
+/** What the attributes read from the stream. */
+export interface AttributeStream {
+  /** Envoy getConstMap(). */
+  readableMap(type: MapType): HeaderMap | null;
+  /** The response headers once the response started (upstream or local reply), else null. */
+  responseHeaders(): HeaderMap | null;
+  /** response.code_details: the local reply's details, or "via_upstream". */
+  responseCodeDetails(): string;
+}
+
+export class StreamAttributes implements AttributeSource {
+  private filterState: Map<string, Uint8Array> | null = null;
+  private defaults: Map<string, PropertyValue> | null = null;
+
+  constructor(
+    private readonly stream: AttributeStream,
+    /** The plugin's options.properties with the stream's own on top. */
+    private readonly properties: ReadonlyMap<string, PropertyValue>,
+    private readonly connectionId: number,
+    /** request.time: when the stream was created. */
+    private readonly requestTimeNs: bigint,
+  ) {}
+
+  property(segments: string[]): Uint8Array | undefined {
+    const [top, ...rest] = segments;
+    const attribute =
+      top === "request" ? this.requestAttribute(rest) : top === "response" ? this.responseAttribute(rest) : undefined;
+    if (attribute !== undefined) return attribute;
+    const state = this.filterState?.get(top);
+    if (state !== undefined) return rest.length === 0 ? state : undefined; // bytes cannot be walked into
+    return undefined;
+  }
+
+  userProperty(segments: string[]): Uint8Array | undefined {
+    return findProperty(this.properties, segments) ?? findProperty(this.connectionDefaults(), segments);
+  }
+
+  setProperty(rawPath: string, value: Uint8Array): WasmResult {
+    // Envoy stores filter state "wasm.<path>"; get_property looks up the first segment only.
+    (this.filterState ??= new Map()).set(rawPath, value.slice());
+    return WasmResult.Ok;
+  }
+
+  private connectionDefaults(): Map<string, PropertyValue> {
+    if (this.defaults === null) {
+      this.defaults = connectionDefaults(this.connectionId);
+      this.defaults.set("request.protocol", "HTTP/1.1");
+      this.defaults.set("request.time", this.requestTimeNs);
+    }
+    return this.defaults;
+  }
+
+  private requestAttribute(path: string[]): Uint8Array | undefined {
+    const map = this.stream.readableMap(MapType.RequestHeaders);
+    if (!map) return undefined;
+    const one = (name: string) => map.getFirst(name);
+    const fullPath = one(":path");
+    const q = fullPath?.indexOf("?") ?? -1;
+    const simple: Record<string, string | undefined> = {
+      path: fullPath,
+      url_path: fullPath === undefined ? undefined : q < 0 ? fullPath : fullPath.slice(0, q),
+      query: fullPath === undefined ? undefined : q < 0 ? "" : fullPath.slice(q + 1),
+      host: one(":authority"),
+      scheme: one(":scheme"),
+      method: one(":method"),
+      referer: one("referer"),
+      useragent: one("user-agent"),
+      id: one("x-request-id"),
+    };
+    if (path.length === 1 && path[0] in simple) return encode(simple[path[0]]);
+    if (path[0] === "headers") return headerAttribute(map, path.slice(1));
+    return undefined;
+  }
+
+  private responseAttribute(path: string[]): Uint8Array | undefined {
+    const headers = this.stream.responseHeaders();
+    if (headers === null) return undefined;
+    if (path.length === 1 && path[0] === "code") {
+      const code = Number(headers.getFirst(":status"));
+      if (!Number.isInteger(code)) return undefined;
+      const out = new Uint8Array(8);
+      new DataView(out.buffer).setBigInt64(0, BigInt(code), true);
+      return out;
+    }
+    if (path.length === 1 && path[0] === "code_details") return encode(this.stream.responseCodeDetails());
+    if (path[0] === "headers") {
+      const map = this.stream.readableMap(MapType.ResponseHeaders);
+      return map ? headerAttribute(map, path.slice(1)) : undefined;
+    }
+    if (path[0] === "trailers") {
+      const map = this.stream.readableMap(MapType.ResponseTrailers);
+      return map ? headerAttribute(map, path.slice(1)) : undefined;
+    }
+    return undefined;
+  }
+}
+
+/** A header map attribute: the whole map as pairs, or one header with values comma-joined. */
+function headerAttribute(map: HeaderMap, path: string[]): Uint8Array | undefined {
+  if (path.length === 0) {
+    const names = [...new Set(map.toArray().map(([k]) => k))];
+    return encodePairs(names.map((n) => [n, map.getAll(n).join(",")]));
+  }
+  if (path.length !== 1) return undefined;
+  const values = map.getAll(path[0]);
+  return values.length === 0 ? undefined : encode(values.join(","));
+}
+
+function encode(s: string | undefined): Uint8Array | undefined {
+  return s === undefined ? undefined : encodeText(s);
+}

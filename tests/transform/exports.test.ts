@@ -1,0 +1,89 @@
+// The preset's transform (transform/): a filter exports only the Proxy-Wasm callbacks its code needs,
+// and still runs as before. Fixtures in tests/fixtures/exports/ are built here with the CLI's build.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { before, describe, it } from "node:test";
+import { build } from "../../cli/commands/build.js";
+import { createPlugin } from "../../host/index.js";
+import { examplePlugin, headerValue, repoRoot } from "../support/plugins.js";
+
+/** What every filter exports, whatever it overrides. */
+const ALWAYS = [
+  "proxy_abi_version_0_2_1",
+  "proxy_on_memory_allocate",
+  "proxy_on_context_create",
+  "proxy_on_vm_start",
+  "proxy_on_configure",
+  "proxy_on_delete",
+  "memory",
+  "_initialize",
+];
+
+function exportNames(wasm: Uint8Array): string[] {
+  return WebAssembly.Module.exports(new WebAssembly.Module(new Uint8Array(wasm))).map((e) => e.name).sort();
+}
+
+const fixtures = new Map<string, Uint8Array>();
+
+before(async () => {
+  for (const name of ["body-and-log", "http-call", "no-hooks"]) {
+    const result = await build(`${repoRoot}tests/fixtures/exports/${name}`, { quiet: true });
+    fixtures.set(name, readFileSync(result.path));
+  }
+});
+
+function fixture(name: string): Uint8Array {
+  return fixtures.get(name)!;
+}
+
+describe("transform: exported callbacks", () => {
+  it("add-header exports only the lifecycle and proxy_on_response_headers", () => {
+    assert.deepEqual(exportNames(examplePlugin("add-header")), [...ALWAYS, "proxy_on_response_headers"].sort());
+  });
+
+  it("a filter overriding onRequestBody and onLog exports their callbacks", () => {
+    assert.deepEqual(exportNames(fixture("body-and-log")), [...ALWAYS, "proxy_on_request_body", "proxy_on_log"].sort());
+  });
+
+  it("a filter using httpCall exports proxy_on_http_call_response", () => {
+    assert.deepEqual(exportNames(fixture("http-call")), [...ALWAYS, "proxy_on_request_headers", "proxy_on_http_call_response"].sort());
+  });
+
+  it("a filter using grpcCall exports the four gRPC callbacks", () => {
+    const names = exportNames(examplePlugin("grpc-call"));
+    for (const name of ["proxy_on_grpc_receive_initial_metadata", "proxy_on_grpc_receive", "proxy_on_grpc_receive_trailing_metadata", "proxy_on_grpc_close"]) {
+      assert.ok(names.includes(name), name);
+    }
+    assert.ok(!names.includes("proxy_on_http_call_response"));
+  });
+
+  it("a filter overriding no hook exports only what every filter does", () => {
+    assert.deepEqual(exportNames(fixture("no-hooks")), [...ALWAYS].sort());
+  });
+});
+
+describe("transform: filters without the unused callbacks run as before", () => {
+  it("no hooks: starts, and a stream passes through untouched", () => {
+    const plugin = createPlugin(fixture("no-hooks"));
+    assert.equal(plugin.start().ok, true);
+    const result = plugin.runHttpRequest({ requestHeaders: [[":path", "/x"]], requestBody: ["ping"], responseBody: ["pong"] });
+    assert.equal(result.stopped, null);
+    assert.equal(headerValue(result.upstreamRequest?.headers, ":path"), "/x");
+    assert.equal(result.upstreamRequest?.body, "ping");
+    assert.equal(result.downstreamResponse?.body, "pong");
+  });
+
+  it("body and log: the hooks run", () => {
+    const plugin = createPlugin(fixture("body-and-log"));
+    assert.equal(plugin.start().ok, true);
+    const result = plugin.runHttpRequest({ requestBody: ["hello"] });
+    assert.deepEqual(result.logs.map((entry) => entry.message), ["request body of 5 bytes", "access log"]);
+  });
+
+  it("http call: the response reaches the callback", () => {
+    const plugin = createPlugin(fixture("http-call"), { clusters: ["checker"] });
+    assert.equal(plugin.start().ok, true);
+    const result = plugin.runHttpRequest({ httpCallResponses: [{ status: 204 }] });
+    assert.equal(headerValue(result.upstreamRequest?.headers, "x-check-status"), "204");
+  });
+});
