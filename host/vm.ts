@@ -289,8 +289,13 @@ export class Vm {
   }
 
   /** Records a message if Envoy's wasm logger would print it at the configured level. */
+  /** Whether a message at `level` is kept: callers may skip building one that is not. */
+  keepsLogLevel(level: number): boolean {
+    return level >= this.config.logLevel;
+  }
+
   log(level: number, message: string): void {
-    if (level < this.config.logLevel) return;
+    if (!this.keepsLogLevel(level)) return;
     this.logSink.push({ level: LOG_LEVELS[level], message });
   }
 }

@@ -8,7 +8,7 @@ export const logImports: HostFns = {
     if (level >>> 0 > MAX_LOG_LEVEL) return WasmResult.BadArgument;
     const message = vm.memory.view(ptr, len);
     if (message === null) return WasmResult.InvalidMemoryAccess;
-    if (level >>> 0 >= vm.config.logLevel) vm.log(level >>> 0, utf8(message)); // decoded only when kept
+    if (vm.keepsLogLevel(level >>> 0)) vm.log(level >>> 0, utf8(message)); // decoded only when kept
     return WasmResult.Ok;
   },
   proxy_get_log_level(vm, retPtr: number) {
