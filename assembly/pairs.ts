@@ -121,7 +121,7 @@ export function deserializePairs(buffer: ArrayBuffer): Header[] {
   return cursor.complete ? headers : new Array<Header>();
 }
 
-export function sliceOf(pointer: usize, length: usize): ArrayBuffer {
+function sliceOf(pointer: usize, length: usize): ArrayBuffer {
   const slice = new ArrayBuffer(<i32>length);
   memory.copy(changetype<usize>(slice), pointer, length);
   return slice;

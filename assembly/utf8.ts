@@ -7,10 +7,14 @@ const REPLACEMENT: u16 = 0xfffd;
 
 /** The UTF-8 text of `bytes`, with U+FFFD for anything ill-formed. */
 export function decodeUtf8(bytes: ArrayBuffer): string {
-  const start = changetype<usize>(bytes);
-  const end = start + <usize>bytes.byteLength;
+  return decodeUtf8At(changetype<usize>(bytes), <usize>bytes.byteLength);
+}
+
+/** The same for `length` bytes at `start`, e.g. a value inside a pairs buffer, without copying them out first. */
+export function decodeUtf8At(start: usize, length: usize): string {
+  const end = start + length;
   // Never more UTF-16 units than bytes: a 4-byte sequence gives 2 units, a bad byte 1.
-  const out = changetype<usize>(__new(<usize>bytes.byteLength << 1, idof<String>()));
+  const out = changetype<usize>(__new(length << 1, idof<String>()));
   let units: usize = 0;
   let at = start;
   while (at < end) {

@@ -2,9 +2,9 @@ import {
   addHeaderMapValue, getHeaderMapPairs, getHeaderMapSize, getHeaderMapValue, removeHeaderMapValue,
   replaceHeaderMapValue, setHeaderMapPairs,
 } from "../hostcalls/headers";
-import { deserializePairs, Header, PairCursor, serializePairs, sliceOf } from "../pairs";
+import { deserializePairs, Header, PairCursor, serializePairs } from "../pairs";
 import { MapType, WasmResult } from "../types";
-import { decodeUtf8, encodeUtf8 } from "../utf8";
+import { decodeUtf8, decodeUtf8At, encodeUtf8 } from "../utf8";
 
 /**
  * One of the stream's header maps (request/response headers or trailers).
@@ -42,7 +42,7 @@ export class HeaderMap {
     // Read in place: only the values asked for become strings.
     const cursor = new PairCursor(getHeaderMapPairs(this.type));
     while (cursor.next()) {
-      if (equalIgnoringAsciiCase(cursor.name, cursor.nameLength, wanted)) values.push(decodeUtf8(sliceOf(cursor.value, cursor.valueLength)));
+      if (equalIgnoringAsciiCase(cursor.name, cursor.nameLength, wanted)) values.push(decodeUtf8At(cursor.value, cursor.valueLength));
     }
     return cursor.complete ? values : new Array<string>();
   }
