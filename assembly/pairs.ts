@@ -2,10 +2,11 @@
 //   u32 count, then count × (u32 nameLength, u32 valueLength), then count × (name, 0x00, value, 0x00).
 // Shared by header maps, local responses, callouts, gRPC metadata and map-valued properties.
 import { decodeUtf8, encodeUtf8 } from "./utf8";
+import { emptyBuffer } from "./runtime/memory";
 
 /** One header: bytes underneath (values need not be UTF-8), with string views. */
 // @ts-ignore: decorator
-@lazy const EMPTY = new ArrayBuffer(0);
+@lazy const EMPTY = emptyBuffer();
 
 function encode(text: string): ArrayBuffer {
   return text.length ? encodeUtf8(text) : EMPTY;

@@ -6,6 +6,7 @@ import { GrpcStatus } from "../types";
 import { closeStatusMessage, GrpcCallResponse, receivedGrpcMessage } from "./grpc";
 import { HttpCallResponse } from "./http";
 import { PendingCall, pendingCalls, takePendingCall } from "./pending";
+import { emptyBuffer } from "../runtime/memory";
 
 /** The caller of a pending call, made effective; null when it is gone. */
 function enterCaller(rootContextId: u32, call: PendingCall): Context | null {
@@ -64,6 +65,6 @@ export function deliverGrpcClose(rootContextId: u32, token: u32, statusCode: u32
     const stream = call.grpcStream!;
     stream.handler.onClose(stream, status, closeStatusMessage());
   } else if (call.grpcCallback) {
-    call.grpcCallback!(caller, new GrpcCallResponse(token, status, new ArrayBuffer(0), closeStatusMessage()));
+    call.grpcCallback!(caller, new GrpcCallResponse(token, status, emptyBuffer(), closeStatusMessage()));
   }
 }

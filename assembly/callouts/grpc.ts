@@ -2,6 +2,7 @@ import { getBufferBytes } from "../hostcalls/buffers";
 import { getStatus, grpcCancel, grpcClose, grpcSend } from "../hostcalls/callouts";
 import { HeaderMap } from "../http/headers";
 import { BufferType, GrpcStatus, MapType, WasmResult } from "../types";
+import { emptyBuffer } from "../runtime/memory";
 
 // @ts-ignore: decorator
 @lazy export const grpcInitialMetadata = new HeaderMap(MapType.GrpcReceiveInitialMetadata);
@@ -11,7 +12,7 @@ import { BufferType, GrpcStatus, MapType, WasmResult } from "../types";
 /** Reads the message the host is delivering. */
 export function receivedGrpcMessage(size: u32): ArrayBuffer {
   const message = size ? getBufferBytes(BufferType.GrpcReceiveBuffer, 0, size) : null;
-  return message ? message : new ArrayBuffer(0);
+  return message ? message : emptyBuffer();
 }
 
 /** The outcome of a unary grpcCall: the response message on Ok, else the status and its message. */

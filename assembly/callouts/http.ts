@@ -3,6 +3,7 @@ import { CallStatus, getStatus } from "../hostcalls/callouts";
 import { HeaderMap } from "../http/headers";
 import { BufferType, MapType } from "../types";
 import { decodeUtf8 } from "../utf8";
+import { emptyBuffer } from "../runtime/memory";
 
 // @ts-ignore: decorator
 @lazy const callResponseHeaders = new HeaderMap(MapType.HttpCallResponseHeaders);
@@ -32,7 +33,7 @@ export class HttpCallResponse {
 
   body(): ArrayBuffer {
     const body = this.bodySize ? getBufferBytes(BufferType.HttpCallResponseBody, 0, this.bodySize) : null;
-    return body ? body : new ArrayBuffer(0);
+    return body ? body : emptyBuffer();
   }
 
   bodyString(): string { return decodeUtf8(this.body()); }

@@ -10,6 +10,7 @@ import { setEffectiveContext } from "../hostcalls/context";
 import { Header, serializePairs } from "../pairs";
 import { WasmResult } from "../types";
 import { encodeUtf8 } from "../utf8";
+import { emptyBuffer } from "../runtime/memory";
 
 /** The context the host applies host calls to: the one being called back, unless switched. */
 let effectiveContextId: u32 = 0;
@@ -20,10 +21,13 @@ export function enterCallback(contextId: u32): void {
 }
 
 // @ts-ignore: decorator
-@lazy const NO_BYTES = new ArrayBuffer(0);
+@lazy const NO_BYTES = emptyBuffer();
 
 /** A root or stream context, identified by the host's id. */
 export abstract class Context {
+  /** The next context in its bucket of the SDK's context table (dispatcher/registry.ts). */
+  private nextInTable: Context | null = null;
+
   constructor(readonly id: u32) {}
 
   /** Makes the host apply the next host calls to this context, so a context can be acted on from another's callback. */

@@ -7,6 +7,7 @@ import { contextCreated, log } from "../log";
 import { BufferType } from "../types";
 import { decodeUtf8, encodeUtf8 } from "../utf8";
 import { addContext, findRootFactory, httpContext, removeContext, rootContext, streamContext } from "./registry";
+import { emptyBuffer } from "../runtime/memory";
 
 function createRootContext(contextId: u32): void {
   const rootIdBytes = getProperty(encodeUtf8("plugin_root_id"));
@@ -41,7 +42,7 @@ export function onContextCreate(contextId: u32, parentContextId: u32): void {
 
 function readConfiguration(type: BufferType, size: u32): Configuration {
   const bytes = size ? getBufferBytes(type, 0, size) : null;
-  return new Configuration(bytes ? bytes : new ArrayBuffer(0));
+  return new Configuration(bytes ? bytes : emptyBuffer());
 }
 
 export function onVmStart(contextId: u32, vmConfigurationSize: u32): bool {

@@ -1,6 +1,7 @@
 // The plugin's root context factories and the live contexts, by the host's context id.
-// Contexts live in one open-addressing table rather than a Map: every generic instantiation of Map
-// costs code in every plugin, and the host's ids, handed out in sequence, spread evenly by their low bits.
+// Contexts live in a hash table chained through the contexts themselves rather than a Map: every generic
+// instantiation of Map costs code in every plugin, and the host's ids, handed out in sequence, spread
+// evenly by their low bits.
 import { Context } from "../context/context";
 import { HttpContext } from "../context/http";
 import { RootContext } from "../context/root";
@@ -14,13 +15,12 @@ class RootRegistration {
 
 let registrations: RootRegistration | null = null;
 
-const INITIAL_CAPACITY = 16;
-/** Slot i holds the context with id ids[i]; id 0 (never a context's) marks a free slot. */
-let ids = new StaticArray<u32>(INITIAL_CAPACITY);
-let contexts = new StaticArray<Context | null>(INITIAL_CAPACITY);
+const INITIAL_BUCKETS = 16;
+/** Bucket `id & (length - 1)` chains the contexts with that hash through their `nextInTable` link. */
+let buckets = newBuckets(INITIAL_BUCKETS);
 let count = 0;
 // A stream's callbacks come one after another, and each new stream names its root: remembering the
-// last lookup and the last root skips most probing.
+// last lookup and the last root skips most chain walks.
 let lastContext: Context | null = null;
 let lastRoot: RootContext | null = null;
 
@@ -44,38 +44,60 @@ export function findRootFactory(rootId: string): RootContextFactory | null {
   return only && !only.next ? only.factory : null;
 }
 
-/** The slot holding `contextId`, or the free slot where it would go. */
 // @ts-ignore: decorator
-@inline function slotOf(contextId: u32): i32 {
-  const mask = ids.length - 1;
-  let slot = <i32>contextId & mask;
-  while (true) {
-    const id = unchecked(ids[slot]);
-    if (id == contextId || id == 0) return slot;
-    slot = (slot + 1) & mask;
-  }
+@inline function nextOf(context: Context): Context | null {
+  // @ts-ignore: the table's own link, kept private from filter code
+  return context.nextInTable;
+}
+
+// @ts-ignore: decorator
+@inline function setNext(context: Context, next: Context | null): void {
+  // @ts-ignore: the table's own link, kept private from filter code
+  context.nextInTable = next;
+}
+
+// @ts-ignore: decorator
+@inline function bucketOf(contextId: u32): i32 {
+  return <i32>contextId & (buckets.length - 1);
+}
+
+function find(contextId: u32): Context | null {
+  let context = unchecked(buckets[bucketOf(contextId)]);
+  while (context && context.id != contextId) context = nextOf(context);
+  return context;
 }
 
 export function addContext(context: Context): void {
-  if (context.id == 0) return; // 0 is the VM's id, never a context's; it marks free slots
-  if ((count + 1) * 2 > ids.length) grow();
-  const slot = slotOf(context.id);
-  if (unchecked(ids[slot]) == 0) count++;
-  unchecked((ids[slot] = context.id));
-  unchecked((contexts[slot] = context));
+  if (context.id == 0) return; // 0 is the VM's id, never a context's; the host never reuses a live id
+  if (count >= buckets.length) grow();
+  const bucket = bucketOf(context.id);
+  setNext(context, unchecked(buckets[bucket]));
+  unchecked((buckets[bucket] = context));
+  count++;
   lastContext = context; // its first callback comes next
 }
 
+/** Empty buckets, without the length check (and its message strings) of `new StaticArray(n)`. */
+function newBuckets(count: i32): StaticArray<Context | null> {
+  const size = <usize>count << alignof<usize>();
+  const buckets = __new(size, idof<StaticArray<Context | null>>());
+  memory.fill(buckets, 0, size);
+  return changetype<StaticArray<Context | null>>(buckets);
+}
+
+/** Doubles the buckets once there are as many contexts: chains stay about one long. */
 function grow(): void {
-  const oldIds = ids;
-  const oldContexts = contexts;
-  ids = new StaticArray<u32>(oldIds.length * 2);
-  contexts = new StaticArray<Context | null>(oldIds.length * 2);
-  for (let i = 0; i < oldIds.length; i++) {
-    if (unchecked(oldIds[i]) == 0) continue;
-    const slot = slotOf(unchecked(oldIds[i]));
-    unchecked((ids[slot] = oldIds[i]));
-    unchecked((contexts[slot] = oldContexts[i]));
+  const old = buckets;
+  buckets = newBuckets(old.length * 2);
+  for (let i = 0; i < old.length; i++) {
+    let context = unchecked(old[i]);
+    while (context) {
+      const next = nextOf(context);
+      const bucket = bucketOf(context.id);
+      setNext(context, unchecked(buckets[bucket]));
+      unchecked((buckets[bucket] = context));
+      context = next;
+    }
   }
 }
 
@@ -84,32 +106,25 @@ export function removeContext(contextId: u32): void {
   if (last && last.id == contextId) lastContext = null;
   const root = lastRoot;
   if (root && root.id == contextId) lastRoot = null;
-  let slot = slotOf(contextId);
-  if (unchecked(ids[slot]) == 0) return;
-  count--;
-  // Backward-shift deletion: pull later entries of the probe run into the gap, so no tombstones.
-  const mask = ids.length - 1;
-  let next = slot;
-  while (true) {
-    next = (next + 1) & mask;
-    const id = unchecked(ids[next]);
-    if (id == 0) break;
-    const home = <i32>id & mask;
-    const movable = slot <= next ? home <= slot || home > next : home <= slot && home > next;
-    if (!movable) continue;
-    unchecked((ids[slot] = id));
-    unchecked((contexts[slot] = contexts[next]));
-    slot = next;
+  const bucket = bucketOf(contextId);
+  let previous: Context | null = null;
+  let context = unchecked(buckets[bucket]);
+  while (context && context.id != contextId) {
+    previous = context;
+    context = nextOf(context);
   }
-  unchecked((ids[slot] = 0));
-  unchecked((contexts[slot] = null));
+  if (!context) return;
+  if (previous) setNext(previous, nextOf(context));
+  else unchecked((buckets[bucket] = nextOf(context)));
+  setNext(context, null);
+  count--;
 }
 
 /** Any live context, or null once it has been deleted (or was never taken by its root). */
 export function anyContext(contextId: u32): Context | null {
   const last = lastContext;
   if (last && last.id == contextId) return last;
-  const context = unchecked(contexts[slotOf(contextId)]);
+  const context = find(contextId);
   if (context) lastContext = context;
   return context;
 }

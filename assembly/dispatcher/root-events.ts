@@ -5,6 +5,7 @@ import { getBufferBytes } from "../hostcalls/buffers";
 import { SharedQueue } from "../shared/queue";
 import { BufferType } from "../types";
 import { rootContext } from "./registry";
+import { emptyBuffer } from "../runtime/memory";
 
 function enterRoot(contextId: u32): RootContext | null {
   const root = rootContext(contextId);
@@ -26,5 +27,5 @@ export function onForeignFunction(contextId: u32, functionId: u32, argsSize: u32
   const root = enterRoot(contextId);
   if (!root) return;
   const args = argsSize ? getBufferBytes(BufferType.CallData, 0, argsSize) : null;
-  root.onForeignFunction(functionId, args ? args : new ArrayBuffer(0));
+  root.onForeignFunction(functionId, args ? args : emptyBuffer());
 }

@@ -3,13 +3,13 @@ import {
   proxy_add_header_map_value, proxy_get_header_map_pairs, proxy_get_header_map_size, proxy_get_header_map_value,
   proxy_remove_header_map_value, proxy_replace_header_map_value, proxy_set_header_map_pairs,
 } from "../abi/imports";
-import { outPointer, outSize, resetOutSlots, takeHostBuffer } from "../runtime/memory";
+import { emptyBuffer, outPointer, outSize, resetOutSlots, takeHostBuffer } from "../runtime/memory";
 import { MapType, WasmResult } from "../types";
 
 /** The serialized pairs of a map; empty when the map is absent or empty. */
 export function getHeaderMapPairs(type: MapType): ArrayBuffer {
   resetOutSlots();
-  if (proxy_get_header_map_pairs(type, outPointer(), outSize()) != WasmResult.Ok) return new ArrayBuffer(0);
+  if (proxy_get_header_map_pairs(type, outPointer(), outSize()) != WasmResult.Ok) return emptyBuffer();
   return takeHostBuffer();
 }
 

@@ -1,6 +1,7 @@
 import { getBufferBytes, getBufferSize, setBufferBytes } from "../hostcalls/buffers";
 import { BufferType, WasmResult } from "../types";
 import { decodeUtf8, encodeUtf8 } from "../utf8";
+import { emptyBuffer } from "../runtime/memory";
 
 /**
  * A body buffer of the stream. In a body callback it holds what has arrived so far: the chunk, or
@@ -13,7 +14,7 @@ export class Body {
   /** Up to `length` bytes from `start`; empty when the body is not available in this callback. */
   read(start: u32 = 0, length: u32 = u32.MAX_VALUE): ArrayBuffer {
     const bytes = getBufferBytes(this.type, start, length);
-    return bytes ? bytes : new ArrayBuffer(0);
+    return bytes ? bytes : emptyBuffer();
   }
 
   /** The bytes from `start` as UTF-8 text. */

@@ -1,22 +1,22 @@
 import { decimal } from "../decimal";
 import { JsonValue } from "./value";
 
-/** Outcome of `parseJson`: exactly one of `value` and `error` is set. */
+/** Outcome of `parseJson`: `ok` with the document in `value`, or the reason in `error`. */
 export class JsonResult {
   constructor(
-    readonly value: JsonValue | null,
-    /** What went wrong and where, e.g. "expected ':' at 12". */
-    readonly error: string | null
+    /** The document; JSON null when parsing failed. */
+    readonly value: JsonValue,
+    /** What went wrong and where, e.g. "expected ':' at 12"; empty when parsing succeeded. */
+    readonly error: string
   ) {}
 
   get ok(): bool {
-    return this.value != null;
+    return this.error.length == 0;
   }
 }
 
 /**
- * Parses `text` (configuration bytes already decoded, e.g. with String.UTF8.decode)
- * as one strict RFC 8259 JSON document.
+ * Parses `text` (e.g. `configuration.toString()`) as one strict RFC 8259 JSON document.
  *
  * Offsets in errors count UTF-16 code units (bytes, for ASCII input). Containers
  * nested deeper than `maxDepth` are rejected; parsing is iterative, so hostile
@@ -29,7 +29,7 @@ export function parseJson(text: string, maxDepth: i32 = 64): JsonResult {
   end = base + (<usize>text.length << 1);
   let value = document(maxDepth);
   source = token = "";
-  return new JsonResult(value, value ? null : error);
+  return value ? new JsonResult(value, "") : new JsonResult(JsonValue.newNull(), error);
 }
 
 /** True if `text` starts, after whitespace, with '{' or '[': it is meant to be JSON. */
@@ -99,7 +99,7 @@ function document(maxDepth: i32): JsonValue | null {
     let c = codeAt(pos);
     let value: JsonValue | null;
     if (c == Char.OpenBracket || c == Char.OpenBrace) {
-      if (depth >= maxDepth) return fail("nesting too deep");
+      if (depth >= maxDepth) return fail(Problem.NestingTooDeep);
       let names: string[] | null = c == Char.OpenBrace ? [] : null;
       let frame = new Frame(names, open);
       pos += 2;
@@ -120,7 +120,7 @@ function document(maxDepth: i32): JsonValue | null {
     while (true) {
       if (!open) {
         skipSpace();
-        return pos < end ? fail("trailing characters") : value;
+        return pos < end ? fail(Problem.TrailingCharacters) : value;
       }
       let names = open.names;
       open.items.push(value);
@@ -131,7 +131,7 @@ function document(maxDepth: i32): JsonValue | null {
         if (names && !memberName(names)) return null;
         break;
       }
-      if (c != closer(names)) return fail(names ? "expected ',' or '}'" : "expected ',' or ']'");
+      if (c != closer(names)) return fail(names ? Problem.ExpectedCommaOrBrace : Problem.ExpectedCommaOrBracket);
       pos += 2;
       value = open.close();
       open = open.parent;
@@ -146,9 +146,12 @@ function scalar(c: i32): JsonValue | null {
   }
   if (c == Char.Minus || isDigit(c)) return readNumber();
   let word = c == Char.LowerT ? "true" : c == Char.LowerF ? "false" : c == Char.LowerN ? "null" : "";
-  if (!word.length) return fail(c < 0 ? "unexpected end" : "unexpected character");
+  if (!word.length) return fail(c < 0 ? Problem.UnexpectedEnd : Problem.UnexpectedCharacter);
+  // A plain loop: memory.compare would inline a whole memcmp here.
   let size = <usize>word.length << 1;
-  if (end - pos < size || memory.compare(pos, changetype<usize>(word), size)) return fail("invalid literal");
+  for (let i: usize = 0; i < size; i += 2) {
+    if (codeAt(pos + i) != <i32>load<u16>(changetype<usize>(word) + i)) return fail(Problem.InvalidLiteral);
+  }
   pos += size;
   return c == Char.LowerN ? JsonValue.newNull() : JsonValue.newBool(c == Char.LowerT);
 }
@@ -157,13 +160,13 @@ function scalar(c: i32): JsonValue | null {
 function memberName(names: string[]): bool {
   skipSpace();
   if (codeAt(pos) != Char.Quote) {
-    fail("expected string");
+    fail(Problem.ExpectedString);
     return false;
   }
   if (!readString()) return false;
   skipSpace();
   if (codeAt(pos) != Char.Colon) {
-    fail("expected ':'");
+    fail(Problem.ExpectedColon);
     return false;
   }
   pos += 2;
@@ -192,7 +195,7 @@ function readString(): bool {
   }
   let c = codeAt(pos);
   if (c != Char.Quote) {
-    fail(c < 0 ? "unterminated string" : c == Char.Backslash ? "invalid escape" : "control character");
+    fail(c < 0 ? Problem.UnterminatedString : c == Char.Backslash ? Problem.InvalidEscape : Problem.ControlCharacter);
     return false;
   }
   let stop = pos;
@@ -205,7 +208,7 @@ function readNumber(): JsonValue | null {
   let start = pos;
   if (codeAt(pos) == Char.Minus) pos += 2;
   if (codeAt(pos) == Char.Zero) {
-    if (isDigit(codeAt(pos + 2))) return fail("leading zero");
+    if (isDigit(codeAt(pos + 2))) return fail(Problem.LeadingZero);
     pos += 2;
   } else if (!digits()) {
     return null;
@@ -228,18 +231,59 @@ function digits(): bool {
   let start = pos;
   while (isDigit(codeAt(pos))) pos += 2;
   if (pos > start) return true;
-  fail("expected digit");
+  fail(Problem.ExpectedDigit);
   return false;
 }
 
+/** What `fail` reports; each is a line of MESSAGES, in this order. */
+const enum Problem {
+  NestingTooDeep,
+  TrailingCharacters,
+  ExpectedCommaOrBrace,
+  ExpectedCommaOrBracket,
+  UnexpectedEnd,
+  UnexpectedCharacter,
+  InvalidLiteral,
+  ExpectedString,
+  ExpectedColon,
+  UnterminatedString,
+  InvalidEscape,
+  ControlCharacter,
+  LeadingZero,
+  ExpectedDigit
+}
+
+// One string rather than one literal per message: every literal costs a header and a data segment.
+const MESSAGES = `nesting too deep
+trailing characters
+expected ',' or '}'
+expected ',' or ']'
+unexpected end
+unexpected character
+invalid literal
+expected string
+expected ':'
+unterminated string
+invalid escape
+control character
+leading zero
+expected digit
+`;
+
 /** Records the error at the cursor; returns null so callers can `return fail(...)`. */
-function fail(message: string): JsonValue | null {
-  error = message + " at " + decimal(<u32>((pos - base) >> 1));
+function fail(problem: Problem): JsonValue | null {
+  let line = changetype<usize>(MESSAGES);
+  for (let skip = <i32>problem; skip; line += 2) {
+    if (load<u16>(line) == Char.LineFeed) skip--;
+  }
+  let stop = line;
+  while (load<u16>(stop) != Char.LineFeed) stop += 2;
+  error = copy(line, stop) + " at " + decimal(<u32>((pos - base) >> 1));
   return null;
 }
 
 /** The code unit at address `at`, or -1 past the end. */
-@inline function codeAt(at: usize): i32 {
+function codeAt(at: usize): i32 {
   return at < end ? <i32>load<u16>(at) : -1;
 }
 
@@ -247,11 +291,11 @@ function skipSpace(): void {
   while (isSpace(codeAt(pos))) pos += 2;
 }
 
-@inline function isSpace(c: i32): bool {
+function isSpace(c: i32): bool {
   return c == Char.Space || c == Char.LineFeed || c == Char.Return || c == Char.Tab;
 }
 
-@inline function isDigit(c: i32): bool {
+function isDigit(c: i32): bool {
   return <u32>(c - Char.Zero) < 10;
 }
 

@@ -2,11 +2,11 @@
 // no shadow stack), which may only collect when no AssemblyScript frame holds references: at the end of
 // an outermost callback.
 // Collecting is a full mark and sweep, so it runs once per COLLECT_EVERY units of work (a callback is
-// one unit, a context's end, when its garbage is certain, CONTEXT_END units: a few dozen requests), or
+// one unit, a context's end, when its garbage is certain, CONTEXT_END units: about a hundred requests), or
 // sooner once COLLECT_AFTER_BYTES were allocated (big bodies), also for long-lived contexts (roots, TCP
 // connections).
 
-const COLLECT_EVERY: u32 = 256;
+const COLLECT_EVERY: u32 = 1024;
 const CONTEXT_END: u32 = 8;
 const COLLECT_AFTER_BYTES: usize = 256 * 1024;
 let depth: u32 = 0;

@@ -198,24 +198,21 @@ function __visit(ptr: usize, cookie: i32): void {
 function __collect(): void {
   __heapTakenSinceCollect = 0;
   __visit_globals(0);
-  // Pinned objects are roots: mark them once, here; their members through __visit.
-  for (let block = heapStart; block < heapTop; block += blockSize(block)) {
-    const flags = gcInfo(block);
-    if ((mmInfo(block) & FREE) == 0 && (flags & (PINNED | MARKED)) == PINNED) {
-      setGcInfo(block, flags | MARKED);
-      __visit_members(block + HEADER, 0);
-    }
-  }
-  while (scanPending) {
+  // Pinned objects are roots: the first pass over the heap marks them and scans their members, as
+  // it scans every object the marker left for later; it repeats while marking leaves more.
+  let firstPass = true;
+  do {
     scanPending = false;
     for (let block = heapStart; block < heapTop; block += blockSize(block)) {
       const flags = gcInfo(block);
-      if ((mmInfo(block) & FREE) == 0 && (flags & SCAN_LATER)) {
-        setGcInfo(block, flags & ~SCAN_LATER);
+      const pinnedRoot = firstPass && (flags & (PINNED | MARKED)) == PINNED;
+      if ((mmInfo(block) & FREE) == 0 && (pinnedRoot || (flags & SCAN_LATER))) {
+        setGcInfo(block, (flags | MARKED) & ~SCAN_LATER);
         __visit_members(block + HEADER, 0);
       }
     }
-  }
+    firstPass = false;
+  } while (scanPending);
   sweep();
 }
 

@@ -19,10 +19,15 @@ export function allocateForHost(size: usize): usize {
   return __pin(__new(size, idof<ArrayBuffer>()));
 }
 
+/** A new empty ArrayBuffer, without the length check (and its message strings) of `new ArrayBuffer(n)`. */
+export function emptyBuffer(): ArrayBuffer {
+  return changetype<ArrayBuffer>(__new(0, idof<ArrayBuffer>()));
+}
+
 /** Takes the buffer the host wrote into the out-slots: unpinned, it is ordinary garbage-collected memory. */
 export function takeHostBuffer(): ArrayBuffer {
   const pointer = load<usize>(outPointer());
-  if (pointer == 0) return new ArrayBuffer(0); // the host writes (0, 0) for empty results
+  if (pointer == 0) return emptyBuffer(); // the host writes (0, 0) for empty results
   store<usize>(outPointer(), 0);
   __unpin(pointer);
   return changetype<ArrayBuffer>(pointer);

@@ -8,9 +8,9 @@ function next(): u32 {
   return seed >> 8;
 }
 
-describe("context registry (open addressing, backward-shift deletion)", () => {
+describe("context registry (buckets chained through the contexts)", () => {
   it("finds colliding ids and keeps them findable as their neighbours leave", () => {
-    // 1, 17, 33 and 49 share a home slot in a 16-slot table; 2 and 18 sit in the run they push along.
+    // 1, 17, 33 and 49 share a bucket of the 16 first buckets, as do 2 and 18.
     const ids: u32[] = [1, 17, 33, 2, 49, 18];
     for (let i = 0; i < ids.length; i++) addContext(new RootContext(ids[i]));
     removeContext(17);
@@ -51,7 +51,7 @@ describe("context registry (open addressing, backward-shift deletion)", () => {
     for (let i = 0; i < live.length; i++) expect(rootContext(live[i])!.id).toBe(live[i]);
   });
 
-  it("ignores id 0, which marks free slots", () => {
+  it("ignores id 0, the VM's, never a context's", () => {
     addContext(new RootContext(0));
     expect(anyContext(0)).toBeNull();
   });

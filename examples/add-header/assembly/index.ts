@@ -29,8 +29,8 @@ class AddHeaderRoot extends RootContext {
 
   private configureFromJson(text: string): bool {
     const parsed = parseJson(text);
-    if (!parsed.ok) return refuse(parsed.error!);
-    const json = parsed.value!;
+    if (!parsed.ok) return refuse(parsed.error);
+    const json = parsed.value;
     if (json.kind != JsonKind.Object) return refuse("JSON configuration must be an object");
     const name = json.get("name");
     if (name) {

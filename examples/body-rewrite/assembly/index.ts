@@ -14,8 +14,8 @@ class BodyRewriteRoot extends RootContext {
   /** `{"field": "status", "value": "rewritten", "maxBodyBytes": 524288}`; `value` may be any JSON value. */
   onConfigure(configuration: Configuration): bool {
     const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error!);
-    const json = parsed.value!;
+    if (!parsed.ok) return refuse(parsed.error);
+    const json = parsed.value;
     if (json.kind != JsonKind.Object) return refuse("the configuration must be a JSON object");
     const field = json.get("field");
     if (!field || field.kind != JsonKind.String || field.asString().length == 0) return refuse("'field' must be a non-empty string");
@@ -62,11 +62,11 @@ class BodyRewrite extends HttpContext {
     this.rewriting = false;
     const body = this.responseBody;
     const parsed = parseJson(body.readString(0, bodySize));
-    if (!parsed.ok || parsed.value!.kind != JsonKind.Object) {
+    if (!parsed.ok || parsed.value.kind != JsonKind.Object) {
       log.debug("body-rewrite: the body is not a JSON object, passing it on unchanged");
       return FilterDataStatus.Continue;
     }
-    const document = parsed.value!;
+    const document = parsed.value;
     document.set(this.plugin.field, this.plugin.value);
     body.replaceString(document.toString());
     return FilterDataStatus.Continue;

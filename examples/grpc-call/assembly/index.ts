@@ -15,8 +15,8 @@ class GrpcCallRoot extends RootContext {
   /** `{"cluster": "checker", "service": "acme.Checker", "method": "Check", "timeoutMs": 500}`; timeoutMs is optional. */
   onConfigure(configuration: Configuration): bool {
     const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error!);
-    const json = parsed.value!;
+    if (!parsed.ok) return refuse(parsed.error);
+    const json = parsed.value;
     if (!requiredString(json, "cluster") || !requiredString(json, "service") || !requiredString(json, "method")) {
       return refuse("'cluster', 'service' and 'method' must be non-empty strings");
     }

@@ -15,8 +15,8 @@ class HttpAuthRoot extends RootContext {
   /** `{"cluster": "auth", "path": "/check", "timeoutMs": 500}`; only `cluster` is required. */
   onConfigure(configuration: Configuration): bool {
     const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error!);
-    const json = parsed.value!;
+    if (!parsed.ok) return refuse(parsed.error);
+    const json = parsed.value;
     if (json.kind != JsonKind.Object) return refuse("the configuration must be a JSON object");
     const cluster = json.get("cluster");
     if (!cluster || cluster.kind != JsonKind.String || cluster.asString().length == 0) return refuse("'cluster' must be a non-empty string");

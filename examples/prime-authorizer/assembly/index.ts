@@ -17,8 +17,8 @@ class AuthorizerRoot extends RootContext {
     if (text.length == 0) return true;
     if (!text.startsWith("{")) return this.useHeader(text);
     const parsed = parseJson(text);
-    if (!parsed.ok) return refuse(parsed.error!);
-    const header = parsed.value!.get("header");
+    if (!parsed.ok) return refuse(parsed.error);
+    const header = parsed.value.get("header");
     if (!header) return true;
     if (header.kind != JsonKind.String) return refuse("'header' must be a string");
     return this.useHeader(header.asString());

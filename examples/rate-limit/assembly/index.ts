@@ -17,8 +17,8 @@ class RateLimitRoot extends RootContext {
   /** `{"requestsPerSecond": 10, "burst": 20, "keyHeader": "x-api-key"}`; burst defaults to the rate, the key to the source address. */
   onConfigure(configuration: Configuration): bool {
     const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error!);
-    const json = parsed.value!;
+    if (!parsed.ok) return refuse(parsed.error);
+    const json = parsed.value;
     if (json.kind != JsonKind.Object) return refuse("the configuration must be a JSON object");
     const rate = json.get("requestsPerSecond");
     if (!rate || !isPositive(rate)) return refuse("'requestsPerSecond' must be a positive number");

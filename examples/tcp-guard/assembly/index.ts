@@ -14,8 +14,8 @@ class TcpGuardRoot extends RootContext {
   /** `{"pattern": "DROP TABLE"}`: the bytes that close the connection (required, 1 to 1024 bytes). */
   onConfigure(configuration: Configuration): bool {
     const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error!);
-    const pattern = parsed.value!.get("pattern");
+    if (!parsed.ok) return refuse(parsed.error);
+    const pattern = parsed.value.get("pattern");
     if (!pattern || pattern.kind != JsonKind.String) return refuse("'pattern' must be a string");
     this.pattern = String.UTF8.encode(pattern.asString());
     if (this.pattern.byteLength == 0 || this.pattern.byteLength > 1024) return refuse("'pattern' must be 1 to 1024 bytes");

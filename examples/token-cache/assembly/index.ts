@@ -17,8 +17,8 @@ class TokenSource {
 
 function readSource(configuration: Configuration, source: TokenSource, owner: string): bool {
   const parsed = parseJson(configuration.toString());
-  if (!parsed.ok) return refuse(owner, parsed.error!);
-  const json = parsed.value!;
+  if (!parsed.ok) return refuse(owner, parsed.error);
+  const json = parsed.value;
   if (json.kind != JsonKind.Object) return refuse(owner, "the configuration must be a JSON object");
   const cluster = json.get("cluster");
   if (!cluster || cluster.kind != JsonKind.String || cluster.asString().length == 0) return refuse(owner, "'cluster' must be a non-empty string");

@@ -10,8 +10,8 @@ class AddHeaderRoot extends RootContext {
   onConfigure(configuration: Configuration): bool {
     if (configuration.isEmpty) return true;
     const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error!);
-    const json = parsed.value!;
+    if (!parsed.ok) return refuse(parsed.error);
+    const json = parsed.value;
     if (json.kind != JsonKind.Object) return refuse("the configuration must be a JSON object");
     const name = json.get("name");
     if (name) {

@@ -10,8 +10,8 @@ class AuthorizerRoot extends RootContext {
   /** `{"header": "x-api-key", "keys": ["k1", "k2"]}`: `keys` is required, `header` optional. */
   onConfigure(configuration: Configuration): bool {
     const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error!);
-    const json = parsed.value!;
+    if (!parsed.ok) return refuse(parsed.error);
+    const json = parsed.value;
     if (json.kind != JsonKind.Object) return refuse("the configuration must be a JSON object");
     const header = json.get("header");
     if (header) {

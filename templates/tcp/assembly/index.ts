@@ -16,8 +16,8 @@ class TcpRoot extends RootContext {
   onConfigure(configuration: Configuration): bool {
     if (configuration.isEmpty) return true;
     const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error!);
-    const blocked = parsed.value!.get("blocked");
+    if (!parsed.ok) return refuse(parsed.error);
+    const blocked = parsed.value.get("blocked");
     if (!blocked || blocked.kind != JsonKind.String) return refuse("'blocked' must be a string");
     this.blocked = String.UTF8.encode(blocked.asString());
     if (this.blocked.byteLength == 0 || this.blocked.byteLength > 1024) return refuse("'blocked' must be 1 to 1024 bytes");
