@@ -23,6 +23,9 @@ let count = 0;
 // last lookup and the last root skips most chain walks.
 let lastContext: Context | null = null;
 let lastRoot: RootContext | null = null;
+// The newest context enters the buckets only once the next one is created: a stream that ends
+// before the next one starts never touches them.
+let newest: Context | null = null;
 
 /**
  * Registers the factory of a plugin's root context, by the root id Envoy's config names
@@ -62,6 +65,8 @@ export function findRootFactory(rootId: string): RootContextFactory | null {
 }
 
 function find(contextId: u32): Context | null {
+  const fresh = newest;
+  if (fresh && fresh.id == contextId) return fresh;
   let context = unchecked(buckets[bucketOf(contextId)]);
   while (context && context.id != contextId) context = nextOf(context);
   return context;
@@ -69,12 +74,18 @@ function find(contextId: u32): Context | null {
 
 export function addContext(context: Context): void {
   if (context.id == 0) return; // 0 is the VM's id, never a context's; the host never reuses a live id
+  const previous = newest;
+  if (previous) insert(previous);
+  newest = context;
+  lastContext = context; // its first callback comes next
+}
+
+function insert(context: Context): void {
   if (count >= buckets.length) grow();
   const bucket = bucketOf(context.id);
   setNext(context, unchecked(buckets[bucket]));
   unchecked((buckets[bucket] = context));
   count++;
-  lastContext = context; // its first callback comes next
 }
 
 /** Empty buckets, without the length check (and its message strings) of `new StaticArray(n)`. */
@@ -106,6 +117,11 @@ export function removeContext(contextId: u32): void {
   if (last && last.id == contextId) lastContext = null;
   const root = lastRoot;
   if (root && root.id == contextId) lastRoot = null;
+  const fresh = newest;
+  if (fresh && fresh.id == contextId) {
+    newest = null;
+    return;
+  }
   const bucket = bucketOf(contextId);
   let previous: Context | null = null;
   let context = unchecked(buckets[bucket]);
@@ -120,8 +136,9 @@ export function removeContext(contextId: u32): void {
   count--;
 }
 
-/** Any live context, or null once it has been deleted (or was never taken by its root). */
-export function anyContext(contextId: u32): Context | null {
+/** Any live context, or null once it has been deleted (or was never taken by its root). Inlined: every callback looks its context up. */
+// @ts-ignore: decorator
+@inline export function anyContext(contextId: u32): Context | null {
   const last = lastContext;
   if (last && last.id == contextId) return last;
   const context = find(contextId);
