@@ -8,7 +8,7 @@
 
 const COLLECT_EVERY: u32 = 1024;
 const CONTEXT_END: u32 = 8;
-const COLLECT_AFTER_BYTES: usize = 256 * 1024;
+const COLLECT_AFTER_BYTES: usize = 32 * 1024;
 let depth: u32 = 0;
 let workSinceCollection: u32 = 0;
 
