@@ -15,96 +15,86 @@ export function decodeUtf8At(start: usize, length: usize): string {
   const end = start + length;
   // Never more UTF-16 units than bytes: a 4-byte sequence gives 2 units, a bad byte 1.
   const out = changetype<usize>(__new(length << 1, idof<String>()));
-  let units: usize = 0;
+  let dst = out;
   let at = start;
   while (at < end) {
     const first = <u32>load<u8>(at++);
-    if (first < 0x80) {
-      store<u16>(out + (units++ << 1), <u16>first);
-      continue;
-    }
-    let needed = 0;
-    let codePoint: u32 = 0;
-    let lower: u32 = 0x80;
-    let upper: u32 = 0xbf;
-    if (first >= 0xc2 && first <= 0xdf) {
-      needed = 1;
-      codePoint = first & 0x1f;
-    } else if (first >= 0xe0 && first <= 0xef) {
-      needed = 2;
-      codePoint = first & 0x0f;
-      if (first == 0xe0) lower = 0xa0; // overlong
-      if (first == 0xed) upper = 0x9f; // surrogates
-    } else if (first >= 0xf0 && first <= 0xf4) {
-      needed = 3;
-      codePoint = first & 0x07;
-      if (first == 0xf0) lower = 0x90; // overlong
-      if (first == 0xf4) upper = 0x8f; // beyond U+10FFFF
-    } else {
-      store<u16>(out + (units++ << 1), REPLACEMENT);
-      continue;
-    }
-    let complete = true;
-    for (let i = 0; i < needed; i++) {
-      if (at >= end) {
-        complete = false;
-        break;
+    let unit = first;
+    if (first >= 0x80) {
+      unit = REPLACEMENT;
+      // C2-DF, E0-EF and F0-F4 lead 1, 2 or 3 continuation bytes; 80-C1 and F5-FF never start a sequence.
+      if (first - 0xc2 <= 0xf4 - 0xc2) {
+        let needed = clz(~first << 24) - 1; // the lead byte's 1 bits after the first
+        let codePoint = first & (0x3f >> needed);
+        // Shortest form: 3 bytes start at U+0800, 4 at U+10000 (C0 and C1 already ruled out 2-byte overlongs).
+        const shortest: u32 = 2 << (5 * needed);
+        while (at < end) {
+          const next = <u32>load<u8>(at);
+          if (next >> 6 != 0b10) break; // not a continuation byte: it starts the next sequence
+          codePoint = (codePoint << 6) | (next & 0x3f);
+          // If the least code point these bytes can still reach is overlong, a surrogate or past U+10FFFF,
+          // this byte (only ever the second) is out of range and starts the next sequence.
+          const least = codePoint << (6 * --needed);
+          if (least < shortest || least >> 11 == 0x1b || least > 0x10ffff) break;
+          at++;
+          if (!needed) {
+            unit = codePoint;
+            break;
+          }
+        }
       }
-      const next = <u32>load<u8>(at);
-      if (next < lower || next > upper) {
-        complete = false; // the offending byte starts the next sequence
-        break;
-      }
-      lower = 0x80;
-      upper = 0xbf;
-      codePoint = (codePoint << 6) | (next & 0x3f);
-      at++;
     }
-    if (!complete) {
-      store<u16>(out + (units++ << 1), REPLACEMENT);
-    } else if (codePoint >= 0x10000) {
-      codePoint -= 0x10000;
-      store<u16>(out + (units++ << 1), <u16>(0xd800 | (codePoint >> 10)));
-      store<u16>(out + (units++ << 1), <u16>(0xdc00 | (codePoint & 0x3ff)));
-    } else {
-      store<u16>(out + (units++ << 1), <u16>codePoint);
+    if (unit >= 0x10000) {
+      store<u16>(dst, 0xd7c0 + (unit >> 10)); // 0xd800 | (unit - 0x10000) >> 10
+      dst += 2;
+      unit = 0xdc00 | (unit & 0x3ff);
     }
+    store<u16>(dst, unit);
+    dst += 2;
   }
-  return changetype<string>(__renew(out, units << 1));
+  return changetype<string>(__renew(out, dst - out));
 }
 
 /** The UTF-8 bytes of `text`; a lone surrogate becomes U+FFFD, as TextEncoder encodes it. */
 export function encodeUtf8(text: string): ArrayBuffer {
   let at = changetype<usize>(text);
-  const end = at + (<usize>text.length << 1);
+  const end = at + <usize>String.UTF16.byteLength(text);
   // At most 3 bytes per UTF-16 unit: a surrogate pair (2 units) takes 4.
   const out = changetype<usize>(__new(<usize>text.length * 3, idof<ArrayBuffer>()));
-  let size: usize = 0;
+  let dst = out;
   while (at < end) {
-    let unit = <u32>load<u16>(at);
+    let codePoint = <u32>load<u16>(at);
     at += 2;
-    if (unit < 0x80) {
-      store<u8>(out + size++, <u8>unit);
+    if (codePoint < 0x80) {
+      // Bumping dst before the store lets V8 keep this hot loop free of register copies.
+      dst++;
+      store<u8>(dst - 1, codePoint);
       continue;
     }
-    if (unit < 0x800) {
-      store<u16>(out + size, <u16>((0xc0 | (unit >> 6)) | ((0x80 | (unit & 0x3f)) << 8)));
-      size += 2;
-      continue;
+    // Longer sequences put out their leading bytes here; the last two go out together below.
+    if (codePoint >= 0x800) {
+      let lead: u32 = 0xe0;
+      if (codePoint >> 11 == 0x1b) { // D800-DFFF
+        // Only a high surrogate (D800-DBFF) followed by a low one (DC00-DFFF) makes a pair.
+        const low = codePoint < 0xdc00 && at < end ? <u32>load<u16>(at) : 0;
+        if (low >> 10 == 0x37) {
+          codePoint = (codePoint << 10) + low - 0x35fdc00; // (0xd800 << 10) + 0xdc00 - 0x10000
+          at += 2;
+          store<u8>(dst, 0xf0 | (codePoint >> 18));
+          dst++;
+          lead = 0x80;
+        } else {
+          codePoint = REPLACEMENT;
+        }
+      }
+      store<u8>(dst, lead | ((codePoint >> 12) & 0x3f));
+      dst++;
+      // With bit 12 set, the xor below turns 110xxxxx into 10xxxxxx: the last 12 bits as two continuation bytes.
+      codePoint = 0x1000 | (codePoint & 0xfff);
     }
-    if ((unit & 0xfc00) == 0xd800 && at < end && (<u32>load<u16>(at) & 0xfc00) == 0xdc00) {
-      const codePoint = 0x10000 + ((unit & 0x3ff) << 10) + (<u32>load<u16>(at) & 0x3ff);
-      at += 2;
-      store<u32>(out + size,
-        (0xf0 | (codePoint >> 18)) | ((0x80 | ((codePoint >> 12) & 0x3f)) << 8) |
-        ((0x80 | ((codePoint >> 6) & 0x3f)) << 16) | ((0x80 | (codePoint & 0x3f)) << 24));
-      size += 4;
-      continue;
-    }
-    if ((unit & 0xf800) == 0xd800) unit = REPLACEMENT;
-    store<u8>(out + size, <u8>(0xe0 | (unit >> 12)));
-    store<u16>(out + size + 1, <u16>((0x80 | ((unit >> 6) & 0x3f)) | ((0x80 | (unit & 0x3f)) << 8)));
-    size += 3;
+    // 110xxxxx 10xxxxxx, lead byte first (the store is little-endian).
+    store<u16>(dst, (0x80c0 ^ (codePoint >> 6)) | ((codePoint & 0x3f) << 8));
+    dst += 2;
   }
-  return changetype<ArrayBuffer>(__renew(out, size));
+  return changetype<ArrayBuffer>(__renew(out, dst - out));
 }
