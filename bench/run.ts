@@ -30,7 +30,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { json: false, requests: 1_000_000, warmup: 10_000, cold: 20, rounds: 20, build: true, functions: false };
+  const o: Options = { json: false, requests: 1_000_000, warmup: 10_000, cold: 20, rounds: 100, build: true, functions: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
