@@ -1,10 +1,10 @@
 // The ABI's header map encoding ("pairs"):
 //   u32 count, then count × (u32 nameLength, u32 valueLength), then count × (name, 0x00, value, 0x00).
 // Shared by header maps, local responses, callouts, gRPC metadata and map-valued properties.
-import { decodeUtf8, encodeUtf8 } from "./utf8";
 import { emptyBuffer } from "./runtime/memory";
+import { decodeUtf8, encodeUtf8 } from "./utf8";
 
-/** One header: bytes underneath (values need not be UTF-8), with string views. */
+/** Shared by every empty name or value: headers built per request allocate nothing for them. */
 // @ts-ignore: decorator
 @lazy const EMPTY = emptyBuffer();
 

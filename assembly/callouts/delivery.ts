@@ -2,11 +2,11 @@
 // the call, made the effective context first, or is dropped if that context is gone.
 import { Context, enterCallback } from "../context/context";
 import { anyContext } from "../dispatcher/registry";
+import { emptyBuffer } from "../runtime/memory";
 import { GrpcStatus } from "../types";
 import { closeStatusMessage, GrpcCallResponse, receivedGrpcMessage } from "./grpc";
 import { HttpCallResponse } from "./http";
 import { PendingCall, pendingCalls, takePendingCall } from "./pending";
-import { emptyBuffer } from "../runtime/memory";
 
 /** The caller of a pending call, made effective; null when it is gone. */
 function enterCaller(rootContextId: u32, call: PendingCall): Context | null {

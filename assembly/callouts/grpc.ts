@@ -1,8 +1,8 @@
 import { getBufferBytes } from "../hostcalls/buffers";
 import { getStatus, grpcCancel, grpcClose, grpcSend } from "../hostcalls/callouts";
 import { HeaderMap } from "../http/headers";
-import { BufferType, GrpcStatus, MapType, WasmResult } from "../types";
 import { emptyBuffer } from "../runtime/memory";
+import { BufferType, GrpcStatus, MapType, WasmResult } from "../types";
 
 // @ts-ignore: decorator
 @lazy export const grpcInitialMetadata = new HeaderMap(MapType.GrpcReceiveInitialMetadata);

@@ -1,9 +1,9 @@
 import { getBufferBytes } from "../hostcalls/buffers";
 import { CallStatus, getStatus } from "../hostcalls/callouts";
 import { HeaderMap } from "../http/headers";
+import { emptyBuffer } from "../runtime/memory";
 import { BufferType, MapType } from "../types";
 import { decodeUtf8 } from "../utf8";
-import { emptyBuffer } from "../runtime/memory";
 
 // @ts-ignore: decorator
 @lazy const callResponseHeaders = new HeaderMap(MapType.HttpCallResponseHeaders);

@@ -8,9 +8,9 @@ import { GrpcCallback, HttpCallback, PendingCall, pendingCalls } from "../callou
 import { grpcCall, grpcStream, httpCall } from "../hostcalls/callouts";
 import { setEffectiveContext } from "../hostcalls/context";
 import { Header, serializePairs } from "../pairs";
+import { emptyBuffer } from "../runtime/memory";
 import { WasmResult } from "../types";
 import { encodeUtf8 } from "../utf8";
-import { emptyBuffer } from "../runtime/memory";
 
 /** The context the host applies host calls to: the one being called back, unless switched. */
 let effectiveContextId: u32 = 0;

@@ -4,10 +4,10 @@ import { enterCallback } from "../context/context";
 import { getBufferBytes } from "../hostcalls/buffers";
 import { getProperty } from "../hostcalls/properties";
 import { contextCreated, log } from "../log";
+import { emptyBuffer } from "../runtime/memory";
 import { BufferType } from "../types";
 import { decodeUtf8, encodeUtf8 } from "../utf8";
 import { addContext, findRootFactory, httpContext, removeContext, rootContext, streamContext } from "./registry";
-import { emptyBuffer } from "../runtime/memory";
 
 function createRootContext(contextId: u32): void {
   const rootIdBytes = getProperty(encodeUtf8("plugin_root_id"));

@@ -2,10 +2,10 @@
 import { enterCallback } from "../context/context";
 import { RootContext } from "../context/root";
 import { getBufferBytes } from "../hostcalls/buffers";
+import { emptyBuffer } from "../runtime/memory";
 import { SharedQueue } from "../shared/queue";
 import { BufferType } from "../types";
 import { rootContext } from "./registry";
-import { emptyBuffer } from "../runtime/memory";
 
 function enterRoot(contextId: u32): RootContext | null {
   const root = rootContext(contextId);

@@ -1,7 +1,7 @@
 import { getBufferBytes, getBufferSize, setBufferBytes } from "../hostcalls/buffers";
+import { emptyBuffer } from "../runtime/memory";
 import { BufferType, WasmResult } from "../types";
 import { decodeUtf8, encodeUtf8 } from "../utf8";
-import { emptyBuffer } from "../runtime/memory";
 
 /**
  * A body buffer of the stream. In a body callback it holds what has arrived so far: the chunk, or
