@@ -3,6 +3,8 @@
 // gets (an authorizer reading "13" from "31 33 ff"). Here every ill-formed sequence becomes one
 // U+FFFD per maximal subpart, as the WHATWG decoder (and JavaScript's TextDecoder) does.
 
+import { shrinkNew } from "./runtime/memory";
+
 const REPLACEMENT: u16 = 0xfffd;
 
 /** The UTF-8 text of `bytes`, with U+FFFD for anything ill-formed. */
@@ -52,7 +54,7 @@ export function decodeUtf8At(start: usize, length: usize): string {
     store<u16>(dst, unit);
     dst += 2;
   }
-  return changetype<string>(__renew(out, dst - out));
+  return changetype<string>(shrinkNew(out, dst - out));
 }
 
 /** The UTF-8 bytes of `text`; a lone surrogate becomes U+FFFD, as TextEncoder encodes it. */
@@ -96,5 +98,5 @@ export function encodeUtf8(text: string): ArrayBuffer {
     store<u16>(dst, (0x80c0 ^ (codePoint >> 6)) | ((codePoint & 0x3f) << 8));
     dst += 2;
   }
-  return changetype<ArrayBuffer>(__renew(out, dst - out));
+  return changetype<ArrayBuffer>(shrinkNew(out, dst - out));
 }

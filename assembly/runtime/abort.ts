@@ -11,7 +11,7 @@ declare function random_get(buffer: usize, length: usize): u16;
 /** Logs the message with its file and line at critical level (proxy_log is allowed everywhere), then traps. */
 // @ts-ignore: decorator
 @global export function proxyWasmAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
-  let text = "abort: " + (message != null ? message : "(no message)");
+  let text = "abort: " + (message != null ? message : "");
   if (fileName != null) text += " at " + fileName + ":" + decimal(line) + ":" + decimal(column);
   const bytes = encodeUtf8(text);
   proxy_log(LogLevel.Critical, changetype<usize>(bytes), bytes.byteLength);

@@ -65,7 +65,7 @@ const freeTails = memory.data(4 * (MAX_CLASS + 1));
 @inline function blockOf(ptr: usize): usize { return ptr - HEADER; }
 
 function sizeClass(payload: usize): u32 {
-  if (payload > (<usize>1 << MAX_CLASS) - HEADER) abort("allocation too large", null, 0, 0);
+  if (payload > (<usize>1 << MAX_CLASS) - HEADER) abort("out of memory", null, 0, 0); // past the largest class
   const bits = <u32>32 - clz<u32>(<u32>(payload + HEADER - 1));
   return bits < MIN_CLASS ? MIN_CLASS : bits;
 }

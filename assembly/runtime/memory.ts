@@ -24,6 +24,16 @@ export function emptyBuffer(): ArrayBuffer {
   return changetype<ArrayBuffer>(__new(0, idof<ArrayBuffer>()));
 }
 
+/**
+ * Shortens a string or buffer the SDK just allocated (`__new`) to its first `size` bytes, in place: the
+ * block keeps its tail until the object is freed. That is what `__renew` does when shrinking, without
+ * its code for growing and moving, which a plugin that never grows an object then leaves out.
+ */
+export function shrinkNew(object: usize, size: usize): usize {
+  store<u32>(object - 4, <u32>size); // the object header's rtSize (std/assembly/rt/common.ts)
+  return object;
+}
+
 /** Takes the buffer the host wrote into the out-slots: unpinned, it is ordinary garbage-collected memory. */
 export function takeHostBuffer(): ArrayBuffer {
   const pointer = load<usize>(outPointer());
