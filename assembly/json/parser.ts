@@ -1,5 +1,6 @@
 import { decimal } from "../decimal";
-import { JsonValue } from "./value";
+import { shrinkNew } from "../runtime/memory";
+import { JsonKind, JsonValue } from "./value";
 
 /** Outcome of `parseJson`: `ok` with the document in `value`, or the reason in `error`. */
 export class JsonResult {
@@ -79,14 +80,20 @@ let error = "";
 /** The last string `readString` read. */
 let token = "";
 
-/** An array (`names` null) or object still being read, linked to its parent. */
+/** An array or object still being read, linked to its parent. */
 class Frame {
-  items: JsonValue[] = [];
-  constructor(readonly names: string[] | null, readonly parent: Frame | null) {}
+  /** The object member being read: its name. */
+  name: string = "";
+  constructor(readonly container: JsonValue, readonly parent: Frame | null) {}
 
-  close(): JsonValue {
-    let names = this.names;
-    return names ? JsonValue.newObject(names, this.items) : JsonValue.newArray(this.items);
+  get isObject(): bool {
+    return this.container.kind == JsonKind.Object;
+  }
+
+  /** Adds `value` under the name just read, or unnamed to an array (whose frame's name stays ""). */
+  add(value: JsonValue): void {
+    // @ts-ignore: JsonValue's own append without the kind check, kept private from filter code
+    this.container.add(this.name, value);
   }
 }
 
@@ -100,18 +107,18 @@ function document(maxDepth: i32): JsonValue | null {
     let value: JsonValue | null;
     if (c == Char.OpenBracket || c == Char.OpenBrace) {
       if (depth >= maxDepth) return fail(Problem.NestingTooDeep);
-      let names: string[] | null = c == Char.OpenBrace ? [] : null;
-      let frame = new Frame(names, open);
+      let isObject = c == Char.OpenBrace;
+      let container = isObject ? JsonValue.newObject() : JsonValue.newArray();
       pos += 2;
       skipSpace();
-      if (codeAt(pos) != closer(names)) {
-        open = frame;
+      if (codeAt(pos) != closer(isObject)) {
+        open = new Frame(container, open);
         depth++;
-        if (names && !memberName(names)) return null;
+        if (isObject && !memberName(open)) return null;
         continue;
       }
       pos += 2;
-      value = frame.close();
+      value = container;
     } else {
       value = scalar(c);
       if (!value) return null;
@@ -122,42 +129,46 @@ function document(maxDepth: i32): JsonValue | null {
         skipSpace();
         return pos < end ? fail(Problem.TrailingCharacters) : value;
       }
-      let names = open.names;
-      open.items.push(value);
+      let isObject = open.isObject;
+      open.add(value);
       skipSpace();
       let c = codeAt(pos);
       if (c == Char.Comma) {
         pos += 2;
-        if (names && !memberName(names)) return null;
+        if (isObject && !memberName(open)) return null;
         break;
       }
-      if (c != closer(names)) return fail(names ? Problem.ExpectedCommaOrBrace : Problem.ExpectedCommaOrBracket);
+      if (c != closer(isObject)) return fail(isObject ? Problem.ExpectedCommaOrBrace : Problem.ExpectedCommaOrBracket);
       pos += 2;
-      value = open.close();
+      value = open.container;
       open = open.parent;
       depth--;
     }
   }
 }
 
+// The literals' first four code units, as one little-endian load reads them: "true", "fals"(e), "null".
+const TRUE: u64 = 0x0065_0075_0072_0074;
+const FALS: u64 = 0x0073_006C_0061_0066;
+const NULL: u64 = 0x006C_006C_0075_006E;
+
 function scalar(c: i32): JsonValue | null {
   if (c == Char.Quote) {
     return readString() ? JsonValue.newString(token) : null;
   }
   if (c == Char.Minus || isDigit(c)) return readNumber();
-  let word = c == Char.LowerT ? "true" : c == Char.LowerF ? "false" : c == Char.LowerN ? "null" : "";
-  if (!word.length) return fail(c < 0 ? Problem.UnexpectedEnd : Problem.UnexpectedCharacter);
-  // A plain loop: memory.compare would inline a whole memcmp here.
-  let size = <usize>word.length << 1;
-  for (let i: usize = 0; i < size; i += 2) {
-    if (codeAt(pos + i) != <i32>load<u16>(changetype<usize>(word) + i)) return fail(Problem.InvalidLiteral);
+  let word = c == Char.LowerT ? TRUE : c == Char.LowerF ? FALS : c == Char.LowerN ? NULL : 0;
+  if (!word) return fail(c < 0 ? Problem.UnexpectedEnd : Problem.UnexpectedCharacter);
+  let size: usize = c == Char.LowerF ? 10 : 8;
+  if (pos + size > end || load<u64>(pos) != word || (c == Char.LowerF && load<u16>(pos, 8) != Char.LowerE)) {
+    return fail(Problem.InvalidLiteral);
   }
   pos += size;
   return c == Char.LowerN ? JsonValue.newNull() : JsonValue.newBool(c == Char.LowerT);
 }
 
-/** Reads `"name":` into `names`. */
-function memberName(names: string[]): bool {
+/** Reads `"name":` into `frame.name`. */
+function memberName(frame: Frame): bool {
   skipSpace();
   if (codeAt(pos) != Char.Quote) {
     fail(Problem.ExpectedString);
@@ -170,7 +181,7 @@ function memberName(names: string[]): bool {
     return false;
   }
   pos += 2;
-  names.push(token);
+  frame.name = token;
   return true;
 }
 
@@ -304,17 +315,12 @@ function skipSpace(): void {
 
 /** The code unit a one-letter escape stands for, or -1. */
 function unescape(c: i32): i32 {
-  switch (c) {
-    case Char.Quote:
-    case Char.Backslash:
-    case Char.Slash: return c;
-    case Char.LowerB: return 0x08;
-    case Char.LowerF: return 0x0C;
-    case Char.LowerN: return 0x0A;
-    case Char.LowerR: return 0x0D;
-    case Char.LowerT: return 0x09;
-  }
-  return -1;
+  if (c == Char.Quote || c == Char.Backslash || c == Char.Slash) return c;
+  if (c == Char.LowerB) return 0x08;
+  if (c == Char.LowerF) return 0x0C;
+  if (c == Char.LowerN) return 0x0A;
+  if (c == Char.LowerR) return 0x0D;
+  return c == Char.LowerT ? 0x09 : -1;
 }
 
 /** The value of the four hex digits at address `at`, or -1. */
@@ -357,10 +363,11 @@ function decode(from: usize, to: usize): string {
     store<u16>(at, c);
     at += 2;
   }
-  return changetype<string>(__renew(out, at - out));
+  return changetype<string>(shrinkNew(out, at - out));
 }
 
-/** The bracket that closes an object (`names` set) or an array. */
-@inline function closer(names: string[] | null): i32 {
-  return names ? Char.CloseBrace : Char.CloseBracket;
+/** The bracket that closes an object or an array. */
+// @ts-ignore: decorator
+@inline function closer(isObject: bool): i32 {
+  return isObject ? Char.CloseBrace : Char.CloseBracket;
 }

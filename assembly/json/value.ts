@@ -1,3 +1,4 @@
+import { sameString } from "../runtime/strings";
 import { toF64 } from "./number";
 import { writeJson } from "./writer";
 
@@ -19,15 +20,32 @@ export enum JsonKind {
  * Values must form a tree: a container that contains itself makes `toString`
  * run out of memory.
  */
+/** A member of a container: an array's (named "") or an object's. Containers chain them in document order. */
+export class Member {
+  next: Member | null = null;
+  constructor(readonly name: string, public value: JsonValue) {}
+}
+
+/**
+ * A JSON value, parsed or built with the factories. Accessors never trap:
+ * asking a value for the wrong kind returns a neutral result ("", 0, false,
+ * null) instead, and mutators ignore values of the wrong kind.
+ *
+ * Values must form a tree: a container that contains itself makes `toString`
+ * run out of memory.
+ */
 export class JsonValue {
+  // Members are a chain rather than arrays, so a document read only by name (a configuration) links no
+  // Array code into the plugin; `at` and `keyAt` index them once after each change.
+  private first: Member | null = null;
+  private last: Member | null = null;
+  private count: i32 = 0;
+  private index: Member[] | null = null;
+
   private constructor(
     readonly kind: JsonKind,
     /** String contents; for the other scalars their JSON text ("null", "true", "-1.5e3"). */
-    private text: string = "",
-    /** Array elements, or object member values in document order. */
-    private items: JsonValue[] | null = null,
-    /** Object member names, parallel to `items`. */
-    private names: string[] | null = null
+    private text: string = ""
   ) {}
 
   static newNull(): JsonValue {
@@ -60,14 +78,14 @@ export class JsonValue {
     return new JsonValue(JsonKind.String, value);
   }
 
-  /** An array holding `items` itself (not a copy). */
-  static newArray(items: JsonValue[] = []): JsonValue {
-    return new JsonValue(JsonKind.Array, "", items);
+  /** An empty array; `push` fills it. */
+  static newArray(): JsonValue {
+    return new JsonValue(JsonKind.Array);
   }
 
-  /** `names[i]` is the name of `items[i]`; the arrays (kept, not copied) must have equal length. */
-  static newObject(names: string[] = [], items: JsonValue[] = []): JsonValue {
-    return new JsonValue(JsonKind.Object, "", items, names);
+  /** An empty object; `set` and `append` fill it. */
+  static newObject(): JsonValue {
+    return new JsonValue(JsonKind.Object);
   }
 
   isNull(): bool {
@@ -123,35 +141,37 @@ export class JsonValue {
 
   /** Element count of an array, member count of an object (duplicates included), else 0. */
   get length(): i32 {
-    let items = this.items;
-    return items ? items.length : 0;
+    return this.count;
   }
 
   /** Array element `i`, or the value of object member `i` (pairs with `keyAt(i)`). */
   at(i: i32): JsonValue | null {
-    let items = this.items;
-    if (!items || <u32>i >= <u32>items.length) return null;
-    return unchecked(items[i]);
+    let member = this.memberAt(i);
+    return member ? member.value : null;
   }
 
   /** The name of object member `i`, or "" if there is none. */
   keyAt(i: i32): string {
-    let names = this.names;
-    if (!names || <u32>i >= <u32>names.length) return "";
-    return unchecked(names[i]);
+    let member = this.memberAt(i);
+    return member ? member.name : "";
   }
 
   /** Member names in document order, duplicates included; empty unless an object. */
   keys(): string[] {
-    let names = this.names;
-    return names ? names.slice(0) : [];
+    let names = new Array<string>();
+    if (this.kind != JsonKind.Object) return names;
+    let member = this.first;
+    while (member) {
+      names.push(member.name);
+      member = member.next;
+    }
+    return names;
   }
 
   /** Object member `key`; with duplicate names the last one wins, as in JavaScript. */
   get(key: string): JsonValue | null {
-    let i = this.lastIndexOf(key);
-    let items = this.items;
-    return i >= 0 && items ? unchecked(items[i]) : null;
+    let member = this.lastNamed(key);
+    return member ? member.value : null;
   }
 
   /** Member `key` if it is a string, else `fallback`. */
@@ -174,45 +194,34 @@ export class JsonValue {
 
   /** Replaces the value of object member `key` (the last one, with duplicates) or appends the member. */
   set(key: string, value: JsonValue): void {
-    let i = this.lastIndexOf(key);
-    let items = this.items;
-    if (i >= 0 && items) unchecked(items[i] = value);
+    let member = this.lastNamed(key);
+    if (member) member.value = value;
     else this.append(key, value);
   }
 
   /** Appends object member `key` even if the name is taken, as a document with duplicate names does. */
   append(key: string, value: JsonValue): void {
-    let names = this.names;
-    let items = this.items;
-    if (names && items) {
-      names.push(key);
-      items.push(value);
-    }
+    if (this.kind == JsonKind.Object) this.add(key, value);
   }
 
   /** Removes every object member named `key`; false if there was none. */
   remove(key: string): bool {
-    let names = this.names;
-    let items = this.items;
-    if (!names || !items) return false;
-    let count = min(names.length, items.length);
-    let kept = 0;
-    for (let i = 0; i < count; ++i) {
-      let name = unchecked(names[i]);
-      if (name == key) continue;
-      unchecked(names[kept] = name);
-      unchecked(items[kept] = items[i]);
-      kept++;
+    if (this.kind != JsonKind.Object) return false;
+    let count = this.count;
+    let member: Member | null = this.first;
+    this.first = this.last = null;
+    this.count = 0;
+    while (member) {
+      let next = member.next;
+      if (!sameString(member.name, key)) this.link(member);
+      member = next;
     }
-    names.length = kept;
-    items.length = kept;
-    return kept < count;
+    return this.count < count;
   }
 
   /** Appends an array element. */
   push(value: JsonValue): void {
-    let items = this.items;
-    if (items && !this.names) items.push(value);
+    if (this.kind == JsonKind.Array) this.add("", value);
   }
 
   /** Compact JSON: no whitespace, members in order, numbers as written, strings escaped (see `writeJson`). */
@@ -220,15 +229,46 @@ export class JsonValue {
     return writeJson(this);
   }
 
-  /** Index of the last object member named `key`, or -1. */
-  private lastIndexOf(key: string): i32 {
-    let names = this.names;
-    let items = this.items;
-    if (!names || !items) return -1;
-    for (let i = min(names.length, items.length) - 1; i >= 0; --i) {
-      if (unchecked(names[i]) == key) return i;
+  /** Appends a member without checking the kind: the parser adds each member it reads through here. */
+  private add(name: string, value: JsonValue): void {
+    this.link(new Member(name, value));
+  }
+
+  private link(member: Member): void {
+    member.next = null;
+    let last = this.last;
+    if (last) last.next = member;
+    else this.first = member;
+    this.last = member;
+    this.count++;
+    this.index = null;
+  }
+
+  /** The last object member named `key`, or null. */
+  private lastNamed(key: string): Member | null {
+    let found: Member | null = null;
+    if (this.kind != JsonKind.Object) return found;
+    let member = this.first;
+    while (member) {
+      if (sameString(member.name, key)) found = member;
+      member = member.next;
     }
-    return -1;
+    return found;
+  }
+
+  private memberAt(i: i32): Member | null {
+    if (<u32>i >= <u32>this.count) return null;
+    let index = this.index;
+    if (!index) {
+      index = new Array<Member>();
+      let member = this.first;
+      while (member) {
+        index.push(member);
+        member = member.next;
+      }
+      this.index = index;
+    }
+    return unchecked(index[i]);
   }
 
   private isNegative(): bool {

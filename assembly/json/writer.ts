@@ -1,4 +1,5 @@
-import { JsonKind, JsonValue } from "./value";
+import { shrinkNew } from "../runtime/memory";
+import { JsonKind, JsonValue, Member } from "./value";
 
 // The output grows in a string that a global keeps visible to the GC while
 // `__renew` moves it; `size` counts the bytes written so far.
@@ -14,9 +15,7 @@ let size: usize = 0;
 export function writeJson(root: JsonValue): string {
   buffer = changetype<string>(__new(64, idof<String>()));
   size = 0;
-  // open[i] is a container being written and next[i] its next member.
-  let open: JsonValue[] = [];
-  let next: i32[] = [];
+  let open: Open | null = null;
   let value = root;
   while (true) {
     let kind = value.kind;
@@ -30,36 +29,45 @@ export function writeJson(root: JsonValue): string {
       writeText("null");
     } else {
       put(kind == JsonKind.Object ? 0x7B : 0x5B); // '{' or '['
-      open.push(value);
-      next.push(0);
+      open = new Open(value, open);
     }
     // Move on to the next member, closing each container that is complete.
     while (true) {
-      let depth = open.length;
-      if (!depth) return finish();
-      let container = unchecked(open[depth - 1]);
-      let isObject = container.kind == JsonKind.Object;
-      let i = unchecked(next[depth - 1]);
-      let item = container.at(i);
-      if (item) {
-        if (i) put(0x2C); // ','
+      if (!open) return finish();
+      let isObject = open.container.kind == JsonKind.Object;
+      let member = open.next;
+      if (member) {
+        if (member != firstOf(open.container)) put(0x2C); // ','
         if (isObject) {
-          writeString(container.keyAt(i));
+          writeString(member.name);
           put(0x3A); // ':'
         }
-        unchecked(next[depth - 1] = i + 1);
-        value = item;
+        open.next = member.next;
+        value = member.value;
         break;
       }
       put(isObject ? 0x7D : 0x5D); // '}' or ']'
-      open.pop();
-      next.pop();
+      open = open.parent;
     }
   }
 }
 
+/** A container being written, and its member to write next. */
+class Open {
+  next: Member | null;
+  constructor(readonly container: JsonValue, readonly parent: Open | null) {
+    this.next = firstOf(container);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function firstOf(container: JsonValue): Member | null {
+  // @ts-ignore: the chain is JsonValue's own, kept private from filter code
+  return container.first;
+}
+
 function finish(): string {
-  let out = changetype<string>(__renew(changetype<usize>(buffer), size)); // shrinks in place
+  let out = changetype<string>(shrinkNew(changetype<usize>(buffer), size));
   buffer = "";
   return out;
 }

@@ -140,6 +140,34 @@ describe("mutation", () => {
     expect(list.length).toBe(3);
   });
 
+  it("indexes members again after each change", () => {
+    let doc = parse('{"a":1,"b":2}');
+    expect(doc.keyAt(1)).toBe("b");
+    doc.append("c", JsonValue.fromI64(3));
+    expect(doc.keyAt(2)).toBe("c");
+    expect(doc.at(2)!.asI64()).toBe(3);
+    doc.remove("a");
+    expect(doc.keyAt(0)).toBe("b");
+    expect(doc.at(1)!.asI64()).toBe(3);
+    expect(doc.at(2)).toBeNull();
+    doc.set("b", JsonValue.newNull());
+    expect(doc.at(0)!.isNull()).toBe(true);
+  });
+
+  it("shares a value between documents without changing either's members", () => {
+    let from = parse('{"a":[1],"b":2}');
+    let to = parse('{"x":0}');
+    to.set("y", from.get("a")!);
+    to.append("z", from.get("b")!);
+    expect(from.toString()).toBe('{"a":[1],"b":2}');
+    expect(to.toString()).toBe('{"x":0,"y":[1],"z":2}');
+    let list = JsonValue.newArray();
+    let same = JsonValue.newString("s");
+    list.push(same);
+    list.push(same);
+    expect(list.toString()).toBe('["s","s"]');
+  });
+
   it("rewrites one top-level field of a body", () => {
     let body = parse('{"user": {"id": 7, "name": "ann"}, "token": "secret", "n": 1.50}');
     body.set("token", JsonValue.newString("***"));
@@ -162,7 +190,11 @@ describe("mutation", () => {
   });
 
   it("builds documents from scratch", () => {
-    let doc = JsonValue.newObject(["a", "b"], [JsonValue.newNull(), JsonValue.newArray([JsonValue.newBool(false)])]);
+    let list = JsonValue.newArray();
+    list.push(JsonValue.newBool(false));
+    let doc = JsonValue.newObject();
+    doc.append("a", JsonValue.newNull());
+    doc.set("b", list);
     expect(doc.toString()).toBe('{"a":null,"b":[false]}');
     expect(JsonValue.newNumber("-1.5e3").toString()).toBe("-1.5e3");
   });
