@@ -10,7 +10,7 @@ export { StreamContext } from "./assembly/context/stream";
 export { HeaderMap } from "./assembly/http/headers";
 export { Body } from "./assembly/http/body";
 export { isValidHeaderName, isValidHeaderValue } from "./assembly/http/validation";
-export { registerRootContext, RootContextFactory } from "./assembly/dispatcher";
+export { registerNamedRootContext, registerRootContext, RootContextFactory } from "./assembly/dispatcher";
 export { HttpCallResponse } from "./assembly/callouts/http";
 export { GrpcCallResponse, GrpcStream, GrpcStreamHandler } from "./assembly/callouts/grpc";
 export { CallStatus } from "./assembly/hostcalls/callouts";

@@ -1,14 +1,16 @@
 // Which Proxy-Wasm callbacks a filter needs. Envoy (proxy-wasm-cpp-host) calls only the callbacks a
-// module exports and gives a missing one its default answer: on_done true, the header, body, data and
+// module exports and gives a missing one its default answer: on_vm_start and on_done true, the header, body, data and
 // trailer callbacks Continue, the others nothing. The SDK's hooks answer the same by default, so a
 // callback whose hook no user code overrides can go, saving a call into wasm per event and its code.
 
-/** Exported by every filter: the ABI marker, the allocator, and the lifecycle the SDK runs itself (it frees contexts in on_delete). */
+/**
+ * Exported by every filter: the ABI marker, the allocator, and the lifecycle the SDK runs itself (it
+ * frees contexts in on_delete; on_configure fails when the module has no root context for the plugin).
+ */
 const ALWAYS_EXPORTED = new Set([
   "proxy_abi_version_0_2_1",
   "proxy_on_memory_allocate",
   "proxy_on_context_create",
-  "proxy_on_vm_start",
   "proxy_on_configure",
   "proxy_on_delete",
 ]);
@@ -24,6 +26,7 @@ const GRPC_NAMES = [
 
 /** The other callbacks, each with the names whose presence in user code means it is needed: the hook it calls, or the API it answers. */
 const NEEDED_WHEN_USED: Record<string, string[]> = {
+  proxy_on_vm_start: ["onVmStart"],
   proxy_on_done: ["onDone"],
   proxy_on_log: ["onLog"],
   proxy_on_request_headers: ["onRequestHeaders"],

@@ -1,11 +1,13 @@
 // An asc transform, loaded by the preset asconfig.json. After parsing, before names are resolved:
 // - a filter exports only the Proxy-Wasm callbacks it needs (see callbacks.ts): the callbacks nothing
 //   in the user's code calls for are taken out of the SDK's exports.ts;
-// - the SDK's own runtime replaces asc's stub (see runtime.ts).
-import { NodeKind, type FunctionDeclaration, type Parser, type Statement } from "assemblyscript";
+// - the SDK's own runtime replaces asc's stub (see runtime.ts);
+// - a filter that registers no root context fails to build (see registration.ts).
+import { DiagnosticCode, NodeKind, type FunctionDeclaration, type Parser, type Statement } from "assemblyscript";
 import { Transform } from "assemblyscript/transform";
 import { isCallbackNeeded } from "./callbacks.js";
 import { addIdentifiers } from "./identifiers.js";
+import { NO_ROOT_CONTEXT, registersRootContext } from "./registration.js";
 import { useSdkRuntime } from "./runtime.js";
 import { sdkExports, userSources } from "./sources.js";
 
@@ -20,6 +22,7 @@ export default class ProxyWasmTransform extends Transform {
     if (!exports) return;
     const userIdentifiers = new Set<string>();
     for (const source of userSources(parser.sources)) addIdentifiers(source, userIdentifiers);
+    if (!registersRootContext(userIdentifiers)) parser.error(DiagnosticCode.Transform_0_1, null, "proxy-wasm-as", NO_ROOT_CONTEXT);
     const kept = exports.statements.filter((statement) => !isUnneededCallback(statement, userIdentifiers));
     exports.statements.splice(0, exports.statements.length, ...kept);
   }

@@ -3,4 +3,4 @@ export * from "./http";
 export * from "./tcp";
 export * from "./root-events";
 export * from "./callouts";
-export { registerRootContext, RootContextFactory } from "./registry";
+export { registerNamedRootContext, registerRootContext, RootContextFactory } from "./registry";

@@ -2,30 +2,17 @@
 import { Configuration } from "../context/configuration";
 import { enterCallback } from "../context/context";
 import { getBufferBytes } from "../hostcalls/buffers";
-import { getProperty } from "../hostcalls/properties";
-import { contextCreated, log } from "../log";
+import { contextCreated } from "../log";
 import { emptyBuffer } from "../runtime/memory";
 import { BufferType } from "../types";
-import { decodeUtf8, encodeUtf8 } from "../utf8";
-import { addContext, findRootFactory, httpContext, removeContext, rootContext, streamContext } from "./registry";
-
-function createRootContext(contextId: u32): void {
-  const rootIdBytes = getProperty(encodeUtf8("plugin_root_id"));
-  const rootId = rootIdBytes ? decodeUtf8(rootIdBytes) : "";
-  const factory = findRootFactory(rootId);
-  if (!factory) {
-    // on_vm_start then fails, and Envoy refuses the plugin.
-    log.critical("proxy-wasm-as: no RootContext registered for root id '" + rootId + "'");
-    return;
-  }
-  addContext(factory(contextId));
-}
+import { addContext, httpContext, removeContext, rootContext, rootFactory, streamContext } from "./registry";
 
 export function onContextCreate(contextId: u32, parentContextId: u32): void {
   contextCreated();
   enterCallback(contextId);
   if (parentContextId == 0) {
-    createRootContext(contextId);
+    const factory = rootFactory();
+    if (factory) addContext(factory(contextId));
     return;
   }
   const root = rootContext(parentContextId);

@@ -6,45 +6,72 @@ import { Context } from "../context/context";
 import { HttpContext } from "../context/http";
 import { RootContext } from "../context/root";
 import { StreamContext } from "../context/stream";
+import { getProperty } from "../hostcalls/properties";
+import { log } from "../log";
+import { sameString } from "../runtime/strings";
+import { decodeUtf8, encodeUtf8 } from "../utf8";
 
 export type RootContextFactory = (contextId: u32) => RootContext;
 
-class RootRegistration {
-  constructor(readonly rootId: string, readonly factory: RootContextFactory, readonly next: RootRegistration | null) {}
+class NamedRoot {
+  constructor(readonly rootId: string, readonly factory: RootContextFactory, readonly next: NamedRoot | null) {}
 }
-
-let registrations: RootRegistration | null = null;
 
 const INITIAL_BUCKETS = 16;
 /** Bucket `id & (length - 1)` chains the contexts with that hash through their `nextInTable` link. */
 let buckets = newBuckets(INITIAL_BUCKETS);
 let count = 0;
-// A stream's callbacks come one after another, and each new stream names its root: remembering the
-// last lookup and the last root skips most chain walks.
+// A stream's callbacks come one after another: remembering the last lookup skips most chain walks.
 let lastContext: Context | null = null;
-let lastRoot: RootContext | null = null;
 // The newest context enters the buckets only once the next one is created: a stream that ends
 // before the next one starts never touches them.
 let newest: Context | null = null;
 
+let defaultFactory: RootContextFactory | null = null;
+let namedRoots: NamedRoot | null = null;
 /**
- * Registers the factory of a plugin's root context, by the root id Envoy's config names
- * (`root_id`, Istio's `pluginName`). A module with one root context needs no root id.
- * Call it from top-level code of the entry file.
+ * Finds the factory for a new root context. Only `registerNamedRootContext` swaps in the lookup by root id,
+ * so a module with one root context carries none of its code (a property read, UTF-8, messages).
  */
-export function registerRootContext(factory: RootContextFactory, rootId: string = ""): void {
-  registrations = new RootRegistration(rootId, factory, registrations);
+let pickRootFactory: () => RootContextFactory | null = (): RootContextFactory | null => defaultFactory;
+
+/**
+ * Registers the factory of the plugin's root context, used whatever root id Envoy's config names
+ * (`root_id`, Istio's `pluginName`) unless a named one claims it. Call it from top-level code of the entry file.
+ */
+export function registerRootContext(factory: RootContextFactory): void {
+  defaultFactory = factory;
 }
 
-/** The factory for `rootId`: its own registration, or the only one there is. */
-export function findRootFactory(rootId: string): RootContextFactory | null {
-  let registration = registrations;
-  while (registration) {
-    if (registration.rootId == rootId) return registration.factory;
-    registration = registration.next;
+/**
+ * Registers the factory of the root context for `rootId`, for a module that holds several: Envoy's
+ * `root_id` (Istio's `pluginName`) picks one. A root id no registration names gets the
+ * `registerRootContext` one, or the only named one. Call it from top-level code of the entry file.
+ */
+export function registerNamedRootContext(rootId: string, factory: RootContextFactory): void {
+  namedRoots = new NamedRoot(rootId, factory, namedRoots);
+  pickRootFactory = namedRootFactory;
+}
+
+/** The factory for a new root context, or null (after logging why) if the module has none for its root id. */
+export function rootFactory(): RootContextFactory | null {
+  return pickRootFactory();
+}
+
+function namedRootFactory(): RootContextFactory | null {
+  const rootIdBytes = getProperty(encodeUtf8("plugin_root_id"));
+  const rootId = rootIdBytes ? decodeUtf8(rootIdBytes) : "";
+  let named = namedRoots;
+  while (named) {
+    if (sameString(named.rootId, rootId)) return named.factory;
+    named = named.next;
   }
-  const only = registrations;
-  return only && !only.next ? only.factory : null;
+  if (defaultFactory) return defaultFactory;
+  const only = namedRoots;
+  if (only && !only.next) return only.factory;
+  // on_configure then fails, and Envoy refuses the plugin.
+  log.critical("proxy-wasm-as: no RootContext registered for root id '" + rootId + "'");
+  return null;
 }
 
 // @ts-ignore: decorator
@@ -115,8 +142,6 @@ function grow(): void {
 export function removeContext(contextId: u32): void {
   const last = lastContext;
   if (last && last.id == contextId) lastContext = null;
-  const root = lastRoot;
-  if (root && root.id == contextId) lastRoot = null;
   const fresh = newest;
   if (fresh && fresh.id == contextId) {
     newest = null;
@@ -147,13 +172,8 @@ export function removeContext(contextId: u32): void {
 }
 
 export function rootContext(contextId: u32): RootContext | null {
-  const cached = lastRoot;
-  if (cached && cached.id == contextId) return cached;
   const context = anyContext(contextId);
-  if (!(context instanceof RootContext)) return null;
-  const root = changetype<RootContext>(context);
-  lastRoot = root;
-  return root;
+  return context instanceof RootContext ? changetype<RootContext>(context) : null;
 }
 
 export function httpContext(contextId: u32): HttpContext | null {

@@ -1,10 +1,13 @@
 // The preset's transform (transform/): a filter exports only the Proxy-Wasm callbacks its code needs,
-// and still runs as before. Fixtures in tests/fixtures/exports/ are built here with the CLI's build.
+// and still runs as before; a filter with no root context does not build. Fixtures in
+// tests/fixtures/exports/ are built here with the CLI's build.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { before, describe, it } from "node:test";
 import { build } from "../../cli/commands/build.js";
 import { createPlugin } from "../../host/index.js";
+import { cliMain } from "../devproxy/support.js";
 import { examplePlugin, headerValue, repoRoot } from "../support/plugins.js";
 
 /** What every filter exports, whatever it overrides. */
@@ -12,7 +15,6 @@ const ALWAYS = [
   "proxy_abi_version_0_2_1",
   "proxy_on_memory_allocate",
   "proxy_on_context_create",
-  "proxy_on_vm_start",
   "proxy_on_configure",
   "proxy_on_delete",
   "memory",
@@ -26,7 +28,7 @@ function exportNames(wasm: Uint8Array): string[] {
 const fixtures = new Map<string, Uint8Array>();
 
 before(async () => {
-  for (const name of ["body-and-log", "http-call", "no-hooks"]) {
+  for (const name of ["body-and-log", "http-call", "named-roots", "no-hooks"]) {
     const result = await build(`${repoRoot}tests/fixtures/exports/${name}`, { quiet: true });
     fixtures.set(name, readFileSync(result.path));
   }
@@ -57,6 +59,10 @@ describe("transform: exported callbacks", () => {
     assert.ok(!names.includes("proxy_on_http_call_response"));
   });
 
+  it("a filter overriding onVmStart exports proxy_on_vm_start", () => {
+    assert.deepEqual(exportNames(fixture("named-roots")), [...ALWAYS, "proxy_on_vm_start", "proxy_on_request_headers"].sort());
+  });
+
   it("a filter overriding no hook exports only what every filter does", () => {
     assert.deepEqual(exportNames(fixture("no-hooks")), [...ALWAYS].sort());
   });
@@ -80,10 +86,40 @@ describe("transform: filters without the unused callbacks run as before", () => 
     assert.deepEqual(result.logs.map((entry) => entry.message), ["request body of 5 bytes", "access log"]);
   });
 
+  it("without proxy_on_vm_start, a root id no registration claims still fails the plugin, in on_configure", () => {
+    const queue = examplePlugin("queue");
+    assert.ok(!exportNames(queue).includes("proxy_on_vm_start"));
+    const start = createPlugin(queue, { rootId: "nope" }).start();
+    assert.equal(start.ok, false);
+    assert.ok(start.logs.some((entry) => entry.level === "critical" && entry.message.includes("no RootContext registered for root id 'nope'")));
+  });
+
+  it("onVmStart still runs, and can refuse the plugin", () => {
+    assert.equal(createPlugin(fixture("named-roots"), { vmConfiguration: "ok" }).start().ok, true);
+    assert.equal(createPlugin(fixture("named-roots"), { vmConfiguration: "refuse" }).start().ok, false);
+  });
+
+  it("named roots: a root id picks its root context, any other gets the default one", () => {
+    for (const [rootId, label] of [["named", "named"], ["other", "default"], ["", "default"]]) {
+      const plugin = createPlugin(fixture("named-roots"), { rootId });
+      assert.equal(plugin.start().ok, true);
+      const result = plugin.runHttpRequest({});
+      assert.equal(headerValue(result.upstreamRequest?.headers, "x-root"), label, rootId);
+    }
+  });
+
   it("http call: the response reaches the callback", () => {
     const plugin = createPlugin(fixture("http-call"), { clusters: ["checker"] });
     assert.equal(plugin.start().ok, true);
     const result = plugin.runHttpRequest({ httpCallResponses: [{ status: 204 }] });
     assert.equal(headerValue(result.upstreamRequest?.headers, "x-check-status"), "204");
+  });
+});
+
+describe("transform: root context registration", () => {
+  it("a filter that registers no root context fails to build, saying so", () => {
+    const run = spawnSync(process.execPath, [cliMain, "build", `${repoRoot}tests/fixtures/exports/no-root`], { encoding: "utf8", timeout: 120_000 });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /Transform 'proxy-wasm-as': the filter registers no root context: call registerRootContext\(\.\.\.\) from its entry file/);
   });
 });

@@ -1,7 +1,7 @@
 // queue: request contexts enqueue one event per request; a singleton root registered on the queue
 // drains it and counts the events in metrics. Producers and consumer may live in different VMs.
 import {
-  Configuration, Counter, FilterHeadersStatus, HttpContext, log, registerRootContext, RootContext, SharedQueue,
+  Configuration, Counter, FilterHeadersStatus, HttpContext, log, registerNamedRootContext, RootContext, SharedQueue,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports";
 
@@ -76,5 +76,5 @@ function methodOf(event: string): string {
   return KNOWN_METHODS.includes(method) ? method : "other";
 }
 
-registerRootContext((contextId: u32): RootContext => new EventAggregator(contextId), "queue-consumer");
-registerRootContext((contextId: u32): RootContext => new EventProducer(contextId), "queue-producer");
+registerNamedRootContext("queue-consumer", (contextId: u32): RootContext => new EventAggregator(contextId));
+registerNamedRootContext("queue-producer", (contextId: u32): RootContext => new EventProducer(contextId));

@@ -2,7 +2,7 @@
 // request contexts (in any VM with the same vm_id) put it on their requests, without a callout each.
 import {
   Configuration, FilterHeadersStatus, Header, HttpCallResponse, HttpContext, JsonKind, log, parseJson,
-  registerRootContext, RootContext, SharedData, WasmResult,
+  registerNamedRootContext, RootContext, SharedData, WasmResult,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports";
 
@@ -101,5 +101,5 @@ function refuse(owner: string, reason: string): bool {
   return false;
 }
 
-registerRootContext((contextId: u32): RootContext => new TokenFetcher(contextId), "token-fetcher");
-registerRootContext((contextId: u32): RootContext => new TokenUser(contextId), "token-cache");
+registerNamedRootContext("token-fetcher", (contextId: u32): RootContext => new TokenFetcher(contextId));
+registerNamedRootContext("token-cache", (contextId: u32): RootContext => new TokenUser(contextId));

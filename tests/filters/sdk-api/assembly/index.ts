@@ -1,7 +1,7 @@
 // Exercises the SDK API through a host: the plugin configuration names the scenario a stream runs.
 import {
   attributes, Configuration, FilterDataStatus, FilterHeadersStatus, getCurrentTimeNanoseconds, getPropertyBool, getPropertyInteger,
-  getPropertyString, Header, HttpContext, log, LogLevel, registerRootContext, RootContext, setPropertyString, WasmResult,
+  getPropertyString, Header, HttpContext, log, LogLevel, registerNamedRootContext, RootContext, setPropertyString, WasmResult,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports";
 
@@ -137,5 +137,5 @@ class SecondRootStream extends HttpContext {
 }
 
 log.info("top-level code runs in _initialize");
-registerRootContext((contextId: u32): RootContext => new ScenarioRoot(contextId), "scenarios");
-registerRootContext((contextId: u32): RootContext => new SecondRoot(contextId), "second");
+registerNamedRootContext("scenarios", (contextId: u32): RootContext => new ScenarioRoot(contextId));
+registerNamedRootContext("second", (contextId: u32): RootContext => new SecondRoot(contextId));
