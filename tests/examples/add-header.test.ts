@@ -62,7 +62,7 @@ describe("add-header", () => {
     assert.match(startError('{"name": 7}').logs.map((l) => l.message).join("\n"), /'name' must be a string/);
     assert.match(startError('{"value": false}').logs.map((l) => l.message).join("\n"), /'value' must be a string/);
     assert.match(startError('{"name": "bad name"}').logs.map((l) => l.message).join("\n"), /header name/);
-    assert.match(startError("[1, 2]").logs.map((l) => l.message).join("\n"), /must be an object/);
+    assert.match(startError("[1, 2]").logs.map((l) => l.message).join("\n"), /add-header: invalid configuration: must be a JSON object/);
     assert.match(startError('{"value": "a\\r\\nset-cookie: x"}').logs.map((l) => l.message).join("\n"), /control characters/);
   });
 

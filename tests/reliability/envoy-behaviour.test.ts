@@ -60,7 +60,7 @@ describe("a filter that traps mid-stream fails its VM as in Envoy", () => {
 
 describe("every example's bad configuration: on_configure answers false with a clear error, the plugin does not start", () => {
   const cases: [string, string | undefined, [string, RegExp][]][] = [
-    ["add-header", undefined, [["{", /add-header: invalid configuration: .+/], ['{"name": ""}', /'name' must be a string holding a non-empty HTTP header name/], ['{"name": "a b"}', /'name'/], ['{"value": 5}', /'value' must be a string/], ['{"value": "a\\nb"}', /control characters/], ["[1]", /must be an object/]]],
+    ["add-header", undefined, [["{", /add-header: invalid configuration: .+/], ['{"name": ""}', /'name' must be a string holding a header name/], ['{"name": "a b"}', /'name'/], ['{"value": 5}', /'value' must be a string/], ['{"value": "a\\nb"}', /control characters/], ["[1]", /must be a JSON object/]]],
     ["body-rewrite", undefined, [["", /body-rewrite: invalid configuration/], ['{"value": 1}', /'field' must be a non-empty string/], ['{"field": "a"}', /'value' is required/], ['{"field": "a", "value": 1, "maxBodyBytes": 0}', /'maxBodyBytes'/], ['{"field": "a", "value": 1, "maxBodyBytes": 1e99}', /'maxBodyBytes'/]]],
     ["grpc-call", undefined, [["", /grpc-call: invalid configuration/], ['{"cluster": "c"}', /'cluster', 'service' and 'method'/], ['{"cluster": "c", "service": "s", "method": "m", "timeoutMs": -1}', /'timeoutMs'/]]],
     ["http-auth", undefined, [["", /http-auth: invalid configuration/], ['{"cluster": 5}', /'cluster' must be a non-empty string/], ['{"cluster": "a", "path": "x"}', /'path'/], ['{"cluster": "a", "timeoutMs": 0.5}', /'timeoutMs'/]]],

@@ -6,8 +6,6 @@ import {
 export * from "proxy-wasm-as/assembly/exports";
 
 class AddHeaderRoot extends RootContext {
-  name: string = "hello";
-  value: string = "world";
   /** Encoded once here, so a request costs one host call and no UTF-8 work. */
   header: Header = new Header("hello", "world");
 
@@ -17,31 +15,28 @@ class AddHeaderRoot extends RootContext {
    */
   onConfigure(configuration: Configuration): bool {
     const text = configuration.toString();
+    let name = "hello";
+    let value = "world";
     if (isJsonLike(text)) {
-      if (!this.configureFromJson(text)) return false;
+      const parsed = parseJson(text);
+      if (!parsed.ok) return refuse(parsed.error);
+      const json = parsed.value;
+      if (json.kind != JsonKind.Object) return refuse("must be a JSON object");
+      const nameField = json.get("name");
+      if (nameField) {
+        if (nameField.kind != JsonKind.String || !isValidHeaderName(nameField.asString())) return refuse(BAD_NAME);
+        name = nameField.asString();
+      }
+      const valueField = json.get("value");
+      if (valueField) {
+        if (valueField.kind != JsonKind.String || !isValidHeaderValue(valueField.asString())) return refuse(BAD_VALUE);
+        value = valueField.asString();
+      }
     } else if (text.length > 0) {
       if (!isValidHeaderValue(text)) return refuse(BAD_VALUE);
-      this.value = text;
+      value = text;
     }
-    this.header = new Header(this.name, this.value);
-    return true;
-  }
-
-  private configureFromJson(text: string): bool {
-    const parsed = parseJson(text);
-    if (!parsed.ok) return refuse(parsed.error);
-    const json = parsed.value;
-    if (json.kind != JsonKind.Object) return refuse("JSON configuration must be an object");
-    const name = json.get("name");
-    if (name) {
-      if (name.kind != JsonKind.String || !isValidHeaderName(name.asString())) return refuse(BAD_NAME);
-      this.name = name.asString();
-    }
-    const value = json.get("value");
-    if (value) {
-      if (value.kind != JsonKind.String || !isValidHeaderValue(value.asString())) return refuse(BAD_VALUE);
-      this.value = value.asString();
-    }
+    this.header = new Header(name, value);
     return true;
   }
 
@@ -61,7 +56,7 @@ class AddHeader extends HttpContext {
   }
 }
 
-const BAD_NAME = "'name' must be a string holding a non-empty HTTP header name";
+const BAD_NAME = "'name' must be a string holding a header name";
 const BAD_VALUE = "'value' must be a string without control characters";
 
 function refuse(reason: string): bool {
