@@ -1,7 +1,8 @@
 // Which Proxy-Wasm callbacks a filter needs. Envoy (proxy-wasm-cpp-host) calls only the callbacks a
-// module exports and gives a missing one its default answer: on_vm_start and on_done true, the header, body, data and
-// trailer callbacks Continue, the others nothing. The SDK's hooks answer the same by default, so a
-// callback whose hook no user code overrides can go, saving a call into wasm per event and its code.
+// module exports and gives a missing one its default answer: on_vm_start and on_done true, the header,
+// body, data and trailer callbacks Continue, the others nothing. The SDK's hooks answer the same by
+// default, so a callback whose hook no user code overrides can go, saving a call into wasm per event
+// and its code.
 
 /**
  * Exported by every filter: the ABI marker, the allocator, and the lifecycle the SDK runs itself (it
