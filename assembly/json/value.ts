@@ -12,14 +12,6 @@ export enum JsonKind {
   Object
 }
 
-/**
- * A JSON value, parsed or built with the factories. Accessors never trap:
- * asking a value for the wrong kind returns a neutral result ("", 0, false,
- * null) instead, and mutators ignore values of the wrong kind.
- *
- * Values must form a tree: a container that contains itself makes `toString`
- * run out of memory.
- */
 /** A member of a container: an array's (named "") or an object's. Containers chain them in document order. */
 export class Member {
   next: Member | null = null;
