@@ -264,8 +264,10 @@ const enum Problem {
   ExpectedDigit
 }
 
-// One string rather than one literal per message: every literal costs a header and a data segment.
-const MESSAGES = `nesting too deep
+// One string rather than one literal per message: every literal costs a header and a data segment. Lazy:
+// a module-level string otherwise lands in every plugin that imports the SDK, whether it parses JSON or not.
+// @ts-ignore: decorator
+@lazy const MESSAGES = `nesting too deep
 trailing characters
 expected ',' or '}'
 expected ',' or ']'
