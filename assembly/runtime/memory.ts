@@ -25,9 +25,10 @@ export function emptyBuffer(): ArrayBuffer {
 }
 
 /**
- * Shortens a string or buffer the SDK just allocated (`__new`) to its first `size` bytes, in place: the
- * block keeps its tail until the object is freed. That is what `__renew` does when shrinking, without
- * its code for growing and moving, which a plugin that never grows an object then leaves out.
+ * Shortens a string or buffer the SDK allocated itself and has not handed out yet (a decoder's or the
+ * JSON writer's output) to its first `size` bytes, in place: the block keeps its tail until the object
+ * is freed. That is what `__renew` does when shrinking, without its code for growing and moving, which
+ * a plugin that never grows an object then leaves out.
  */
 export function shrinkNew(object: usize, size: usize): usize {
   store<u32>(object - 4, <u32>size); // the object header's rtSize (std/assembly/rt/common.ts)
