@@ -10,6 +10,7 @@ export interface RegistryFlags {
   username?: string;
   password?: string;
   trustTokenRealm?: string[];
+  timeout?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -24,7 +25,14 @@ export function addRegistryOptions(command: Command): Command {
       "an https token server on another host than the registry that may receive the credentials (repeatable)",
       collect,
       [],
-    );
+    )
+    .option("--timeout <seconds>", "give up on a registry request (its body included) after this long", "60");
+}
+
+function timeoutMs(text: string | undefined): number {
+  const seconds = Number(text ?? "60");
+  if (!(seconds > 0 && seconds <= 3600)) throw new Error(`bad --timeout "${text}": seconds, above 0 and at most 3600`);
+  return seconds * 1000;
 }
 
 export async function clientOptions(command: string, ref: ImageReference, flags: RegistryFlags): Promise<ClientOptions> {
@@ -34,5 +42,5 @@ export async function clientOptions(command: string, ref: ImageReference, flags:
       `proxy-wasm-as ${command}: warning: --plain-http sends the credentials for ${ref.registry} unencrypted; anyone on the path can read them\n`,
     );
   }
-  return { plainHttp: flags.plainHttp, credentials, trustedRealms: flags.trustTokenRealm ?? [] };
+  return { plainHttp: flags.plainHttp, credentials, trustedRealms: flags.trustTokenRealm ?? [], timeoutMs: timeoutMs(flags.timeout) };
 }
