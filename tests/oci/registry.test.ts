@@ -142,6 +142,37 @@ describe("registry without authentication", { skip: registryUnavailable, timeout
     );
   });
 
+  it("answers inspect truthfully for images laid out as oras pushes them", async () => {
+    // `oras push REF plugin.wasm:application/vnd.module.wasm.content.layer.v1+wasm [runtime-config.json:...]`:
+    // an OCI manifest with an artifactType, the empty config, and one layer per file.
+    const wasm = pluginWasm("oras");
+    const emptyConfig = Buffer.from("{}");
+    const runtime = Buffer.from('{"type":"envoy_proxy"}');
+    const describe = (mediaType: string, data: Buffer, title: string) => ({
+      mediaType, digest: sha256Digest(data), size: data.length, annotations: { "org.opencontainers.image.title": title },
+    });
+    const push = async (tag: string, layers: ReturnType<typeof describe>[], blobs: Buffer[]) => {
+      const ref = parseReference(`${registry.host}/filters/oras:${tag}`);
+      const client = new RegistryClient(ref, plain);
+      for (const data of [emptyConfig, ...blobs]) await client.uploadBlob(sha256Digest(data), data);
+      const manifest = {
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        artifactType: "application/vnd.unknown.artifact.v1",
+        config: { mediaType: "application/vnd.oci.empty.v1+json", digest: sha256Digest(emptyConfig), size: 2 },
+        layers,
+      };
+      await client.putManifest(tag, Buffer.from(JSON.stringify(manifest)), OCI_MANIFEST);
+      return inspectImage(ref, plain);
+    };
+    const one = await push("one", [describe(WASM_CONTENT, wasm, "plugin.wasm")], [wasm]);
+    assert.equal(one.loadable, false, "Istio wants exactly two layers for the oci variant");
+    assert.match(one.problem!, /as the oci variant: number of layers must be 2 but got 1$/);
+    const two = await push("two", [describe(WASM_CONTENT, wasm, "plugin.wasm"), describe(WASM_CONFIG, runtime, "runtime-config.json")], [wasm, runtime]);
+    assert.equal(two.format, "oci");
+    assert.equal(two.loadable, true);
+  });
+
   it("answers inspect truthfully for an image Envoy would refuse (issue 15: the empty module)", async () => {
     const ref = parseReference(`${registry.host}/filters/empty:v1`);
     const client = new RegistryClient(ref, plain);
