@@ -11,17 +11,19 @@ import { buildImage, imageFromManifest } from "../../oci/image.js";
 import { writeLayout } from "../../oci/layout.js";
 import { parseReference } from "../../oci/reference.js";
 import { pushImage } from "../../oci/transfer.js";
+import { runCli } from "./support/hostile-registry.js";
 import { pluginWasm } from "./support/plugin.js";
 import { freePort, htpasswdLine, htpasswdUnavailable, registryUnavailable, startRegistry, type Registry } from "./support/registry.js";
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "cli", "main.js");
+const cliAsync = (args: string[]) => runCli(CLI, args);
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 30_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe("package, push, pull and inspect commands", { skip: registryUnavailable || htpasswdUnavailable, timeout: 90_000 }, () => {
+describe("package, push, pull and inspect commands", { skip: registryUnavailable || htpasswdUnavailable, timeout: 240_000 }, () => {
   let open: Registry;
   let locked: Registry;
   let dir: string;
@@ -73,22 +75,24 @@ describe("package, push, pull and inspect commands", { skip: registryUnavailable
   });
 
   it("packages and pushes each format, and inspect says Istio would load it", async () => {
-    for (const format of ["docker", "compat", "oci", "wasme"]) {
+    // One format after another, the formats side by side: the CLI runs dominate this test's time.
+    const each = ["docker", "compat", "oci", "wasme"].map(async (format) => {
       const layout = join(dir, `layout-${format}`);
-      const packaged = cli(["package", plugin, "--format", format, "--output", layout, "--json"]);
+      const packaged = await cliAsync(["package", plugin, "--format", format, "--output", layout, "--json"]);
       assert.equal(packaged.code, 0, packaged.stderr);
       const { digest } = JSON.parse(packaged.stdout);
       const ref = `${open.host}/cli/${format}:v1`;
-      const pushed = cli(["push", layout, ref, "--plain-http", "--json"]);
+      const pushed = await cliAsync(["push", layout, ref, "--plain-http", "--json"]);
       assert.equal(pushed.code, 0, pushed.stderr);
       assert.equal(JSON.parse(pushed.stdout).digest, digest);
-      const onTheFly = cli(["push", plugin, ref, "--plain-http", "--format", format, "--json"]);
+      const onTheFly = await cliAsync(["push", plugin, ref, "--plain-http", "--format", format, "--json"]);
       assert.equal(JSON.parse(onTheFly.stdout).digest, digest, `${format}: packaging on the fly gives the same image`);
-      const inspected = cli(["inspect", ref, "--plain-http"]);
+      const inspected = await cliAsync(["inspect", ref, "--plain-http"]);
       assert.equal(inspected.code, 0, inspected.stderr);
       assert.match(inspected.stdout, new RegExp(`^format:    ${format === "wasme" ? "oci" : format}$`, "m"));
       assert.match(inspected.stdout, /^istio:     would load this image$/m);
-    }
+    });
+    await Promise.all(each);
   });
 
   it("refuses to package or push an empty module, and inspect exits 1 on an image holding one (issue 15)", async () => {
