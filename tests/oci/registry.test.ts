@@ -36,7 +36,7 @@ function skopeo(...args: string[]): string {
   return result.stdout;
 }
 
-describe("registry without authentication", { skip: registryUnavailable, timeout: 60_000 }, () => {
+describe("registry without authentication", { skip: registryUnavailable, timeout: 180_000 }, () => {
   let registry: Registry;
   before(async () => (registry = await startRegistry()));
   after(async () => registry?.stop());
