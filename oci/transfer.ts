@@ -1,6 +1,6 @@
 // push, pull and inspect: an Image to a registry and back, read the way Istio will fetch it.
-import { checkModule, type ModuleCheck } from "../host/module.js";
 import { sha256Digest } from "./digest.js";
+import { envoyVerdict, type EnvoyVerdict } from "./envoy-check.js";
 import { OciError } from "./errors.js";
 import type { Image } from "./image.js";
 import { fetchAsIstio, type Format } from "./istio-fetch.js";
@@ -79,14 +79,14 @@ export interface PullResult {
   format: Format;
   wasm: Buffer;
   /** Envoy's load-time checks on the module. */
-  check: ModuleCheck;
+  check: EnvoyVerdict;
 }
 
 export async function pullImage(ref: ImageReference, options: ClientOptions = {}): Promise<PullResult> {
   const client = new RegistryClient(ref, options);
   const { manifest, digest, index } = await resolveImage(client, ref);
   const { format, wasm } = await fetchAsIstio(manifest, (layer) => client.getBlob(layer), istioMaxWasmBytes());
-  return { digest, index, format, wasm, check: checkModule(wasm) };
+  return { digest, index, format, wasm, check: envoyVerdict(wasm) };
 }
 
 type Shown = Pick<Descriptor, "mediaType" | "digest" | "size">;
@@ -103,7 +103,7 @@ export interface Inspection {
   annotations: Record<string, string>;
   config?: Shown & { content?: unknown };
   layers: Shown[];
-  module?: { size: number; sha256: string; abiVersion: string | null };
+  module?: { size: number; sha256: string; abiVersion: string | null; notes: string[] };
   /** Would Istio fetch the module and Envoy load it? */
   loadable: boolean;
   /** Why not, when not: Istio's fetcher first, then Envoy's checks. */
@@ -145,11 +145,11 @@ export async function inspectImage(ref: ImageReference, options: ClientOptions =
   } catch (error) {
     return { ...inspection, problem: `Istio's fetcher: ${(error as Error).message}` };
   }
-  const check = checkModule(fetched.wasm);
+  const check = envoyVerdict(fetched.wasm);
   return {
     ...inspection,
     format: fetched.format,
-    module: { size: fetched.wasm.length, sha256: sha256Digest(fetched.wasm), abiVersion: check.abiVersion },
+    module: { size: fetched.wasm.length, sha256: sha256Digest(fetched.wasm), abiVersion: check.abiVersion, notes: check.notes },
     loadable: check.ok,
     problem: check.ok ? undefined : `Envoy would refuse the module: ${printable(check.problems[0])}`,
   };

@@ -20,7 +20,10 @@ function describe(i: Inspection): string {
     ...i.layers.map((layer, n) => `layer ${n}:   ${p(layer.mediaType)} ${layer.digest} (${layer.size} bytes)`),
     ...Object.entries(i.annotations).map(([key, value]) => `annotation: ${p(key)}=${p(value)}`),
     ...(i.module
-      ? [`module:    ${i.module.size} bytes, ${i.module.sha256}, Proxy-Wasm ABI ${i.module.abiVersion ?? "none"}`]
+      ? [
+          `module:    ${i.module.size} bytes, ${i.module.sha256}, Proxy-Wasm ABI ${i.module.abiVersion ?? "none"}`,
+          ...i.module.notes.map((note) => `note:      ${note}`),
+        ]
       : []),
     `istio:     ${i.loadable ? "would load this image" : `would NOT load this image: ${p(i.problem ?? "")}`}`,
   ];

@@ -1,10 +1,12 @@
 // Istio's fetcher rules (istio/istio pkg/wasm/imagefetcher.go, cache.go) applied to images built by
 // hand the way docker, oras and wasme lay them out: which format wins, where plugin.wasm is found
-// in a tar, what ISTIO_WASM_MAX_BINARY_SIZE_BYTES cuts, and what the cache refuses.
+// in a tar, what ISTIO_WASM_MAX_BINARY_SIZE_BYTES cuts, and what the cache refuses; then Envoy's checks.
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { describe, it } from "node:test";
+import wabtInit from "wabt";
 import { sha256Digest } from "../../oci/digest.js";
+import { envoyVerdict } from "../../oci/envoy-check.js";
 import { fetchAsIstio } from "../../oci/istio-fetch.js";
 import { istioMaxWasmBytes } from "../../oci/limits.js";
 import type { Descriptor, Manifest } from "../../oci/manifest.js";
@@ -20,6 +22,7 @@ import { createTar } from "../../oci/tar.js";
 import { pluginWasm } from "./support/plugin.js";
 
 const LIMIT = 256 * 1024 * 1024;
+const wabt = await wabtInit();
 
 /** An image from layers given as [mediaType, bytes]; blobs are served from memory. */
 function image(mediaType: string | undefined, layers: [string, Buffer][]) {
@@ -195,5 +198,36 @@ describe("Istio's size limit and the cache's check", () => {
       const i = image(OCI_MANIFEST, [[WASM_CONFIG, Buffer.from("{}")], [WASM_CONTENT, bytes]]);
       await assert.rejects(fetchAsIstio(i.manifest, i.read, LIMIT), /^OciError: the oci image holds \d+ bytes that Istio refuses as a Wasm binary/);
     }
+  });
+});
+
+describe("Envoy's checks after the fetch", () => {
+  const wat = (body: string) => {
+    const module = wabt.parseWat("m.wat", `(module ${body})`);
+    try {
+      return Buffer.from(module.toBinary({}).buffer);
+    } finally {
+      module.destroy();
+    }
+  };
+
+  it("says Envoy loads an ABI 0.1.0 module (older Rust and C++ SDKs), noting what was not checked", () => {
+    const old = wat(`(memory (export "memory") 1)
+      (func (export "proxy_abi_version_0_1_0"))
+      (func (export "malloc") (param i32) (result i32) (i32.const 0))`);
+    const verdict = envoyVerdict(old);
+    assert.equal(verdict.ok, true, verdict.problems.join("; "));
+    assert.equal(verdict.abiVersion, "0.1.0");
+    assert.match(verdict.notes[0], /^Proxy-Wasm ABI 0\.1\.0: Envoy loads it/);
+    const noMemory = envoyVerdict(wat(`(func (export "proxy_abi_version_0_1_0")) (func (export "malloc") (param i32) (result i32) (i32.const 0))`));
+    assert.equal(noMemory.ok, false);
+    assert.match(noMemory.problems[0], /no memory/);
+  });
+
+  it("refuses the empty module and one without an ABI marker", () => {
+    const empty = envoyVerdict(Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+    assert.equal(empty.ok, false);
+    assert.match(empty.problems[0], /^Missing or unknown Proxy-Wasm ABI version/);
+    assert.equal(envoyVerdict(pluginWasm("ok")).ok, true);
   });
 });

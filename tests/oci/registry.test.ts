@@ -77,7 +77,7 @@ describe("registry without authentication", { skip: registryUnavailable, timeout
       assert.equal(inspection.format, format);
       assert.equal(inspection.loadable, true);
       assert.equal(inspection.mediaType, image.mediaType);
-      assert.deepEqual(inspection.module, { size: wasm.length, sha256: sha256Digest(wasm), abiVersion: "0.2.1" });
+      assert.deepEqual(inspection.module, { size: wasm.length, sha256: sha256Digest(wasm), abiVersion: "0.2.1", notes: [] });
       if (skopeoUnavailable) return;
       // skopeo inspect refuses the oci format's config as "an artifact", so compare the raw manifest.
       const raw = skopeo("inspect", "--raw", "--tls-verify=false", `docker://${ref.registry}/${ref.repository}:v1`);
