@@ -34,7 +34,9 @@ async function fromTarLayer(manifest: Manifest, expect: string, read: BlobReader
   const layer = layers[layers.length - 1];
   if (layer.mediaType !== expect) throw new OciError(`invalid media type ${printable(layer.mediaType)} (expect ${expect})`);
   if (layer.size > limit + GZIP_SLACK) {
-    throw new OciError(`the layer is ${layer.size} bytes compressed, past Istio's limit of ${limit} bytes (ISTIO_WASM_MAX_BINARY_SIZE_BYTES)`);
+    throw new OciError(
+      `the layer is ${layer.size} bytes compressed; this client downloads at most ${limit + GZIP_SLACK} (Istio's ISTIO_WASM_MAX_BINARY_SIZE_BYTES plus 1 MiB)`,
+    );
   }
   return { layer, wasm: await pluginFromTarGz(await read(layer), limit) };
 }
