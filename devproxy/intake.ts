@@ -43,6 +43,12 @@ export function createProxyServer(
     serve(req, res);
   });
   server.maxHeadersCount = limits.maxHeadersCount + 1;
+  // Envoy tunnels CONNECT only when a route is configured for it: never here.
+  server.on("connect", (req: http.IncomingMessage, socket: Socket) => {
+    log.warn(`CONNECT ${req.url}: 403, the dev proxy does not tunnel CONNECT`);
+    socket.on("error", () => socket.destroy());
+    socket.end("HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nconnection: close\r\n\r\nForbidden");
+  });
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
     const [status, text, why] =
@@ -80,14 +86,26 @@ export function requestHeaders(req: http.IncomingMessage, ownAuthority: string):
     if (k === "te") return v.trim().toLowerCase() === "trailers"; // Envoy keeps "te: trailers"
     return !REQUEST_HOP_BY_HOP.has(k) && !named.has(k);
   });
+  const { path, authority } = target(req.url ?? "/");
   const headers: Header[] = [
     [":method", req.method ?? "GET"],
-    [":path", req.url ?? "/"],
-    [":authority", req.headers.host ?? ownAuthority],
+    [":path", path],
+    [":authority", authority ?? req.headers.host ?? ownAuthority],
     [":scheme", "http"],
     ...kept,
   ];
   if (!req.headers["x-request-id"]) headers.push(["x-request-id", randomUUID()]);
   headers.push(["x-forwarded-proto", "http"]);
   return headers;
+}
+
+/**
+ * The request target as :path, byte for byte; an absolute-form target (http://host/path, as sent
+ * to a forward proxy) gives :authority and :path as Envoy's HTTP/1 codec splits it.
+ */
+function target(url: string): { path: string; authority: string | null } {
+  const absolute = /^https?:\/\/([^/?#]*)(.*)$/i.exec(url);
+  if (!absolute) return { path: url, authority: null };
+  const rest = absolute[2];
+  return { path: rest.startsWith("/") ? rest : `/${rest}`, authority: absolute[1] };
 }

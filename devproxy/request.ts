@@ -118,6 +118,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
         sink: exchange,
         routeTimeoutMs: ctx.limits.routeTimeoutMs,
         maxHeaderBytes: ctx.limits.maxRequestHeadersKb * 1024,
+        maxHeadersCount: ctx.limits.maxHeadersCount,
         settle: () => ctx.filters.settle(),
         onDrain: () => requestValve.busy(false),
         onResponseSource: (source) => responseValve.attach(source),

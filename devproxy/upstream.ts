@@ -37,8 +37,9 @@ export interface UpstreamRequest {
   knownLength: number | null;
   sink: ResponseSink;
   routeTimeoutMs: number;
-  /** Upstream response headers are held to the client's limit too. */
+  /** Upstream response headers are held to the client's limits too. */
   maxHeaderBytes: number;
+  maxHeadersCount: number;
   /** Called after each step, so the proxy moves the chain along. */
   settle(): void;
   /** The upstream takes more request body again. */
@@ -118,6 +119,9 @@ export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
         if (status < 100 || status > 999) {
           return fail(502, connectError("protocol error"), `the upstream sent an invalid status ${status} (Envoy: a protocol error, 502)`);
         }
+        if (res.rawHeaders.length / 2 > r.maxHeadersCount) {
+          return fail(502, connectError("protocol error"), `the upstream sent more than ${r.maxHeadersCount} response headers (Envoy: a protocol error, 502)`);
+        }
         responded = true;
         r.onResponseSource(res);
         const response: Header[] = [[":status", String(status)], ...pairs(res.rawHeaders).filter(([k]) => !HOP_BY_HOP.has(k) || k === "content-length")];
@@ -161,6 +165,8 @@ export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
     return { body: () => true, trailers: () => undefined, abort: () => void (aborted = true) };
   }
   const req = request;
+  // Node keeps at most maxHeadersCount response headers and drops the rest: one more tells us.
+  req.maxHeadersCount = r.maxHeadersCount + 1;
   req.on("error", (e) => {
     const code = (e as NodeJS.ErrnoException).code ?? e.message;
     // Node's parser errors (HPE_*) are what Envoy's codec calls a protocol error.

@@ -174,8 +174,11 @@ function request(
   });
 }
 
-/** The three timings of issue 14 item 2. */
-async function transfers(base: string): Promise<{ upload16MbMs: number; download16MbMs: number; smallBehindUploadMs: number }> {
+/** The three timings of issue 14 item 2, and the same transfers straight to the upstream for scale. */
+async function transfers(
+  base: string,
+  upstream: string,
+): Promise<{ upload16MbMs: number; download16MbMs: number; smallBehindUploadMs: number; directUpload16MbMs: number; directDownload16MbMs: number }> {
   const time = async (f: () => Promise<Outcome>, expect: number) => {
     const t = performance.now();
     const o = await f();
@@ -188,7 +191,9 @@ async function transfers(base: string): Promise<{ upload16MbMs: number; download
   await new Promise((r) => setTimeout(r, 50));
   const smallBehindUploadMs = await time(() => request(base, "/small"), 2);
   await upload;
-  return { upload16MbMs, download16MbMs, smallBehindUploadMs };
+  const directUpload16MbMs = await time(() => request(upstream, "/upload", { body: 16 * MB, pieces: 256 }), 2);
+  const directDownload16MbMs = await time(() => request(upstream, `/bytes/${16 * MB}`), 16 * MB);
+  return { upload16MbMs, download16MbMs, smallBehindUploadMs, directUpload16MbMs, directDownload16MbMs };
 }
 
 async function main(): Promise<void> {
@@ -204,7 +209,7 @@ async function main(): Promise<void> {
     if (proxy.alive()) peakRss = Math.max(peakRss, memory(proxy.pid).rss);
   }, 100);
   try {
-    const timing = await transfers(proxy.url);
+    const timing = await transfers(proxy.url, upstream.url);
     say(`transfers: ${JSON.stringify(timing)}`);
     if (args.transferOnly) {
       process.stdout.write(`${JSON.stringify({ ...timing, seconds: Math.round((performance.now() - started) / 100) / 10 })}\n`);

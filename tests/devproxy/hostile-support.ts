@@ -89,7 +89,8 @@ export interface TestUpstream {
 
 /**
  * An upstream that answers by path: /bytes/N sends N bytes; /status099 and /no-content-5 write a
- * raw response Node's server would refuse to; /hang never answers; anything else answers 200
+ * raw response Node's server would refuse to; /hang never answers; /many-headers sends 150
+ * headers; anything else answers 200
  * "ok" after reading (and counting, not keeping) the body.
  */
 export async function startUpstream(): Promise<TestUpstream> {
@@ -122,6 +123,10 @@ export async function startUpstream(): Promise<TestUpstream> {
       if (url === "/status099") return void req.socket.end("HTTP/1.1 099 X\r\ncontent-length: 0\r\n\r\n");
       if (url === "/no-content-5") return void req.socket.end("HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n");
       if (url === "/hang") return void hanging.add(res);
+      if (url === "/many-headers") {
+        for (let i = 0; i < 150; i++) res.setHeader(`x-up-${i}`, "1");
+        return void res.end("ok");
+      }
       res.writeHead(200, { "content-type": "text/plain", "content-length": 2 });
       res.end("ok");
     });

@@ -72,6 +72,13 @@ describe("dev proxy: hostile filters, upstreams and clients", () => {
     await stillServing();
   });
 
+  it("an upstream with more than 100 response headers: 502 'protocol error' (none dropped silently)", async () => {
+    const res = await send(`${proxy.url}/many-headers`);
+    assert.equal(res.status, 502);
+    assert.match(res.body.toString(), /reset reason: protocol error/);
+    assert.match(String((await lastRequest("/many-headers")).error), /more than 100 response headers/);
+  });
+
   it("an upstream 204 with content-length: 5 reaches the client as a clean 204", async () => {
     const res = await rawRequest(proxy.url, "GET /no-content-5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert.equal(res.status, 204);
@@ -95,6 +102,19 @@ describe("dev proxy: hostile filters, upstreams and clients", () => {
       assert.equal(res.status, 200, path);
       assert.equal(upstream.seen.at(-1)?.url, path);
     }
+  });
+
+  it("an absolute-form target gives :authority and :path, as Envoy's HTTP/1 codec splits it", async () => {
+    const res = await rawRequest(proxy.url, "GET http://other.example/abs/%2e%2e/x?y HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert.equal(res.status, 200);
+    const seen = upstream.seen.at(-1)!;
+    assert.equal(seen.url, "/abs/%2e%2e/x?y");
+    assert.equal(seen.rawHeaders[seen.rawHeaders.findIndex((h) => h.toLowerCase() === "x-forwarded-host") + 1], "other.example");
+  });
+
+  it("CONNECT: 403, no tunnel", async () => {
+    const res = await rawRequest(proxy.url, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+    assert.equal(res.status, 403);
   });
 
   it("removes hop-by-hop headers, those named in Connection included, before the filters and the upstream", async () => {
