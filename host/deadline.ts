@@ -1,8 +1,8 @@
 // Stops a callback that runs past its deadline. Wasm runs synchronously on the test's thread,
 // so nothing else can run meanwhile; Node's vm module can still end it: a script run with a
 // `timeout` is watched from another thread, which terminates the isolate's execution (wasm
-// included) when the time is up. The watchdog costs one thread per call (see `npm run bench`),
-// so it is only used when a deadline is set, and only for the outermost callback.
+// included) when the time is up. The watchdog costs a thread per call (tens of microseconds, see
+// host/README.md), so it is only used when a deadline is set, and only for the outermost callback.
 
 import { createContext, Script } from "node:vm";
 
@@ -12,6 +12,9 @@ export class DeadlineExceeded extends Error {
     super(`callback ran past its deadline (${elapsedMs} ms)`);
   }
 }
+
+/** The testing API's and simulate's deadline when none is given: far above any real callback. */
+export const DEFAULT_CALLBACK_DEADLINE_MS = 10_000;
 
 type Callback = (...args: unknown[]) => unknown;
 

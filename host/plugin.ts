@@ -18,6 +18,7 @@ import type { HttpCallRecord, PluginIdentity } from "./context.js";
 import type { Header } from "./header-map.js";
 import type { HttpStream } from "./http-stream.js";
 import { metricsOf } from "./imports/metrics.js";
+import { DEFAULT_CALLBACK_DEADLINE_MS } from "./deadline.js";
 import { failurePolicy, type FailurePolicy } from "./failure-policy.js";
 import { checkModule, type ModuleCheck } from "./module.js";
 import type {
@@ -543,6 +544,8 @@ export class Plugin {
     if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
       return logError(`bad concurrency ${concurrency}: a whole number of worker threads, at least 1`);
     }
+    const deadlineMs = this.options.callbackDeadlineMs ?? DEFAULT_CALLBACK_DEADLINE_MS;
+    if (!(Number.isInteger(deadlineMs) && deadlineMs >= 0)) return logError(`bad callbackDeadlineMs ${deadlineMs}: whole milliseconds, 0 for none`);
     this.fleet = new Workers(
       {
         module: new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>),
@@ -555,7 +558,7 @@ export class Plugin {
         clusters: this.options.clusters,
         clock: this.clock,
         foreign: this.foreign,
-        callbackDeadlineMs: this.options.callbackDeadlineMs,
+        callbackDeadlineMs: deadlineMs,
       },
       policy,
       this.logs,
