@@ -159,9 +159,7 @@ interface Started {
   error: string | null;
 }
 
-function startPlugin(bytes: Uint8Array, given: PluginOptions, counts?: Map<string, number>): Started {
-  // The host's own cost without the callback deadline's watchdog (host/README.md gives its cost).
-  const options: PluginOptions = { callbackDeadlineMs: 0, ...given };
+function startPlugin(bytes: Uint8Array, options: PluginOptions, counts?: Map<string, number>): Started {
   if (!counts) return started(createPlugin(bytes, options));
   function Counting(module: WebAssembly.Module, imports?: WebAssembly.Imports): WebAssembly.Instance {
     return new RealInstance(module, imports ? countCalls(imports, counts!) : imports);
@@ -289,7 +287,7 @@ function measureColdStarts(subjects: Subject[], n: number): Map<Subject, number>
       // Fresh bytes every time: V8 caches compiled modules by content, Envoy's first load cannot.
       const bytes = withCustomSection(s.bytes!, `${nonce}-${i}`);
       const t0 = process.hrtime.bigint();
-      const plugin = createPlugin(bytes, { callbackDeadlineMs: 0, ...s.options });
+      const plugin = createPlugin(bytes, s.options);
       const start = plugin.start();
       const t1 = process.hrtime.bigint();
       if (!start.ok) throw new Error(`${label(s)}: start failed in the cold-start loop: ${start.error}`);

@@ -13,8 +13,20 @@ export class DeadlineExceeded extends Error {
   }
 }
 
-/** The testing API's and simulate's deadline when none is given: far above any real callback. */
+/** The deadline under a test runner and in simulate: far above any real callback. */
 export const DEFAULT_CALLBACK_DEADLINE_MS = 10_000;
+
+/**
+ * The deadline a plugin gets when its options name none: PROXY_WASM_AS_CALLBACK_DEADLINE_MS
+ * from the environment (0 = none) if set; else DEFAULT_CALLBACK_DEADLINE_MS under node's test
+ * runner (NODE_TEST_CONTEXT), where a hang costs most; else none, keeping the watchdog off the
+ * hot path of the dev proxy, benchmarks and scripts.
+ */
+export function defaultCallbackDeadlineMs(): number {
+  const given = process.env.PROXY_WASM_AS_CALLBACK_DEADLINE_MS;
+  if (given !== undefined && given !== "") return Number(given);
+  return process.env.NODE_TEST_CONTEXT ? DEFAULT_CALLBACK_DEADLINE_MS : 0;
+}
 
 type Callback = (...args: unknown[]) => unknown;
 

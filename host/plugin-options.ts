@@ -50,8 +50,9 @@ export interface PluginOptions {
   concurrency?: number;
   /**
    * The longest a callback may run, in ms of real time, before the host stops it and fails its
-   * VM, naming the callback; 0 = no limit. Default: 10,000 (a callback that never returns must
-   * not hang a test). Each guarded call costs a watchdog thread (see README).
+   * VM, naming the callback; 0 = no limit. Default: PROXY_WASM_AS_CALLBACK_DEADLINE_MS if set,
+   * else 10,000 under node's test runner and none elsewhere. Each guarded callback costs a
+   * watchdog thread (see README).
    */
   callbackDeadlineMs?: number;
   /** The wasm logger's level: messages below it are dropped; proxy_get_log_level answers it. */

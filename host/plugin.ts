@@ -18,7 +18,7 @@ import type { HttpCallRecord, PluginIdentity } from "./context.js";
 import type { Header } from "./header-map.js";
 import type { HttpStream } from "./http-stream.js";
 import { metricsOf } from "./imports/metrics.js";
-import { DEFAULT_CALLBACK_DEADLINE_MS } from "./deadline.js";
+import { defaultCallbackDeadlineMs } from "./deadline.js";
 import { failurePolicy, type FailurePolicy } from "./failure-policy.js";
 import { checkModule, type ModuleCheck } from "./module.js";
 import type {
@@ -544,7 +544,7 @@ export class Plugin {
     if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
       return logError(`bad concurrency ${concurrency}: a whole number of worker threads, at least 1`);
     }
-    const deadlineMs = this.options.callbackDeadlineMs ?? DEFAULT_CALLBACK_DEADLINE_MS;
+    const deadlineMs = this.options.callbackDeadlineMs ?? defaultCallbackDeadlineMs();
     if (!(Number.isInteger(deadlineMs) && deadlineMs >= 0)) return logError(`bad callbackDeadlineMs ${deadlineMs}: whole milliseconds, 0 for none`);
     this.fleet = new Workers(
       {

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
+import { DEFAULT_CALLBACK_DEADLINE_MS } from "../../host/deadline.js";
 import {
   createPlugin,
   type FailurePolicyName,
@@ -196,7 +197,7 @@ export function registerSimulate(program: Command): void {
     .option("--concurrency <n>", "worker threads: Envoy's base VM, canary, then one VM per worker", "1")
     .option("--worker <k>", "send every request to worker k (default: round-robin)")
     .option("--interval <ms>", "time that passes between requests (ticks and callout timeouts fire; FAIL_RELOAD's backoff)", "0")
-    .option("--callback-deadline <ms>", "stop a callback running longer and fail its VM (0: no limit)", "10000")
+    .option("--callback-deadline <ms>", "stop a callback running longer and fail its VM (0: no limit)", String(DEFAULT_CALLBACK_DEADLINE_MS))
     .option("--log-level <level>", "host log level", "info")
     .option("--cluster <name>", "a cluster callouts may target (repeatable; others are BAD_ARGUMENT)", collect, [])
     .option(

@@ -57,3 +57,26 @@ describe("callback deadline", () => {
     assert.equal(plugin.failed, false);
   });
 });
+
+describe("callback deadline default", () => {
+  it("is 10 s under node's test runner, none elsewhere, and PROXY_WASM_AS_CALLBACK_DEADLINE_MS overrides it", async () => {
+    const { defaultCallbackDeadlineMs } = await import("../../host/deadline.js");
+    const saved = { deadline: process.env.PROXY_WASM_AS_CALLBACK_DEADLINE_MS, context: process.env.NODE_TEST_CONTEXT };
+    try {
+      delete process.env.PROXY_WASM_AS_CALLBACK_DEADLINE_MS;
+      process.env.NODE_TEST_CONTEXT = "child-v8";
+      assert.equal(defaultCallbackDeadlineMs(), 10_000);
+      delete process.env.NODE_TEST_CONTEXT;
+      assert.equal(defaultCallbackDeadlineMs(), 0);
+      process.env.PROXY_WASM_AS_CALLBACK_DEADLINE_MS = "120";
+      const plugin = createPlugin(spinning("headers"), { logLevel: "error" });
+      assert.equal(plugin.runHttpRequest().stopped, "vm_failed");
+      assert.match(plugin.failure ?? "", /past the callback deadline of 120 ms/);
+    } finally {
+      for (const [key, value] of [["PROXY_WASM_AS_CALLBACK_DEADLINE_MS", saved.deadline], ["NODE_TEST_CONTEXT", saved.context]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+});
