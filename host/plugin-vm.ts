@@ -52,7 +52,7 @@ export class PluginVm {
     readonly vm: Vm,
     /** Where this VM's root-level operations log (start-up, ticks, callout answers). */
     readonly logs: LogEntry[],
-    /** When the VM was created (the clock's elapsed ms): FAIL_RELOAD's backoff counts from it. */
+    /** When the VM was created (the monotonic clock, ms): FAIL_RELOAD's backoff counts from it. */
     readonly loadedAtMs: number,
   ) {}
 
@@ -76,7 +76,7 @@ export class PluginVm {
       vm.log(4, linkError);
       return linkError;
     }
-    return new PluginVm(vm, logs, settings.clock.elapsedMs);
+    return new PluginVm(vm, logs, monotonicMs(settings.clock));
   }
 
   /** Runs the module's start function (cpp-host startVm) alone, as Envoy's base VM does. */
@@ -222,4 +222,9 @@ function onStart(vm: Vm, root: HostContext, identity: PluginIdentity, role: "bas
     if (ok === 0) return `Failed to configure ${role} Wasm plugin: proxy_on_configure returned false`;
   }
   return null;
+}
+
+/** Envoy's dispatcher time: real time plus advanceTime(), or advanceTime() alone with a fixed `now`. */
+export function monotonicMs(clock: HostClock): number {
+  return Number(clock.monotonicNs() / 1_000_000n);
 }

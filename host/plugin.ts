@@ -33,7 +33,7 @@ import type {
   TcpSpec,
   WorkerInfo,
 } from "./plugin-options.js";
-import type { PluginVm, StreamSettings } from "./plugin-vm.js";
+import { monotonicMs, type PluginVm, type StreamSettings } from "./plugin-vm.js";
 import { Workers } from "./plugin-workers.js";
 import { encodeProperties, type PropertyValue } from "./properties.js";
 import { runHttpRequest, runTcpConnection } from "./request-runner.js";
@@ -486,7 +486,7 @@ export class Plugin {
 
   /** The worker for new work (a stream or connection); throws after shutdown. */
   private pick(worker: number | undefined): PluginVm {
-    const target = this.running().pick(worker, this.clock.elapsedMs);
+    const target = this.running().pick(worker, monotonicMs(this.clock));
     if (target.state !== "running") throw new Error(`the plugin was shut down (${target.state})`);
     return target;
   }
