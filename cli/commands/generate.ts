@@ -1,12 +1,18 @@
-// `proxy-wasm-as generate wasmplugin|envoyfilter|envoy`: the YAML that deploys a filter to Istio,
+// `proxy-wasm-as generate wasmplugin|trafficextension|envoyextensionpolicy|envoyfilter|envoy`: the YAML
+// that deploys a filter to Istio (WasmPlugin, or TrafficExtension from Istio 1.30), to Envoy Gateway,
 // to Istio without WasmPlugin, or to a bare Envoy (optionally run by docker compose).
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { composeFile, CONTAINER_WASM_PATH } from "../../deploy/compose.js";
 import { envoyBootstrap, parseCluster, parseEndpoint } from "../../deploy/envoy-bootstrap.js";
+import { envoyExtensionPolicy } from "../../deploy/envoyextensionpolicy.js";
 import { envoyFilter } from "../../deploy/envoyfilter.js";
+import { oneOf, parseEnv, type IstioWasmOptions } from "../../deploy/istio-wasm.js";
+import { checkModuleFile } from "../../deploy/module-file.js";
 import { readPluginConfig } from "../../deploy/plugin-config.js";
+import { trafficExtension } from "../../deploy/trafficextension.js";
+import { FAILURE_POLICIES, parseBackoff } from "../../deploy/wasm-filter.js";
 import { wasmPlugin } from "../../deploy/wasmplugin.js";
 import { formatDocuments } from "../../deploy/yaml-output.js";
 import { reportErrors } from "../report-errors.js";
@@ -36,7 +42,7 @@ async function configurationText(o: { config?: string; configFile?: string }): P
   return o.config;
 }
 
-interface WasmPluginFlags {
+interface IstioFlags {
   url: string;
   sha256?: string;
   name: string;
@@ -48,6 +54,9 @@ interface WasmPluginFlags {
   failStrategy?: string;
   selector: string[];
   targetRef: string[];
+  match: string[];
+  env: string[];
+  hostEnv: string[];
   pullPolicy?: string;
   pullSecret?: string;
   type?: string;
@@ -55,35 +64,86 @@ interface WasmPluginFlags {
   json?: boolean;
 }
 
-function registerWasmPlugin(generate: Command): void {
+/** WasmPlugin and TrafficExtension take the same flags: they carry the same fields. */
+function registerIstio(generate: Command, kind: string, build: (o: IstioWasmOptions) => Record<string, unknown>): void {
   generate
-    .command("wasmplugin")
-    .description("an Istio WasmPlugin (extensions.istio.io/v1alpha1)")
-    .requiredOption("--url <url>", "the module: oci://REGISTRY/REPO:TAG@sha256:..., https://.../plugin.wasm or file://...")
-    .requiredOption("--name <name>", "the WasmPlugin's name")
+    .command(kind.toLowerCase())
+    .description(`an Istio ${kind} (extensions.istio.io/v1alpha1)`)
+    .requiredOption("--url <url>", "the module: oci://REGISTRY/REPO:TAG@sha256:..., https://.../plugin.wasm or file:///path")
+    .requiredOption("--name <name>", `the ${kind}'s name`)
     .option("--namespace <ns>", "its namespace (istio-system applies it mesh-wide)")
     .option("--sha256 <hex>", "checksum of the module, or of the OCI manifest for oci:// urls")
     .option("--root-id <id>", "the root id to run (pluginName)")
     .option("--config-file <file>", "pluginConfig, a JSON or YAML object; the filter reads it as JSON text")
     .option("--phase <phase>", "AUTHN, AUTHZ or STATS: which Istio filter the plugin goes before")
     .option("--priority <n>", "order within the phase, higher first")
-    .option("--fail-strategy <strategy>", "FAIL_CLOSE or FAIL_OPEN when the plugin cannot load")
+    .option("--fail-strategy <strategy>", "FAIL_CLOSE, FAIL_OPEN or FAIL_RELOAD (a new VM after a crash)")
     .option("--selector <k=v>", "pod label to select (repeatable)", collect, [])
     .option("--target-ref <kind/name>", "Gateway/NAME, Service/NAME, ... to attach to (repeatable)", collect, [])
+    .option("--match <selector>", "traffic to run on: CLIENT, SERVER or CLIENT_AND_SERVER, with :PORT,PORT (repeatable)", collect, [])
+    .option("--env <NAME=VALUE>", "an environment variable for the VM (repeatable)", collect, [])
+    .option("--host-env <NAME>", "pass the proxy's own environment variable NAME to the VM (repeatable)", collect, [])
     .option("--pull-policy <policy>", "IfNotPresent or Always")
     .option("--pull-secret <secret>", "a kubernetes.io/dockerconfigjson secret for a private registry")
     .option("--type <type>", "HTTP or NETWORK")
     .option("-o, --output <file>", "write to a file instead of stdout")
     .option("--json", "print JSON instead of YAML")
     .action(
-      reportErrors("generate wasmplugin", async (o: WasmPluginFlags) => {
-        const plugin = wasmPlugin({
+      reportErrors(`generate ${kind.toLowerCase()}`, async (o: IstioFlags) => {
+        const resource = build({
           ...o,
           priority: parsePriority(o.priority),
           pluginConfig: o.configFile ? await readPluginConfig(o.configFile) : undefined,
           targetRefs: o.targetRef,
         });
-        await emit(formatDocuments([plugin], o.json), o.output);
+        await emit(formatDocuments([resource], o.json), o.output);
+      }),
+    );
+}
+
+interface PolicyFlags {
+  url: string;
+  sha256?: string;
+  name: string;
+  namespace?: string;
+  rootId?: string;
+  configFile?: string;
+  failOpen?: boolean;
+  targetRef: string[];
+  env: string[];
+  hostEnv: string[];
+  pullPolicy?: string;
+  pullSecret?: string;
+  output?: string;
+  json?: boolean;
+}
+
+function registerEnvoyExtensionPolicy(generate: Command): void {
+  generate
+    .command("envoyextensionpolicy")
+    .description("an Envoy Gateway EnvoyExtensionPolicy (gateway.envoyproxy.io/v1alpha1) running the filter")
+    .requiredOption("--url <url>", "the module: oci://REGISTRY/REPO:TAG[@sha256:...] (type Image) or https://.../plugin.wasm (type HTTP)")
+    .requiredOption("--name <name>", "the policy's name, also the extension's")
+    .option("--target-ref <kind/name>", "Gateway/NAME, Gateway/NAME:LISTENER, HTTPRoute/NAME, ... (at least one, repeatable)", collect, [])
+    .option("--namespace <ns>", "its namespace, the targets' namespace")
+    .option("--sha256 <hex>", "checksum of the module, or of the OCI manifest for oci:// urls")
+    .option("--root-id <id>", "the root id to run")
+    .option("--config-file <file>", "config, a JSON or YAML object; the filter reads it as JSON text")
+    .option("--fail-open", "let traffic through when the extension fails (default: 5xx)")
+    .option("--host-env <NAME>", "pass the proxy's own environment variable NAME to the VM (repeatable)", collect, [])
+    .option("--env <NAME=VALUE>", "refused: Envoy Gateway passes only host variables", collect, [])
+    .option("--pull-policy <policy>", "IfNotPresent or Always")
+    .option("--pull-secret <secret>", "a kubernetes.io/dockerconfigjson secret for a private registry (images only)")
+    .option("-o, --output <file>", "write to a file instead of stdout")
+    .option("--json", "print JSON instead of YAML")
+    .action(
+      reportErrors("generate envoyextensionpolicy", async (o: PolicyFlags) => {
+        const policy = envoyExtensionPolicy({
+          ...o,
+          pluginConfig: o.configFile ? await readPluginConfig(o.configFile) : undefined,
+          targetRefs: o.targetRef,
+        });
+        await emit(formatDocuments([policy], o.json), o.output);
       }),
     );
 }
@@ -137,11 +197,21 @@ interface EnvoyFlags {
   rootId?: string;
   upstream?: string;
   cluster: string[];
+  failurePolicy?: string;
+  reloadBackoff?: string;
+  env: string[];
+  hostEnv: string[];
+  allowOnHeadersStopIteration?: boolean;
   compose?: boolean;
   envoyImage?: string;
   output?: string;
   json?: boolean;
 }
+
+// The Node host runs Envoy's default; a config that changes it is not what the tests exercised.
+const STOP_ITERATION_WARNING =
+  "warning: allow_on_headers_stop_iteration needs Envoy 1.35 or later, and the Node host (simulate, run, tests) " +
+  "runs Envoy's default, which turns StopIteration from headers into StopAllIterationAndWatermark\n";
 
 function registerEnvoy(generate: Command): void {
   generate
@@ -153,43 +223,56 @@ function registerEnvoy(generate: Command): void {
     .option("--root-id <id>", "the root id to run")
     .option("--upstream <host:port>", "where requests go after the filter (default: Envoy answers 200 itself)")
     .option("--cluster <name=host:port>", "a cluster the filter calls out to (repeatable)", collect, [])
+    .option("--failure-policy <policy>", "FAIL_CLOSED (Envoy's default, 503), FAIL_OPEN or FAIL_RELOAD (a new VM after a crash)")
+    .option("--reload-backoff <base[,max]>", "with FAIL_RELOAD: the backoff between reloads, e.g. 1s,30s")
+    .option("--env <NAME=VALUE>", "an environment variable for the VM (repeatable)", collect, [])
+    .option("--host-env <NAME>", "pass Envoy's own environment variable NAME to the VM (repeatable)", collect, [])
+    .option("--allow-on-headers-stop-iteration", "let StopIteration from the header callbacks hold headers while body callbacks run (Envoy 1.35+)")
     .option("--compose", "write envoy.yaml and docker-compose.yaml into --output DIR")
     .option("--envoy-image <image>", "the Envoy image for --compose")
     .option("-o, --output <path>", "bootstrap file (default stdout); with --compose, the directory (default envoy-local)")
     .option("--json", "print the bootstrap as JSON instead of YAML")
     .action(
       reportErrors("generate envoy", async (plugin: string, o: EnvoyFlags) => {
+        await checkModuleFile(plugin);
         const common = {
           rootId: o.rootId,
           configuration: await configurationText(o),
           upstream: o.upstream ? parseEndpoint(o.upstream, "--upstream") : undefined,
           clusters: Object.fromEntries(o.cluster.map(parseCluster)),
+          failurePolicy: oneOf("--failure-policy", o.failurePolicy, FAILURE_POLICIES),
+          reloadBackoff: o.reloadBackoff === undefined ? undefined : parseBackoff(o.reloadBackoff),
+          env: parseEnv(o.env, o.hostEnv),
+          allowOnHeadersStopIteration: o.allowOnHeadersStopIteration,
         };
         if (!o.compose) {
           await emit(formatDocuments([envoyBootstrap({ ...common, wasmPath: resolve(plugin) })], o.json), o.output);
-          return;
+        } else {
+          const dir = o.output ?? "envoy-local";
+          const bootstrap = envoyBootstrap({ ...common, wasmPath: CONTAINER_WASM_PATH });
+          await mkdir(dir, { recursive: true });
+          // Paths in docker-compose.yaml are relative to its own folder.
+          const pluginPath = relative(resolve(dir), resolve(plugin));
+          const compose = composeFile({
+            pluginPath: pluginPath.startsWith(".") ? pluginPath : `./${pluginPath}`,
+            bootstrapPath: "./envoy.yaml",
+            image: o.envoyImage,
+          });
+          await writeFile(join(dir, "envoy.yaml"), formatDocuments([bootstrap]));
+          await writeFile(join(dir, "docker-compose.yaml"), formatDocuments([compose]));
+          console.log(`wrote ${join(dir, "envoy.yaml")} and ${join(dir, "docker-compose.yaml")}`);
+          console.log(`run: docker compose -f ${join(dir, "docker-compose.yaml")} up, then curl localhost:10000`);
         }
-        const dir = o.output ?? "envoy-local";
-        await mkdir(dir, { recursive: true });
-        const bootstrap = envoyBootstrap({ ...common, wasmPath: CONTAINER_WASM_PATH });
-        // Paths in docker-compose.yaml are relative to its own folder.
-        const pluginPath = relative(resolve(dir), resolve(plugin));
-        const compose = composeFile({
-          pluginPath: pluginPath.startsWith(".") ? pluginPath : `./${pluginPath}`,
-          bootstrapPath: "./envoy.yaml",
-          image: o.envoyImage,
-        });
-        await writeFile(join(dir, "envoy.yaml"), formatDocuments([bootstrap]));
-        await writeFile(join(dir, "docker-compose.yaml"), formatDocuments([compose]));
-        console.log(`wrote ${join(dir, "envoy.yaml")} and ${join(dir, "docker-compose.yaml")}`);
-        console.log(`run: docker compose -f ${join(dir, "docker-compose.yaml")} up, then curl localhost:10000`);
+        if (o.allowOnHeadersStopIteration) process.stderr.write(STOP_ITERATION_WARNING);
       }),
     );
 }
 
 export function register(program: Command): void {
-  const generate = program.command("generate").description("write deployment YAML for Istio or Envoy");
-  registerWasmPlugin(generate);
+  const generate = program.command("generate").description("write deployment YAML for Istio, Envoy Gateway or Envoy");
+  registerIstio(generate, "WasmPlugin", wasmPlugin);
+  registerIstio(generate, "TrafficExtension", trafficExtension);
+  registerEnvoyExtensionPolicy(generate);
   registerEnvoyFilter(generate);
   registerEnvoy(generate);
 }

@@ -2,6 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { composeFile } from "../../deploy/compose.js";
 import { envoyBootstrap, parseCluster, parseEndpoint } from "../../deploy/envoy-bootstrap.js";
+import { envoyFilter } from "../../deploy/envoyfilter.js";
+import { parseEnv } from "../../deploy/istio-wasm.js";
+import { parseBackoff, parseDuration } from "../../deploy/wasm-filter.js";
+import { wasmFilterErrors } from "./support/envoy-wasm-proto.js";
+
+const wasmFilterOf = (bootstrap: any) => bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0];
 
 describe("generate envoy", () => {
   it("wires listener, wasm filter, router, upstream and callout clusters, and admin", () => {
@@ -51,5 +57,66 @@ describe("generate envoy", () => {
     assert.match(compose.services.envoy.image, /^envoyproxy\/envoy:/);
     assert.deepEqual(compose.services.envoy.volumes, ["./envoy.yaml:/etc/envoy/envoy.yaml:ro", "../build/plugin.wasm:/etc/envoy/plugin.wasm:ro"]);
     assert.deepEqual(compose.services.envoy.ports, ["10000:10000", "9901:9901"]);
+  });
+
+  it("writes failure_policy, its reload backoff, VM environment variables and allow_on_headers_stop_iteration", () => {
+    const bootstrap = envoyBootstrap({
+      wasmPath: "/p.wasm",
+      failurePolicy: "FAIL_RELOAD",
+      reloadBackoff: parseBackoff("500ms,30s"),
+      env: parseEnv(["MODE=strict", "EMPTY="], ["POD_NAME"]),
+      allowOnHeadersStopIteration: true,
+    });
+    const config = wasmFilterOf(bootstrap).typed_config.config;
+    assert.equal(config.failure_policy, "FAIL_RELOAD");
+    assert.deepEqual(config.reload_config, { backoff: { base_interval: "0.5s", max_interval: "30s" } });
+    assert.deepEqual(config.vm_config.environment_variables, { host_env_keys: ["POD_NAME"], key_values: { MODE: "strict", EMPTY: "" } });
+    assert.equal(config.allow_on_headers_stop_iteration, true);
+    assert.equal(config.fail_open, undefined, "the deprecated fail_open stays out of a bootstrap");
+    const plain = wasmFilterOf(envoyBootstrap({ wasmPath: "/p.wasm" })).typed_config.config;
+    for (const field of ["failure_policy", "reload_config", "allow_on_headers_stop_iteration"]) assert.equal(plain[field], undefined, field);
+    assert.equal(plain.vm_config.environment_variables, undefined);
+  });
+
+  it("reads durations and backoffs with BackoffStrategy's rules", () => {
+    assert.deepEqual(parseDuration("1m", "--x"), { seconds: 60, json: "60s" });
+    assert.equal(parseDuration("1.5s", "--x").json, "1.5s");
+    assert.equal(parseDuration("1ms", "--x").json, "0.001s");
+    assert.deepEqual(parseBackoff("2s"), { base_interval: "2s" });
+    assert.throws(() => parseDuration("5", "--reload-backoff"), /bad --reload-backoff "5": a duration such as 500ms, 2s or 1m/);
+    assert.throws(() => parseBackoff("0.5ms"), /the base interval is at least 1ms/);
+    assert.throws(() => parseBackoff("10s,1s"), /the maximum is below the base interval/);
+    assert.throws(() => parseBackoff("1s,2s,3s"), /expected BASE or BASE,MAX/);
+    assert.throws(() => envoyBootstrap({ wasmPath: "/p", failurePolicy: "FAIL_OPEN", reloadBackoff: parseBackoff("1s") }), /only with --failure-policy FAIL_RELOAD/);
+  });
+
+  it("writes only fields Envoy's wasm protos declare, with their types and rules", () => {
+    for (const options of [
+      { wasmPath: "/p.wasm" },
+      { wasmPath: "/p.wasm", rootId: "r", configuration: '{"a":1}', failurePolicy: "FAIL_OPEN" as const, env: parseEnv([], ["HOME"]) },
+      { wasmPath: "/p.wasm", failurePolicy: "FAIL_RELOAD" as const, reloadBackoff: parseBackoff("1ms,1m"), env: parseEnv(["A=1"]), allowOnHeadersStopIteration: true },
+      { wasmPath: "/p.wasm", failurePolicy: "FAIL_CLOSED" as const },
+    ]) {
+      assert.deepEqual(wasmFilterErrors(wasmFilterOf(envoyBootstrap(options))), [], JSON.stringify(options));
+    }
+    const remote = envoyFilter({ name: "f", url: "https://example.com/p.wasm", sha256: "d".repeat(64), failStrategy: "FAIL_OPEN" }) as any;
+    assert.deepEqual(wasmFilterErrors(remote.spec.configPatches[0].patch.value), []);
+  });
+
+  it("is a real check: it rejects what Envoy would", () => {
+    const edit = (change: (config: any) => void) => {
+      const filter = wasmFilterOf(envoyBootstrap({ wasmPath: "/p.wasm", failurePolicy: "FAIL_RELOAD", reloadBackoff: parseBackoff("1s") }));
+      change(filter.typed_config.config);
+      return wasmFilterErrors(filter).join("\n");
+    };
+    assert.match(edit((config) => (config.fail_strategy = "FAIL_OPEN")), /PluginConfig has no field "fail_strategy"/);
+    assert.match(edit((config) => (config.failure_policy = "FAIL_CLOSE")), /failure_policy: expected one of UNSPECIFIED, FAIL_RELOAD, FAIL_CLOSED, FAIL_OPEN/);
+    assert.match(edit((config) => (config.reload_config.backoff = { base_interval: "0.0001s" })), /base_interval is at least 1ms/);
+    assert.match(edit((config) => (config.reload_config.backoff = { max_interval: "1s" })), /base_interval is required/);
+    assert.match(edit((config) => (config.reload_config.backoff.base_interval = "1000ms")), /expected a duration/);
+    assert.match(edit((config) => (config.vm_config.environment_variables = { host_env_keys: ["A"], key_values: { A: "1" } })), /A is both a host key and a key value/);
+    assert.match(edit((config) => (config.vm_config.environment_variables = { env: ["A"] })), /EnvironmentVariables has no field "env"/);
+    assert.match(edit((config) => (config.vm_config.code = { local: { filename: "/a" }, remote: {} })), /exactly one of local, remote/);
+    assert.match(edit((config) => (config.allow_on_headers_stop_iteration = "true")), /expected a boolean/);
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { envoyFilter } from "../../deploy/envoyfilter.js";
-import { istioSchemaErrors, schemasUnavailable } from "./support/istio-schemas.js";
+import { schemaErrors, schemasUnavailable } from "./support/crd-schemas.js";
 
 const SHA = "d".repeat(64);
 
@@ -54,7 +54,7 @@ describe("generate envoyfilter", () => {
       { name: "a", url: "https://example.com/p.wasm", sha256: SHA, selector: ["app=x"], priority: 5 },
       { name: "b", namespace: "ns", url: "file:///p.wasm", context: "SIDECAR_OUTBOUND", configuration: "raw" },
     ]) {
-      assert.deepEqual(istioSchemaErrors(envoyFilter(options)), []);
+      assert.deepEqual(schemaErrors(envoyFilter(options)), []);
     }
   });
 });
