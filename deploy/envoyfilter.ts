@@ -21,6 +21,8 @@ export interface EnvoyFilterOptions {
   selector?: string[];
   priority?: number;
   failStrategy?: string;
+  /** WasmPlugin cannot set it; an EnvoyFilter is how a mesh gets it (Envoy 1.35+). */
+  allowOnHeadersStopIteration?: boolean;
 }
 
 /** Istio's name for the outbound cluster of a ServiceEntry host, which Envoy uses to fetch the module. */
@@ -52,6 +54,7 @@ export function envoyFilter(o: EnvoyFilterOptions): Record<string, unknown> {
     configuration: o.configuration,
     code: codeFor(o),
     failOpen: failStrategy === "FAIL_OPEN",
+    allowOnHeadersStopIteration: o.allowOnHeadersStopIteration,
   });
   const spec: Record<string, unknown> = {};
   if (Object.keys(labels).length > 0) spec.workloadSelector = { labels };

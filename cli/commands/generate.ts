@@ -148,6 +148,11 @@ function registerEnvoyExtensionPolicy(generate: Command): void {
     );
 }
 
+// The Node host runs Envoy's default; a config that changes it is not what the tests exercised.
+const STOP_ITERATION_WARNING =
+  "warning: allow_on_headers_stop_iteration needs Envoy 1.35 or later, and the Node host (simulate, run, tests) " +
+  "runs Envoy's default, which turns StopIteration from headers into StopAllIterationAndWatermark\n";
+
 interface EnvoyFilterFlags {
   url: string;
   sha256?: string;
@@ -161,6 +166,7 @@ interface EnvoyFilterFlags {
   selector: string[];
   priority?: string;
   failStrategy?: string;
+  allowOnHeadersStopIteration?: boolean;
   output?: string;
   json?: boolean;
 }
@@ -181,12 +187,14 @@ function registerEnvoyFilter(generate: Command): void {
     .option("--selector <k=v>", "pod label to select (repeatable)", collect, [])
     .option("--priority <n>", "EnvoyFilter priority")
     .option("--fail-strategy <strategy>", "FAIL_CLOSE or FAIL_OPEN")
+    .option("--allow-on-headers-stop-iteration", "let StopIteration from the header callbacks hold headers while body callbacks run (Envoy 1.35+)")
     .option("-o, --output <file>", "write to a file instead of stdout")
     .option("--json", "print JSON instead of YAML")
     .action(
       reportErrors("generate envoyfilter", async (o: EnvoyFilterFlags) => {
         const filter = envoyFilter({ ...o, priority: parsePriority(o.priority), configuration: await configurationText(o) });
         await emit(formatDocuments([filter], o.json), o.output);
+        if (o.allowOnHeadersStopIteration) process.stderr.write(STOP_ITERATION_WARNING);
       }),
     );
 }
@@ -207,11 +215,6 @@ interface EnvoyFlags {
   output?: string;
   json?: boolean;
 }
-
-// The Node host runs Envoy's default; a config that changes it is not what the tests exercised.
-const STOP_ITERATION_WARNING =
-  "warning: allow_on_headers_stop_iteration needs Envoy 1.35 or later, and the Node host (simulate, run, tests) " +
-  "runs Envoy's default, which turns StopIteration from headers into StopAllIterationAndWatermark\n";
 
 function registerEnvoy(generate: Command): void {
   generate

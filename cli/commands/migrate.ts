@@ -1,12 +1,15 @@
 // `proxy-wasm-as migrate FILE.yaml`: wasme FilterDeployments and Maistra ServiceMeshExtensions to Istio
 // WasmPlugins or TrafficExtensions, WasmPlugins to TrafficExtensions, on stdout; what has no
 // equivalent is said on stderr.
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { migrate, MIGRATION_TARGETS } from "../../deploy/migrate.js";
 import { oneOf } from "../../deploy/istio-wasm.js";
+import { readTextFile } from "../../deploy/read-text.js";
 import { formatDocuments } from "../../deploy/yaml-output.js";
 import { reportErrors } from "../report-errors.js";
+
+// Far above any set of resources a user would migrate (the API server stores at most ~1.5 MiB per object).
+const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
 export function register(program: Command): void {
   program
@@ -18,12 +21,7 @@ export function register(program: Command): void {
     .action(
       reportErrors("migrate", async (file: string, o: { to?: string; json?: boolean }) => {
         const target = oneOf("--to", o.to, MIGRATION_TARGETS) ?? "WasmPlugin";
-        let text: string;
-        try {
-          text = await readFile(file, "utf8");
-        } catch (error) {
-          throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-        }
+        const text = await readTextFile(file, MAX_INPUT_BYTES);
         const { resources, notes } = migrate(text, file, target);
         for (const note of notes) process.stderr.write(`note: ${note}\n`);
         process.stdout.write(formatDocuments(resources, o.json));
