@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
 import { schemaErrors, schemasUnavailable } from "./support/crd-schemas.js";
+import { bootstrapErrors } from "./support/envoy-proto.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CLI = join(HERE, "..", "..", "cli", "main.js");
@@ -63,6 +64,8 @@ describe("generate and migrate commands", () => {
     const inContainer = parse(await readFile(join(dir, "envoy", "envoy.yaml"), "utf8"));
     const wasm = inContainer.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0];
     assert.equal(wasm.typed_config.config.vm_config.code.local.filename, "/etc/envoy/plugin.wasm");
+    assert.deepEqual(bootstrapErrors(inContainer), []);
+    assert.deepEqual(bootstrapErrors(bootstrap), []);
   });
 
   it("migrate prints WasmPlugins on stdout and notes on stderr", { skip: schemasUnavailable }, () => {
@@ -128,6 +131,7 @@ describe("generate and migrate commands", () => {
     assert.deepEqual(config.reload_config, { backoff: { base_interval: "1s", max_interval: "60s" } });
     assert.deepEqual(config.vm_config.environment_variables, { host_env_keys: ["HOME"], key_values: { MODE: "strict" } });
     assert.equal(config.allow_on_headers_stop_iteration, true);
+    assert.deepEqual(bootstrapErrors(parse(out.stdout)), []);
     assert.match(out.stderr, /^warning: allow_on_headers_stop_iteration needs Envoy 1\.35 or later, and the Node host .* runs Envoy's default/);
     const bad = cli("generate", "envoy", join(dir, "plugin.wasm"), "--failure-policy", "FAIL_CLOSE");
     assert.equal(bad.stderr, 'proxy-wasm-as generate envoy: bad --failure-policy "FAIL_CLOSE": one of FAIL_CLOSED, FAIL_OPEN, FAIL_RELOAD\n');

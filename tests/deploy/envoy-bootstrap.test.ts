@@ -5,7 +5,7 @@ import { envoyBootstrap, parseCluster, parseEndpoint } from "../../deploy/envoy-
 import { envoyFilter } from "../../deploy/envoyfilter.js";
 import { parseEnv } from "../../deploy/istio-wasm.js";
 import { parseBackoff, parseDuration } from "../../deploy/wasm-filter.js";
-import { wasmFilterErrors } from "./support/envoy-wasm-proto.js";
+import { bootstrapErrors, wasmFilterErrors } from "./support/envoy-proto.js";
 
 const wasmFilterOf = (bootstrap: any) => bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0];
 
@@ -90,14 +90,15 @@ describe("generate envoy", () => {
     assert.throws(() => envoyBootstrap({ wasmPath: "/p", failurePolicy: "FAIL_OPEN", reloadBackoff: parseBackoff("1s") }), /only with --failure-policy FAIL_RELOAD/);
   });
 
-  it("writes only fields Envoy's wasm protos declare, with their types and rules", () => {
+  it("writes only fields Envoy's protos declare, with their types and rules, from admin to the wasm filter", () => {
     for (const options of [
+      { wasmPath: "/p.wasm", upstream: parseEndpoint("httpbin.org:80", "--upstream"), clusters: Object.fromEntries([parseCluster("auth=127.0.0.1:9000")]) },
       { wasmPath: "/p.wasm" },
       { wasmPath: "/p.wasm", rootId: "r", configuration: '{"a":1}', failurePolicy: "FAIL_OPEN" as const, env: parseEnv([], ["HOME"]) },
       { wasmPath: "/p.wasm", failurePolicy: "FAIL_RELOAD" as const, reloadBackoff: parseBackoff("1ms,1m"), env: parseEnv(["A=1"]), allowOnHeadersStopIteration: true },
       { wasmPath: "/p.wasm", failurePolicy: "FAIL_CLOSED" as const },
     ]) {
-      assert.deepEqual(wasmFilterErrors(wasmFilterOf(envoyBootstrap(options))), [], JSON.stringify(options));
+      assert.deepEqual(bootstrapErrors(envoyBootstrap(options)), [], JSON.stringify(options));
     }
     const remote = envoyFilter({ name: "f", url: "https://example.com/p.wasm", sha256: "d".repeat(64), failStrategy: "FAIL_OPEN" }) as any;
     assert.deepEqual(wasmFilterErrors(remote.spec.configPatches[0].patch.value), []);
@@ -118,5 +119,23 @@ describe("generate envoy", () => {
     assert.match(edit((config) => (config.vm_config.environment_variables = { env: ["A"] })), /EnvironmentVariables has no field "env"/);
     assert.match(edit((config) => (config.vm_config.code = { local: { filename: "/a" }, remote: {} })), /exactly one of local, remote/);
     assert.match(edit((config) => (config.allow_on_headers_stop_iteration = "true")), /expected a boolean/);
+  });
+
+  it("is a real check on the whole bootstrap too", () => {
+    const edit = (change: (bootstrap: any) => void) => {
+      const bootstrap = envoyBootstrap({ wasmPath: "/p.wasm", upstream: parseEndpoint("127.0.0.1:8080", "--upstream") }) as any;
+      change(bootstrap);
+      return bootstrapErrors(bootstrap).join("\n");
+    };
+    const listener = (b: any) => b.static_resources.listeners[0];
+    const hcm = (b: any) => listener(b).filter_chains[0].filters[0].typed_config;
+    assert.match(edit((b) => (listener(b).adress = listener(b).address)), /Listener has no field "adress"/);
+    assert.match(edit((b) => (b.admin.address.socket_address.port_value = "9901")), /port_value: expected a uint32/);
+    assert.match(edit((b) => (hcm(b)["@type"] = "type.googleapis.com/envoy.config.filter.network.http_connection_manager.v2.HttpConnectionManager")), /unexpected @type/);
+    assert.match(edit((b) => (hcm(b).route_config.virtual_hosts[0].routes[0].route.cluster = "")), /cluster is at least 1 character/);
+    assert.match(edit((b) => (b.static_resources.clusters[0].type = "DNS")), /type: expected one of STATIC, STRICT_DNS/);
+    assert.match(edit((b) => (b.static_resources.clusters[0].connect_timeout = 5)), /connect_timeout: expected a duration/);
+    assert.match(edit((b) => (hcm(b).http_filters[1].typed_config.dynamic_stats = true)), /Router\.dynamic_stats is written but not typed/);
+    assert.match(edit((b) => delete hcm(b).route_config.virtual_hosts[0].routes[0].route), /exactly one of route, redirect, direct_response/);
   });
 });
