@@ -51,6 +51,14 @@ function checkHttp(url: string, scheme: Scheme, bad: (why: string) => Error): Ch
   if (scheme === "file") {
     if (parsed.host !== "") throw bad("a file:// url names a path on the proxy: file:///path/to/plugin.wasm");
     if (parsed.pathname === "/" || parsed.pathname.endsWith("/")) throw bad("it names a folder, not a .wasm file");
+    // The proxy opens the decoded path; an encoded control character would reach its file system.
+    let path: string;
+    try {
+      path = decodeURIComponent(parsed.pathname);
+    } catch {
+      throw bad("its path is not percent-encoded UTF-8");
+    }
+    if (/[\x00-\x1f\x7f]/.test(path)) throw bad("its path holds an encoded control character");
     return { url, scheme };
   }
   if (parsed.hostname === "") throw bad("it has no host");

@@ -58,6 +58,8 @@ describe("module urls", () => {
     refuses("https://example.com/%zz.wasm", /percent-encoded/);
     refuses("file://host/p.wasm", /file:\/\/\/path/);
     refuses("file:///var/wasm/", /names a folder/);
+    refuses("file:///var/plugin%0A.wasm", /encoded control character/);
+    refuses("file:///var/plugin%FF.wasm", /not percent-encoded UTF-8/);
   });
 
   it("keeps to the schemes a target allows", () => {
