@@ -15,6 +15,7 @@ const MAX_TARGET_REFS = 16;
 const MAX_ENV = 256;
 const MAX_ENV_NAME = 256;
 const MAX_ENV_VALUE = 2048;
+const MAX_PLUGIN_NAME = 256;
 
 export interface IstioWasmOptions {
   name: string;
@@ -106,7 +107,9 @@ export function parseEnv(inline: string[] = [], host: string[] = []): EnvEntry[]
     const eq = pair.indexOf("=");
     if (eq < 0) throw new Error(`bad --env "${pair}": expected NAME=VALUE`);
     const value = pair.slice(eq + 1);
-    if (value.length > MAX_ENV_VALUE) throw new Error(`bad --env "${pair.slice(0, eq)}=...": a value is at most ${MAX_ENV_VALUE} characters`);
+    if (value.length > MAX_ENV_VALUE) {
+      throw new Error(`bad --env "${pair.slice(0, eq)}=...": a value is at most ${MAX_ENV_VALUE} characters`);
+    }
     entries.push({ name: checkEnvName(pair.slice(0, eq), "--env", pair), valueFrom: "INLINE", value });
   }
   for (const name of host) entries.push({ name: checkEnvName(name, "--host-env", name), valueFrom: "HOST" });
@@ -139,7 +142,9 @@ export function istioWasmParts(o: IstioWasmOptions): IstioWasmParts {
   const url = checkModuleUrl(o.url, ["oci", "https", "http", "file"]);
   const sha256 = checkSha256(o.sha256);
   checkPinned(url, sha256);
-  if (o.rootId !== undefined && (o.rootId === "" || o.rootId.length > 256)) throw new Error(`bad --root-id "${o.rootId}": 1-256 characters`);
+  if (o.rootId !== undefined && (o.rootId === "" || o.rootId.length > MAX_PLUGIN_NAME)) {
+    throw new Error(`bad --root-id "${o.rootId}": 1-${MAX_PLUGIN_NAME} characters`);
+  }
   const env = parseEnv(o.env, o.hostEnv);
 
   const module: Record<string, unknown> = { url: url.url };

@@ -18,7 +18,8 @@ export interface Migration {
 // WasmPlugin's spec split the way TrafficExtension lays it out.
 const PLACEMENT_FIELDS = ["selector", "targetRefs", "phase", "priority", "match"];
 const MODULE_FIELDS = [
-  "url", "sha256", "imagePullPolicy", "imagePullSecret", "pluginConfig", "pluginName", "type", "failStrategy", "vmConfig", "verificationKey",
+  "url", "sha256", "imagePullPolicy", "imagePullSecret", "pluginConfig", "pluginName",
+  "type", "failStrategy", "vmConfig", "verificationKey",
 ];
 // Written by kubectl or the API server; a new resource must not carry them.
 const SERVER_METADATA = ["uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink"];
@@ -48,7 +49,12 @@ function fromWasmPlugin(doc: Doc, note: Note): Record<string, unknown> {
     else note(`spec.${key} has no TrafficExtension equivalent; dropped`);
   }
   note("delete the WasmPlugin once the TrafficExtension is applied: with both, the filter runs twice");
-  return { apiVersion: "extensions.istio.io/v1alpha1", kind: "TrafficExtension", metadata: carriedMetadata(doc.metadata), spec: { ...placement, wasm } };
+  return {
+    apiVersion: "extensions.istio.io/v1alpha1",
+    kind: "TrafficExtension",
+    metadata: carriedMetadata(doc.metadata),
+    spec: { ...placement, wasm },
+  };
 }
 
 function convert(doc: Doc, target: MigrationTarget, note: Note): Record<string, unknown> | undefined {
