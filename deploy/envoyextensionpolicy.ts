@@ -24,8 +24,7 @@ export interface EnvoyExtensionPolicyOptions {
   targetRefs: string[];
   pullPolicy?: string;
   pullSecret?: string;
-  /** Envoy Gateway passes only the proxy's own variables; kept to refuse --env with a reason. */
-  env?: string[];
+  /** The proxy's own variables passed to the VM: Envoy Gateway has no inline values. */
   hostEnv?: string[];
 }
 
@@ -64,9 +63,6 @@ function code(o: EnvoyExtensionPolicyOptions): Record<string, unknown> {
 export function envoyExtensionPolicy(o: EnvoyExtensionPolicyOptions): Record<string, unknown> {
   if (o.targetRefs.length === 0) throw new Error("give at least one --target-ref (Gateway/NAME, HTTPRoute/NAME, ...)");
   if (o.targetRefs.length > MAX_TARGET_REFS) throw new Error(`at most ${MAX_TARGET_REFS} --target-ref`);
-  if (o.env && o.env.length > 0) {
-    throw new Error("Envoy Gateway passes only the proxy's own environment variables to a Wasm VM: use --host-env NAME");
-  }
   const hostKeys = parseEnv([], o.hostEnv).map((entry) => entry.name);
   const wasm: Record<string, unknown> = { name: o.name };
   if (o.rootId) wasm.rootID = o.rootId;

@@ -68,7 +68,7 @@ interface IstioFlags {
 function registerIstio(generate: Command, kind: string, build: (o: IstioWasmOptions) => Record<string, unknown>): void {
   generate
     .command(kind.toLowerCase())
-    .description(`an Istio ${kind} (extensions.istio.io/v1alpha1)`)
+    .description(`an Istio ${kind} (extensions.istio.io/v1alpha1${kind === "TrafficExtension" ? ", Istio 1.30+" : ""})`)
     .requiredOption("--url <url>", "the module: oci://REGISTRY/REPO:TAG@sha256:..., https://.../plugin.wasm or file:///path")
     .requiredOption("--name <name>", `the ${kind}'s name`)
     .option("--namespace <ns>", "its namespace (istio-system applies it mesh-wide)")
@@ -110,7 +110,6 @@ interface PolicyFlags {
   configFile?: string;
   failOpen?: boolean;
   targetRef: string[];
-  env: string[];
   hostEnv: string[];
   pullPolicy?: string;
   pullSecret?: string;
@@ -131,7 +130,6 @@ function registerEnvoyExtensionPolicy(generate: Command): void {
     .option("--config-file <file>", "config, a JSON or YAML object; the filter reads it as JSON text")
     .option("--fail-open", "let traffic through when the extension fails (default: 5xx)")
     .option("--host-env <NAME>", "pass the proxy's own environment variable NAME to the VM (repeatable)", collect, [])
-    .option("--env <NAME=VALUE>", "refused: Envoy Gateway passes only host variables", collect, [])
     .option("--pull-policy <policy>", "IfNotPresent or Always")
     .option("--pull-secret <secret>", "a kubernetes.io/dockerconfigjson secret for a private registry (images only)")
     .option("-o, --output <file>", "write to a file instead of stdout")

@@ -59,7 +59,6 @@ describe("generate envoyextensionpolicy", () => {
     assert.throws(() => envoyExtensionPolicy({ ...base, targetRefs: [] }), /at least one --target-ref/);
     assert.throws(() => envoyExtensionPolicy({ ...base, targetRefs: ["Service/s"] }), /bad --target-ref kind "Service": one of Gateway, ListenerSet, HTTPRoute/);
     assert.throws(() => envoyExtensionPolicy({ ...base, url: "file:///p.wasm" }), /the scheme must be one of oci:\/\/, https:\/\/, http:\/\//);
-    assert.throws(() => envoyExtensionPolicy({ ...base, env: ["A=1"] }), /use --host-env NAME/);
     assert.throws(() => envoyExtensionPolicy({ ...base, url: "https://example.com/p.wasm", pullSecret: "s" }), /--pull-secret applies to oci:\/\/ images only/);
     assert.throws(() => envoyExtensionPolicy({ ...base, sha256: "c".repeat(64) }), /contradicts the digest/);
     assert.throws(() => envoyExtensionPolicy({ ...base, url: "https://example.com/p .wasm" }), /must be percent-encoded/);
