@@ -66,9 +66,14 @@ function checkHttp(url: string, scheme: Scheme, bad: (why: string) => Error): Ch
   return { url, scheme };
 }
 
+/** A url quoted for an error message: controls, and anything outside printable ASCII, as \\uXXXX escapes. */
+export function quoteUrl(url: string): string {
+  return JSON.stringify(url).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** Checks a module url against the schemes a target accepts; the error names the flag and shows the url escaped. */
 export function checkModuleUrl(url: string, allowed: readonly Scheme[], flag = "--url"): CheckedUrl {
-  const bad = (why: string) => new Error(`bad ${flag} ${JSON.stringify(url)}: ${why}`);
+  const bad = (why: string) => new Error(`bad ${flag} ${quoteUrl(url)}: ${why}`);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1].toLowerCase();
   if (!scheme) throw bad(`expected ${expected(allowed)}`);
   if (!allowed.includes(scheme as Scheme)) throw bad(`the scheme must be one of ${expected(allowed)}`);

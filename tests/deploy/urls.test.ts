@@ -2,7 +2,8 @@
 // turned it into another url. Each scheme now has a strict grammar and the error shows the url escaped.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkModuleUrl, checkSha256 } from "../../deploy/urls.js";
+import fc from "fast-check";
+import { checkModuleUrl, checkSha256, quoteUrl } from "../../deploy/urls.js";
 
 const ALL = ["oci", "https", "http", "file"] as const;
 
@@ -34,7 +35,8 @@ describe("module urls", () => {
       ["https://example.com/p lugin.wasm", `"https://example.com/p lugin.wasm"`],
       [" https://example.com/plugin.wasm", `" https://example.com/plugin.wasm"`],
       ["file:///var/plugin\u0000.wasm", String.raw`"file:///var/plugin\u0000.wasm"`],
-      ["https://example.com/plügin.wasm", `"https://example.com/plügin.wasm"`],
+      ["https://example.com/plügin.wasm", String.raw`"https://example.com/pl\u00fcgin.wasm"`],
+      ["https://example.com/p\u2028.wasm", String.raw`"https://example.com/p\u2028.wasm"`],
     ]) {
       assert.throws(() => checkModuleUrl(url, ALL), (error: Error) => {
         assert.ok(error.message.startsWith(`bad --url ${shown}: `), error.message);
@@ -72,5 +74,29 @@ describe("module urls", () => {
     assert.equal(checkSha256(undefined), undefined);
     assert.throws(() => checkSha256("A".repeat(64)), /bad --sha256 "A+": 64 lower-case hex digits/);
     assert.throws(() => checkSha256("a".repeat(64) + "\n"), /bad --sha256 "a+\\n"/);
+  });
+
+  it("never accepts a url holding whitespace or a control character, and always says why on one line", () => {
+    const valid = fc.constantFrom(
+      "oci://ghcr.io/me/filter:v1",
+      `oci://localhost:5000/a/b@sha256:${"e".repeat(64)}`,
+      "https://example.com/p.wasm?x=1",
+      "http://10.0.0.1:8080/p.wasm",
+      "file:///var/p.wasm",
+    );
+    const bad = fc.constantFrom(" ", "\t", "\n", "\r", "\u0000", "\u007f", "\u00a0", "\u2028", "\u000b", "\u000c");
+    fc.assert(
+      fc.property(valid, bad, fc.nat(), (url, character, at) => {
+        const index = at % (url.length + 1);
+        const broken = url.slice(0, index) + character + url.slice(index);
+        try {
+          checkModuleUrl(broken, ALL);
+        } catch (error) {
+          return error instanceof Error && error.message.startsWith(`bad --url ${quoteUrl(broken)}: `) && /^[\x20-\x7e]*$/.test(error.message);
+        }
+        return false;
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
