@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // proxy-wasm-as command line: a thin registry of the commands in cli/commands/.
 
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerSimulate } from "./commands/simulate.js";
 import { register as registerPackage } from "./commands/package.js";
@@ -15,7 +16,9 @@ import { register as registerTest } from "./commands/test.js";
 import { register as registerInit } from "./commands/init.js";
 
 const program = new Command();
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 program.name("proxy-wasm-as").description("Build and test Proxy-Wasm filters written in AssemblyScript");
+program.version(version, "-V, --version", "print the SDK version");
 program.exitOverride((err) => {
   // Usage errors exit with 1 (commander's default for help/version output is kept).
   process.exit(err.exitCode === 0 ? 0 : 1);
