@@ -4,7 +4,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,6 +22,8 @@ export interface BuildTimes {
   releaseBytes: number;
   debugBytes: number;
   editToReloadedS: number[];
+  /** The 1-minute load average when the section ended: on a shared machine, the reason a time is long. */
+  loadAverage: number;
 }
 
 function project(): { dir: string; setValue(value: string): void } {
@@ -115,6 +117,7 @@ export async function measureBuildTimes(progress: (what: string) => void): Promi
       releaseBytes: release.bytes,
       debugBytes: debug.bytes,
       editToReloadedS,
+      loadAverage: loadavg()[0],
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -126,7 +129,7 @@ export function formatBuildTimes(t: BuildTimes): string {
   const verdict = (x: number, target: number) => (x < target ? `met (< ${target} s)` : `MISSED (target < ${target} s)`);
   const edit = median(t.editToReloadedS);
   return [
-    "Build times (add-header, the whole CLI process; the machine's load included)",
+    `Build times (add-header, wall time of the whole CLI process; load average ${t.loadAverage.toFixed(1)} on ${availableParallelism()} cores)`,
     `  cold release build        ${s(t.coldReleaseS)}`,
     `  no-change build           ${s(t.noChangeS)}  median of ${t.noChangeRuns.map((x) => x.toFixed(2)).join(", ")}  ${verdict(t.noChangeS, TARGET_NO_CHANGE_S)}`,
     `  release build (--force)   ${s(t.releaseS)}  ${t.releaseBytes.toLocaleString("en-US")} bytes`,
