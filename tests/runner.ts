@@ -47,16 +47,17 @@ function run(job: Job): Promise<Outcome> {
   return new Promise((done) => {
     // Without NODE_TEST_CONTEXT, a nested node --test would report to a parent runner instead of printing.
     const { NODE_TEST_CONTEXT: _nested, ...env } = process.env;
-    const child = spawn(job.command[0], job.command.slice(1), { cwd: root, env: { ...env, NO_COLOR: "1", FORCE_COLOR: "0" } });
+    const child = spawn(job.command[0], job.command.slice(1), { cwd: root, env: { ...env, NO_COLOR: "1" } });
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), 25 * 60_000);
     child.on("close", (code) => {
       clearTimeout(timer);
-      const count = (re: RegExp) => Number(re.exec(output)?.[1] ?? 0);
+      const plain = output.replace(/\x1b\[[0-9;]*m/g, ""); // as-pect colours its summary whatever the environment says
+      const count = (re: RegExp) => Number(re.exec(plain)?.[1] ?? 0);
       // node --test's TAP summary, or as-pect's "[Tests]: PASSED / TOTAL".
-      const aspect = /\[Tests\]: (\d+) \/ (\d+)/.exec(output);
+      const aspect = /\[Tests\]: (\d+) \/ (\d+)/.exec(plain);
       const tests = aspect ? Number(aspect[2]) : count(/^# tests (\d+)$/m);
       const failed = aspect ? Number(aspect[2]) - Number(aspect[1]) : count(/^# fail (\d+)$/m) + count(/^# cancelled (\d+)$/m);
       done({ name: job.name, ok: code === 0 && failed === 0, seconds: (Date.now() - started) / 1000, tests, failed, output });

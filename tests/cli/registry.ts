@@ -91,6 +91,11 @@ export async function startRegistry(dir: string): Promise<Registry> {
   for (const [key, value] of Object.entries(process.env)) {
     if (!/^npm_/i.test(key) && key !== "NODE_TEST_CONTEXT" && key !== "INIT_CWD") env[key] = value;
   }
+  // A user's npm, not a package's bin of this checkout (an old npm sits in node_modules/.bin under `npm test`).
+  env.PATH = (env.PATH ?? "")
+    .split(":")
+    .filter((p) => !p.includes("node_modules/.bin"))
+    .join(":");
   Object.assign(env, { npm_config_userconfig: npmrc, npm_config_cache: join(dir, "npm-cache"), npm_config_registry: url, NO_COLOR: "1" });
   return {
     url,
