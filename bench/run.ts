@@ -11,6 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createPlugin, type Plugin, type PluginOptions } from "../host/index.js";
 import { functionSizes, sectionSizes, withCustomSection } from "./wasm-sizes.js";
+import { formatBuildTimes, measureBuildTimes, type BuildTimes } from "./build-times.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const OUT = join(ROOT, "bench/build");
@@ -525,6 +526,9 @@ function functionReport(): string {
 
 // ---- Main -------------------------------------------------------------------------------
 
+/** With --json, the request results wait for the build times: one JSON document for both. */
+let benchResults: Result[] | null = null;
+
 function main(): void {
   const o = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
@@ -591,7 +595,7 @@ function main(): void {
   });
   const elapsed = (Date.now() - t0) / 1000;
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
+    benchResults = results;
   } else {
     process.stdout.write(`${report(results, o, elapsed)}\n`);
     if (o.functions) process.stdout.write(`\n${functionReport()}\n`);
@@ -606,6 +610,9 @@ function round(n: number | null, digits = 0): number | null {
 
 try {
   main();
+  const buildTimes: BuildTimes = await measureBuildTimes((what) => process.stderr.write(`${what}\n`));
+  if (benchResults) process.stdout.write(`${JSON.stringify({ results: benchResults, buildTimes }, null, 2)}\n`);
+  else process.stdout.write(`\n${formatBuildTimes(buildTimes)}\n`);
 } catch (e) {
   process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
   process.exitCode = 1;

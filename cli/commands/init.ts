@@ -1,11 +1,11 @@
-// `proxy-wasm-as init DIR [--template NAME] [--yes]`: scaffolds a standalone filter project from
-// templates/<NAME>/: package.json (build, test, start), asconfig.json extending the package's
-// preset, assembly/index.ts, test/filter.test.mjs (node's test runner + proxy-wasm-as/testing),
-// README.md, .gitignore. Its proxy-wasm-as dependency is the copy that runs init: a file: path
-// from a checkout, the version when installed from the registry.
+// `proxy-wasm-as init DIR [--template NAME] [--sdk PATH] [--yes]`: scaffolds a standalone filter project from
+// templates/<NAME>/: package.json (build, test, start), asconfig.json extending the package's preset,
+// assembly/index.ts, test/filter.test.mjs (node's test runner + proxy-wasm-as/testing), tsconfigs for editors
+// (AssemblyScript's types in assembly/, Node's in test/), README.md, .gitignore. Its proxy-wasm-as dependency is
+// `^VERSION` of the SDK that ran init, or `file:PATH` with --sdk (to develop the SDK from a checkout).
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
@@ -29,13 +29,45 @@ export function templates(): string[] {
     .sort((a, b) => (a === "add-header" ? -1 : b === "add-header" ? 1 : a.localeCompare(b)));
 }
 
-/** `file:<root>` from a checkout (a .git, or not inside node_modules), else the exact version that ran init. */
-export function dependencySpec(root = packageRoot): string {
-  const inNodeModules = root.split(sep).includes("node_modules");
-  if (existsSync(join(root, ".git")) || !inNodeModules) return `file:${root}`;
-  const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
-  return version;
+function sdkPackage(): { version: string; devDependencies?: Record<string, string> } {
+  return JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string };
 }
+
+/** `^VERSION` of this SDK, or `file:<absolute path>` of an SDK checkout given with --sdk. */
+export function dependencySpec(sdkPath?: string): string {
+  if (sdkPath === undefined) return `^${sdkPackage().version}`;
+  const root = resolve(sdkPath);
+  let name: unknown;
+  try {
+    name = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name?: unknown }).name;
+  } catch {
+    throw new Error(`--sdk ${sdkPath}: no package.json there (give the folder of a proxy-wasm-as checkout)`);
+  }
+  if (name !== "proxy-wasm-as") throw new Error(`--sdk ${sdkPath}: that package is ${JSON.stringify(name)}, not proxy-wasm-as`);
+  return `file:${root}`;
+}
+
+/** assembly/tsconfig.json: AssemblyScript's types, and "proxy-wasm-as" as the SDK's declarations. */
+const ASSEMBLY_TSCONFIG = `${JSON.stringify({ extends: "proxy-wasm-as/tsconfig.assembly.json", include: ["./**/*.ts"] }, null, 2)}\n`;
+
+/** tsconfig.json: the Node side (tests, scripts) with Node's types; assembly/ has its own. */
+const NODE_TSCONFIG = `${JSON.stringify(
+  {
+    compilerOptions: {
+      target: "es2022",
+      module: "nodenext",
+      allowJs: true,
+      checkJs: true,
+      noEmit: true,
+      strict: false,
+      skipLibCheck: true,
+      types: ["node"],
+    },
+    include: ["test", "scripts"],
+  },
+  null,
+  2,
+)}\n`;
 
 /** An npm package name from a folder name. */
 function packageName(dir: string): string {
@@ -58,7 +90,7 @@ export interface InitResult {
   files: string[];
 }
 
-export function scaffold(dirArg: string, template: string): InitResult {
+export function scaffold(dirArg: string, template: string, sdkPath?: string): InitResult {
   const available = templates();
   if (!available.includes(template)) throw new Error(`unknown template '${template}': one of ${available.join(", ")}`);
   const dir = resolve(dirArg);
@@ -68,7 +100,7 @@ export function scaffold(dirArg: string, template: string): InitResult {
   const source = join(templatesDir, template);
   const info = JSON.parse(readFileSync(join(source, "template.json"), "utf8")) as TemplateInfo;
   const name = packageName(dir);
-  const dependency = dependencySpec();
+  const dependency = dependencySpec(sdkPath);
   const vars: Record<string, string> = {
     name,
     metric: name.replace(/[^a-z0-9]+/g, "_"),
@@ -97,6 +129,7 @@ export function scaffold(dirArg: string, template: string): InitResult {
   if (info.assembly) copy(join(packageRoot, info.assembly), "", "assembly");
   const scripts: Record<string, string> = { build: "proxy-wasm-as build", test: "proxy-wasm-as build && node --test" };
   if (info.start) scripts.start = info.start;
+  const typesNode = sdkPackage().devDependencies?.["@types/node"];
   const pkg = {
     name,
     version: "0.1.0",
@@ -105,8 +138,12 @@ export function scaffold(dirArg: string, template: string): InitResult {
     type: "module",
     scripts,
     dependencies: { "proxy-wasm-as": dependency },
+    // Node's types for the tests in an editor (proxy-wasm-as/testing brings its own).
+    ...(typesNode ? { devDependencies: { "@types/node": typesNode } } : {}),
   };
   write("package.json", `${JSON.stringify(pkg, null, 2)}\n`);
+  if (!files.includes(join("assembly", "tsconfig.json"))) write(join("assembly", "tsconfig.json"), ASSEMBLY_TSCONFIG);
+  write("tsconfig.json", NODE_TSCONFIG);
   write(".gitignore", "node_modules/\nbuild/\n");
   return { dir, name, template, dependency, files: files.sort() };
 }
@@ -134,10 +171,11 @@ export function register(program: Command): void {
     .description("scaffold a filter project: package.json, asconfig.json, assembly/, tests, README")
     .argument("<dir>", "the new project's folder (must not exist, or be empty)")
     .option("--template <name>", "add-header, authorizer, http-auth, rate-limit or tcp")
+    .option("--sdk <path>", "depend on this proxy-wasm-as checkout (file:PATH) instead of the registry version")
     .option("-y, --yes", "ask nothing (also when not on a terminal)")
     .option("--json", "print {dir, name, template, dependency, files}")
     .action(
-      reportErrors("init", async (dir: string, o: { template?: string; yes?: boolean; json?: boolean }) => {
+      reportErrors("init", async (dir: string, o: { template?: string; sdk?: string; yes?: boolean; json?: boolean }) => {
         let template = o.template;
         if (template === undefined) {
           const interactive = !o.yes && !o.json && process.stdin.isTTY === true && process.stderr.isTTY === true;
@@ -147,7 +185,7 @@ export function register(program: Command): void {
             template = await ask("Which one? [1] ", list, "add-header");
           } else template = "add-header";
         }
-        const result = scaffold(dir, template);
+        const result = scaffold(dir, template, o.sdk);
         if (o.json) {
           process.stdout.write(`${JSON.stringify(result)}\n`);
           return;

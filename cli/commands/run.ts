@@ -1,13 +1,18 @@
 // `proxy-wasm-as run PLUGIN.wasm... [--port 10000] [--upstream URL] [--cluster NAME=URL]... [--watch]`:
 // serve real HTTP through the filters as one chain (Envoy's http_filters order), in front of an
-// upstream URL or the built-in echo upstream. Runs until SIGINT/SIGTERM.
+// upstream URL or the built-in echo upstream. Runs until SIGINT/SIGTERM. With --watch, a .wasm that a
+// filter project builds (an asconfig.json above it names it as a target's output) is rebuilt when its
+// sources change, and the proxy reloads every .wasm that changes.
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
 import { DevProxy, type FilterSpec } from "../../devproxy/proxy.js";
 import type { FailurePolicyName } from "../../host/index.js";
 import { reportErrors } from "../report-errors.js";
+import { outFileOf } from "./build.js";
+import { watchProjects, type Watching } from "./build-watch.js";
 
 interface RunOptions {
   port: string;
@@ -70,6 +75,24 @@ export function parseClusters(list: string[]): Record<string, string> {
   return clusters;
 }
 
+/** The filter project and asconfig target that build `wasm`, from the folders above it; null if none does. */
+export function projectBuilding(wasm: string): { dir: string; target: string } | null {
+  const path = resolve(wasm);
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    if (existsSync(resolve(dir, "asconfig.json"))) {
+      let targets: string[];
+      try {
+        targets = Object.keys((JSON.parse(readFileSync(resolve(dir, "asconfig.json"), "utf8")) as { targets?: object }).targets ?? {});
+      } catch {
+        return null;
+      }
+      for (const target of targets.length ? targets : ["release"]) if (outFileOf(dir, target) === path) return { dir, target };
+      return null;
+    }
+    if (dirname(dir) === dir) return null;
+  }
+}
+
 export function register(program: Command): void {
   // --config and --config-file share one list, in the order given: the i-th is the i-th plugin's.
   const configs: ({ text: string } | { file: string })[] = [];
@@ -87,7 +110,7 @@ export function register(program: Command): void {
     .option("--root-id <id>", "root_id; repeat for each plugin, in order", collect, [])
     .option("--vm-id <id>", "vm_id; filters with the same vm id share data and queues", collect, [])
     .option("--cluster <name=url>", "where http_call to cluster NAME goes (repeatable)", collect, [])
-    .option("--watch", "reload a filter when its .wasm file changes")
+    .option("--watch", "rebuild a filter when its sources change (a .wasm its project builds), and reload every .wasm that changes")
     .option("--fail-open", "let requests through a filter whose VM failed (default: 503)")
     .option("--failure-policy <policy>", "FAIL_CLOSED (default; Istio FAIL_CLOSE), FAIL_OPEN or FAIL_RELOAD (a failed VM is recreated)")
     .option("--reload-backoff <ms>", "FAIL_RELOAD: the backoff's base interval (Envoy's default 1000)")
@@ -143,11 +166,31 @@ export function register(program: Command): void {
             routeTimeoutMs: whole(o.routeTimeout, "--route-timeout", 0),
           },
         });
-        await proxy.start();
+        // Build first, so the proxy starts with what the sources say now.
+        let builds: Watching | null = null;
+        if (o.watch) {
+          const projects = new Map<string, string>();
+          for (const p of plugins) {
+            const project = projectBuilding(p);
+            if (project) projects.set(project.dir, project.target);
+          }
+          const byTarget = new Map<string, string[]>();
+          for (const [dir, target] of projects) byTarget.set(target, [...(byTarget.get(target) ?? []), dir]);
+          const each = [...byTarget].map(([target, dirs]) => watchProjects(dirs, { target, json: o.json === true }));
+          builds = { ready: Promise.all(each.map((w) => w.ready)).then(() => undefined), close: () => each.forEach((w) => w.close()) };
+          await builds.ready;
+        }
+        try {
+          await proxy.start();
+        } catch (e) {
+          builds?.close();
+          throw e;
+        }
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             process.off("SIGINT", onInt);
             process.off("SIGTERM", onTerm);
+            builds?.close();
             void proxy.stop().then(() => {
               if (o.json) process.stdout.write(`${JSON.stringify({ event: "stopped", signal })}\n`);
               else process.stdout.write(`stopped (${signal})\n`);

@@ -83,12 +83,14 @@ class Montgomery {
 }
 
 /** (a + b) mod n for a, b < n, without losing the carry. */
+// @ts-ignore: decorator (asc inlines it; TypeScript has no decorators on functions)
 @inline function addMod(a: u64, b: u64, n: u64): u64 {
   let sum = a + b;
   return sum < a || sum >= n ? sum - n : sum;
 }
 
 /** The high 64 bits of the 128-bit product a·b, from 32-bit halves. */
+// @ts-ignore: decorator
 @inline function mulHigh(a: u64, b: u64): u64 {
   let aLow = a & 0xFFFFFFFF;
   let aHigh = a >> 32;

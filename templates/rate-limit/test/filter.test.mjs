@@ -19,6 +19,7 @@ describe("{{name}}", () => {
 
   it("lets the burst through, then answers 429 with retry-after", () => {
     const plugin = started('{"requestsPerSecond": 1, "burst": 2, "keyHeader": "x-api-key"}');
+    /** @type {import("proxy-wasm-as/testing").RequestSpec} */
     const request = { requestHeaders: [["x-api-key", "a"]] };
     assert.deepEqual([1, 2, 3].map(() => status(plugin.runHttpRequest(request))), [200, 200, 429]);
     const limited = plugin.runHttpRequest(request);
@@ -27,6 +28,7 @@ describe("{{name}}", () => {
 
   it("refills with time", () => {
     const plugin = started('{"requestsPerSecond": 1, "burst": 1, "keyHeader": "x-api-key"}');
+    /** @type {import("proxy-wasm-as/testing").RequestSpec} */
     const request = { requestHeaders: [["x-api-key", "a"]] };
     assert.equal(status(plugin.runHttpRequest(request)), 200);
     assert.equal(status(plugin.runHttpRequest(request)), 429);

@@ -1,0 +1,139 @@
+// The edit loop, measured on add-header (a copy in a temp folder): a cold release build, a build with
+// nothing changed (the whole CLI process, as `npm run build` runs it), debug against release, and
+// edit-to-reloaded: a source saved while `run --watch` serves it, until the dev proxy has reloaded it.
+
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const CLI = join(ROOT, "dist/cli/main.js");
+const TARGET_NO_CHANGE_S = 0.3;
+const TARGET_EDIT_TO_RELOADED_S = 3;
+
+export interface BuildTimes {
+  coldReleaseS: number;
+  noChangeS: number;
+  noChangeRuns: number[];
+  releaseS: number;
+  debugS: number;
+  releaseBytes: number;
+  debugBytes: number;
+  editToReloadedS: number[];
+  /** The 1-minute load average when the section ended: on a shared machine, the reason a time is long. */
+  loadAverage: number;
+}
+
+function project(): { dir: string; setValue(value: string): void } {
+  const dir = mkdtempSync(join(tmpdir(), "pwas-bench-build-"));
+  mkdirSync(join(dir, "node_modules"));
+  symlinkSync(ROOT, join(dir, "node_modules", "proxy-wasm-as"), "dir");
+  mkdirSync(join(dir, "assembly"));
+  writeFileSync(join(dir, "asconfig.json"), readFileSync(join(ROOT, "templates/add-header/asconfig.json")));
+  const source = readFileSync(join(ROOT, "examples/add-header/assembly/index.ts"), "utf8");
+  const setValue = (value: string) => writeFileSync(join(dir, "assembly/index.ts"), source.replaceAll('"world"', JSON.stringify(value)));
+  setValue("world");
+  return { dir, setValue };
+}
+
+/** Wall time of one `proxy-wasm-as build` process, and its --json result. */
+function timedBuild(dir: string, ...args: string[]): { s: number; bytes: number; upToDate: boolean } {
+  const started = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, [CLI, "build", dir, "--json", ...args], { encoding: "utf8" });
+  const s = Number(process.hrtime.bigint() - started) / 1e9;
+  if (run.status !== 0) throw new Error(`build ${args.join(" ")} failed: ${run.stderr}`);
+  const result = JSON.parse(run.stdout) as { bytes: number; upToDate: boolean };
+  return { s, bytes: result.bytes, upToDate: result.upToDate };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Saves a new header value while `run --watch` serves the project; seconds until the proxy reloaded and serves it. */
+async function editToReloaded(dir: string, setValue: (v: string) => void, edits: number): Promise<number[]> {
+  const child = spawn(process.execPath, [CLI, "run", join(dir, "build/plugin.wasm"), "--watch", "--json", "--port", "0", "--admin-port", "0"]);
+  let buffered = "";
+  const waiters: { match: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
+  child.stdout.on("data", (d) => {
+    buffered += d;
+    for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
+      let event: Record<string, unknown> | null = null;
+      try {
+        event = JSON.parse(buffered.slice(0, nl));
+      } catch {
+        // not an event
+      }
+      buffered = buffered.slice(nl + 1);
+      for (const w of [...waiters]) if (event && w.match(event)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(event));
+    }
+  });
+  const next = (match: (e: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolveEvent, reject) => {
+      const timer = setTimeout(() => reject(new Error("no event within 120 s")), 120_000);
+      waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolveEvent(e)) });
+    });
+  try {
+    const listening = await next((e) => e.event === "listening");
+    const times: number[] = [];
+    for (let i = 0; i < edits; i++) {
+      const value = `edit-${i}`;
+      const reloaded = next((e) => e.event === "reload");
+      const started = process.hrtime.bigint();
+      setValue(value);
+      await reloaded;
+      const s = Number(process.hrtime.bigint() - started) / 1e9;
+      const served = (await fetch(String(listening.url))).headers.get("hello");
+      if (served !== value) throw new Error(`reloaded, but the proxy serves hello: ${served}, not ${value}`);
+      times.push(s);
+    }
+    return times;
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+export async function measureBuildTimes(progress: (what: string) => void): Promise<BuildTimes> {
+  const { dir, setValue } = project();
+  try {
+    progress("build times: cold release build of add-header");
+    const cold = timedBuild(dir);
+    progress("build times: no-change builds");
+    const noChangeRuns = Array.from({ length: 5 }, () => timedBuild(dir)).map((r) => {
+      if (!r.upToDate) throw new Error("a build with nothing changed compiled");
+      return r.s;
+    });
+    progress("build times: release and debug builds (--force)");
+    const release = timedBuild(dir, "--force");
+    const debug = timedBuild(dir, "--force", "--target", "debug");
+    progress("build times: edit to reloaded in the dev proxy (run --watch)");
+    const editToReloadedS = await editToReloaded(dir, setValue, 3);
+    return {
+      coldReleaseS: cold.s,
+      noChangeS: median(noChangeRuns),
+      noChangeRuns,
+      releaseS: release.s,
+      debugS: debug.s,
+      releaseBytes: release.bytes,
+      debugBytes: debug.bytes,
+      editToReloadedS,
+      loadAverage: loadavg()[0],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatBuildTimes(t: BuildTimes): string {
+  const s = (x: number) => `${x.toFixed(2)} s`;
+  const verdict = (x: number, target: number) => (x < target ? `met (< ${target} s)` : `MISSED (target < ${target} s)`);
+  const edit = median(t.editToReloadedS);
+  return [
+    `Build times (add-header, wall time of the whole CLI process; load average ${t.loadAverage.toFixed(1)} on ${availableParallelism()} cores)`,
+    `  cold release build        ${s(t.coldReleaseS)}`,
+    `  no-change build           ${s(t.noChangeS)}  median of ${t.noChangeRuns.map((x) => x.toFixed(2)).join(", ")}  ${verdict(t.noChangeS, TARGET_NO_CHANGE_S)}`,
+    `  release build (--force)   ${s(t.releaseS)}  ${t.releaseBytes.toLocaleString("en-US")} bytes`,
+    `  debug build (--force)     ${s(t.debugS)}  ${t.debugBytes.toLocaleString("en-US")} bytes`,
+    `  edit to reloaded          ${s(edit)}  median of ${t.editToReloadedS.map((x) => x.toFixed(2)).join(", ")} (run --watch: release rebuild + reload)  ${verdict(edit, TARGET_EDIT_TO_RELOADED_S)}`,
+  ].join("\n");
+}
