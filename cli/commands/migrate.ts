@@ -1,9 +1,9 @@
 // `proxy-wasm-as migrate FILE.yaml`: wasme FilterDeployments and Maistra ServiceMeshExtensions
 // to Istio WasmPlugins on stdout; what has no equivalent is said on stderr.
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { migrate } from "../../deploy/migrate.js";
 import { formatDocuments } from "../../deploy/yaml-output.js";
+import { readConfigFile } from "../config-file.js";
 import { reportErrors } from "../report-errors.js";
 
 export function register(program: Command): void {
@@ -14,12 +14,7 @@ export function register(program: Command): void {
     .option("--json", "print JSON instead of YAML")
     .action(
       reportErrors("migrate", async (file: string, o: { json?: boolean }) => {
-        let text: string;
-        try {
-          text = await readFile(file, "utf8");
-        } catch (error) {
-          throw new Error(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-        }
+        const text = readConfigFile(file).toString("utf8");
         const { plugins, notes } = migrate(text, file);
         for (const note of notes) process.stderr.write(`note: ${note}\n`);
         process.stdout.write(formatDocuments(plugins, o.json));

@@ -2,10 +2,10 @@
 // serve real HTTP through the filters as one chain (Envoy's http_filters order), in front of an
 // upstream URL or the built-in echo upstream. Runs until SIGINT/SIGTERM.
 
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
 import { DevProxy, type FilterSpec } from "../../devproxy/proxy.js";
+import { readConfigFile } from "../config-file.js";
 import { reportErrors } from "../report-errors.js";
 
 interface RunOptions {
@@ -79,13 +79,8 @@ export function register(program: Command): void {
         const filters: FilterSpec[] = plugins.map((path, i) => {
           const c = configs[i];
           let configuration: string | Uint8Array | undefined;
-          if (c && "file" in c) {
-            try {
-              configuration = readFileSync(c.file);
-            } catch (e) {
-              throw new Error(`--config-file ${c.file}: ${(e as Error).message}`);
-            }
-          } else if (c) configuration = c.text;
+          if (c && "file" in c) configuration = readConfigFile(c.file);
+          else if (c) configuration = c.text;
           return { path, configuration, rootId: o.rootId[i], vmId: o.vmId[i] };
         });
         const proxy = new DevProxy({

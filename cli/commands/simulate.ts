@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
 import { createPlugin, type Header, type HttpCallAnswer, type PropertyValue, type RequestSpec } from "../../host/index.js";
+import { readConfigFile } from "../config-file.js";
 
 class UsageError extends Error {}
 
@@ -86,7 +87,7 @@ function run(wasmPath: string, o: SimulateOptions): number {
   let configuration: string | Uint8Array | undefined = o.config;
   try {
     wasm = readFileSync(wasmPath);
-    if (o.configFile !== undefined) configuration = readFileSync(o.configFile);
+    if (o.configFile !== undefined) configuration = readConfigFile(o.configFile);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
