@@ -1,7 +1,7 @@
 // The plugin's configuration, as Istio hands it over: WasmPlugin.pluginConfig is a Struct that
 // reaches the filter as JSON text (pilot/pkg/model/extensions.go), so a config file, JSON or YAML,
 // must hold an object.
-import { readFile } from "node:fs/promises";
+import { readConfigFile } from "../cli/config-file.js";
 import { parse } from "yaml";
 
 export type PluginConfig = Record<string, unknown>;
@@ -23,11 +23,5 @@ export function parsePluginConfig(text: string, source: string): PluginConfig {
 }
 
 export async function readPluginConfig(path: string): Promise<PluginConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  return parsePluginConfig(text, path);
+  return parsePluginConfig(readConfigFile(path).toString("utf8"), path);
 }

@@ -1,6 +1,7 @@
 // Every identifier of a parsed source: declared names (classes, methods, fields), names used
 // (calls, property accesses, types), names imported and exported.
-import { NodeKind, type IdentifierExpression, type Node, type Source } from "assemblyscript";
+import type { IdentifierExpression, Node, Source } from "assemblyscript";
+import { NodeKind } from "./compiler.js";
 
 /** Anything with a numeric kind and a range is an AST node; walking every property reaches every kind of node. */
 function isNode(value: unknown): value is Node {

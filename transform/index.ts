@@ -3,9 +3,10 @@
 //   in the user's code calls for are taken out of the SDK's exports.ts;
 // - the SDK's own runtime replaces asc's stub (see runtime.ts);
 // - a filter that registers no root context fails to build (see registration.ts).
-import { DiagnosticCode, NodeKind, type FunctionDeclaration, type Parser, type Statement } from "assemblyscript";
+import type { FunctionDeclaration, Parser, Statement } from "assemblyscript";
 import { Transform } from "assemblyscript/transform";
 import { isCallbackNeeded } from "./callbacks.js";
+import { DiagnosticCode, NodeKind } from "./compiler.js";
 import { addIdentifiers } from "./identifiers.js";
 import { NO_ROOT_CONTEXT, registersRootContext } from "./registration.js";
 import { useSdkRuntime } from "./runtime.js";

@@ -4,12 +4,9 @@
 import type { Command } from "commander";
 import { migrate, MIGRATION_TARGETS } from "../../deploy/migrate.js";
 import { oneOf } from "../../deploy/istio-wasm.js";
-import { readTextFile } from "../../deploy/read-text.js";
 import { formatDocuments } from "../../deploy/yaml-output.js";
+import { readConfigFile } from "../config-file.js";
 import { reportErrors } from "../report-errors.js";
-
-// Far above any set of resources a user would migrate (the API server stores at most ~1.5 MiB per object).
-const MAX_INPUT_BYTES = 16 * 1024 * 1024;
 
 export function register(program: Command): void {
   program
@@ -21,7 +18,7 @@ export function register(program: Command): void {
     .action(
       reportErrors("migrate", async (file: string, o: { to?: string; json?: boolean }) => {
         const target = oneOf("--to", o.to, MIGRATION_TARGETS) ?? "WasmPlugin";
-        const text = await readTextFile(file, MAX_INPUT_BYTES);
+        const text = readConfigFile(file).toString("utf8");
         const { resources, notes } = migrate(text, file, target);
         for (const note of notes) process.stderr.write(`note: ${note}\n`);
         process.stdout.write(formatDocuments(resources, o.json));

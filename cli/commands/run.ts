@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
 import { DevProxy, type FilterSpec } from "../../devproxy/proxy.js";
 import type { FailurePolicyName } from "../../host/index.js";
+import { readConfigFile } from "../config-file.js";
 import { reportErrors } from "../report-errors.js";
 import { outFileOf } from "./build.js";
 import { watchProjects, type Watching } from "./build-watch.js";
@@ -132,13 +133,8 @@ export function register(program: Command): void {
         const filters: FilterSpec[] = plugins.map((path, i) => {
           const c = configs[i];
           let configuration: string | Uint8Array | undefined;
-          if (c && "file" in c) {
-            try {
-              configuration = readFileSync(c.file);
-            } catch (e) {
-              throw new Error(`--config-file ${c.file}: ${(e as Error).message}`);
-            }
-          } else if (c) configuration = c.text;
+          if (c && "file" in c) configuration = readConfigFile(c.file);
+          else if (c) configuration = c.text;
           return { path, configuration, rootId: o.rootId[i], vmId: o.vmId[i] };
         });
         const proxy = new DevProxy({

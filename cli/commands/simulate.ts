@@ -15,6 +15,7 @@ import {
   type PropertyValue,
   type RequestSpec,
 } from "../../host/index.js";
+import { readConfigFile } from "../config-file.js";
 
 class UsageError extends Error {}
 
@@ -112,7 +113,7 @@ function run(wasmPath: string, o: SimulateOptions): number {
   let configuration: string | Uint8Array | undefined = o.config;
   try {
     wasm = readFileSync(wasmPath);
-    if (o.configFile !== undefined) configuration = readFileSync(o.configFile);
+    if (o.configFile !== undefined) configuration = readConfigFile(o.configFile);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -5,7 +5,6 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { migrate } from "../../deploy/migrate.js";
-import { readTextFile } from "../../deploy/read-text.js";
 import { schemaErrors, schemasUnavailable } from "./support/crd-schemas.js";
 
 // Fixtures stay in the source tree; from dist/tests/deploy that is three levels up.
@@ -168,13 +167,5 @@ describe("migrate", () => {
       delete plugin.status;
       assert.deepEqual(schemaErrors(plugin), [], plugin.metadata.name);
     }
-  });
-
-  it("reads its input within a limit, and only from a regular file", async () => {
-    assert.equal(await readTextFile(join(FIXTURES, "mixed.yaml"), 4096), fixture("mixed.yaml"));
-    await assert.rejects(readTextFile(join(FIXTURES, "mixed.yaml"), 100), /mixed\.yaml is \d+ bytes; the limit is 100/);
-    await assert.rejects(readTextFile("/dev/zero", 100), /\/dev\/zero is not a file/);
-    await assert.rejects(readTextFile(FIXTURES, 100), /is not a file/);
-    await assert.rejects(readTextFile(join(FIXTURES, "nope.yaml"), 100), /cannot read .*nope\.yaml: ENOENT/);
   });
 });
