@@ -90,17 +90,28 @@ describe("proxy-wasm-as simulate", () => {
     assert.ok(request.upstreamRequest);
     assert.deepEqual(request.logs.map((l: { message: string }) => l.message), ["00", "02", "1", "a,b=c"]);
     assert.deepEqual(request.httpCalls, [
-      { token: 4, upstream: "authz", headers: [[":method", "GET"], [":path", "/check"], [":authority", "auth"]], body: "authz", trailers: [], timeoutMs: 500 },
+      {
+        token: 4,
+        upstream: "authz",
+        // Envoy's httpCall sets content-length for a non-empty body.
+        headers: [[":method", "GET"], [":path", "/check"], [":authority", "auth"], ["content-length", "5"]],
+        body: "authz",
+        trailers: [],
+        timeoutMs: 500,
+      },
     ]);
     const failed = JSON.parse(simulate(calloutWasm, "--http-call-response", "fail").stdout).requests[0];
     assert.equal(failed.stopped, null);
     assert.deepEqual(failed.logs.map((l: { message: string }) => l.message).slice(0, 2), ["00", "00"]);
   });
 
-  it("refuses callouts to a cluster not given with --cluster (BAD_ARGUMENT) and leaves unanswered requests paused", () => {
+  it("refuses callouts to a cluster not given with --cluster (BAD_ARGUMENT), says why, and leaves unanswered requests paused", () => {
     const run = simulate(calloutWasm, "--cluster", "other", "--http-call-response", "status=200");
     const [request] = JSON.parse(run.stdout).requests;
-    assert.deepEqual(request.logs.map((l: { message: string }) => l.message), ["02"]);
+    assert.deepEqual(request.logs, [
+      { level: "warn", message: 'host: proxy_http_call to "authz" refused with BadArgument: unknown cluster "authz" (known: "other")' },
+      { level: "info", message: "02" },
+    ]);
     assert.deepEqual(request.httpCalls, []);
     assert.equal(request.stopped, "paused");
     assert.equal(JSON.parse(simulate(calloutWasm).stdout).requests[0].stopped, "paused");

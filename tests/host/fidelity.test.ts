@@ -1,0 +1,209 @@
+// Envoy facts the host once got wrong (issue 13), each with a module that is not built with our
+// SDK: hand-written WAT shaped like what the Rust, C++ and Go SDKs emit. host/FIDELITY.md names
+// the Envoy or cpp-host source of each.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { checkModule, createPlugin, encodePairs, type PluginOptions } from "../../host/index.js";
+import { bytesData, data, filter, messages } from "./support/wat.js";
+
+const started = (wasm: Uint8Array, options: PluginOptions = {}) => {
+  const plugin = createPlugin(wasm, { now: 0, ...options });
+  const start = plugin.start();
+  assert.equal(start.ok, true, start.error ?? "");
+  return plugin;
+};
+const header = (headers: [string, string][] | undefined, name: string) => (headers ?? []).filter(([k]) => k === name);
+const pluginReports = (logs: { message: string }[]) => messages(logs).filter((m) => !m.startsWith("host: "));
+
+describe("proxy_set_buffer_bytes: partial replacement (Envoy context.cc Buffer::copyFrom, envoy#17280)", () => {
+  // The Rust SDK's set_http_request_body(start, size, value) unwraps the status: a refusal panics.
+  const rustStyle = (start: number, size: number) =>
+    filter({
+      imports: ["proxy_set_buffer_bytes"],
+      body: `${data(1024, "partial.replace.")}
+        (func (export "proxy_on_request_body") (param i32) (param $size i32) (param $eos i32) (result i32)
+          (if (i32.eqz (local.get $eos)) (then (return (i32.const 1))))
+          (if (call $proxy_set_buffer_bytes (i32.const 0) (i32.const ${start}) (i32.const ${size}) (i32.const 1024) (i32.const 16))
+            (then unreachable))
+          (i32.const 0))`,
+    });
+
+  it("replaces the first bytes of a live body as wasm_filter_test BodyRequestPartialReplaceBody expects", () => {
+    const plugin = started(rustStyle(0, 1));
+    const result = plugin.runHttpRequest({ requestBody: ["hello"] });
+    assert.equal(plugin.failed, false, plugin.failure ?? "");
+    assert.equal(result.upstreamRequest?.body, "partial.replace.ello");
+  });
+
+  it("still refuses a write that starts inside the body", () => {
+    const plugin = started(rustStyle(2, 1));
+    plugin.runHttpRequest({ requestBody: ["hello"] });
+    assert.equal(plugin.failed, true, "the Rust SDK panics on the BadArgument");
+  });
+});
+
+describe("modules with a start section load as in cpp-host", () => {
+  // What AssemblyScript builds by default (and the old AssemblyScript SDK's README builds): top-level
+  // code in a start function that sets up globals without calling the host.
+  const withStart = (startBody: string, imports: string[] = []) =>
+    filter({
+      imports,
+      body: `${data(1400, "from start")}
+        (global $ready (mut i32) (i32.const 0))
+        (func $init ${startBody} (global.set $ready (i32.const 42)))
+        (start $init)
+        (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (call $report (global.get $ready)) (i32.const 1))`,
+    });
+
+  it("runs the start function at instantiation, before on_vm_start", () => {
+    const wasm = withStart("");
+    const check = checkModule(wasm);
+    assert.equal(check.ok, true, check.problems.join("; "));
+    assert.equal(check.hasStartSection, true);
+    assert.match(check.warnings[0], /start section: Envoy runs it during instantiation, before any context exists/);
+    const plugin = createPlugin(wasm);
+    const start = plugin.start();
+    assert.equal(start.ok, true, start.error ?? "");
+    assert.deepEqual(messages(start.logs), ["42"]);
+  });
+
+  it("fails to load, saying why, when the start function calls the host (Envoy dereferences a null context)", () => {
+    const wasm = withStart("(drop (call $proxy_log (i32.const 2) (i32.const 1400) (i32.const 10)))");
+    const start = createPlugin(wasm).start();
+    assert.equal(start.ok, false);
+    assert.match(start.error ?? "", /^Failed to create new Wasm instance: the module's start function called env\.proxy_log during instantiation, before any context exists/);
+    assert.match(start.error ?? "", /crashes/);
+  });
+
+  it("lets a start function call what cpp-host serves without a context", () => {
+    const wasm = filter({
+      extraImports: `(import "env" "pthread_equal" (func $eq (param i32 i32) (result i32)))`,
+      body: `(global $ready (mut i32) (i32.const 0))
+        (func $init (global.set $ready (call $eq (i32.const 3) (i32.const 3))))
+        (start $init)
+        (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (call $report (global.get $ready)) (i32.const 1))`,
+    });
+    assert.deepEqual(messages(started(wasm).logs), ["01"]);
+  });
+});
+
+describe("Envoy's inline (O(1)) headers hold one entry (header_map.h, HeaderMapImpl::insertByKey)", () => {
+  it("proxy_add_header_map_value appends ,value to an inline header and adds a pair for any other", () => {
+    // The Go SDK's AddHttpRequestHeader / the Rust SDK's add_http_request_header.
+    const wasm = filter({
+      imports: ["proxy_add_header_map_value"],
+      body: `${data(1500, "x-forwarded-for")}${data(1520, "10.0.0.2")}${data(1540, "x-tag")}${data(1550, "b")}
+        ${data(1560, "server")}${data(1570, "edge")}${data(1580, "user-agent")}
+        (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+          (drop (call $proxy_add_header_map_value (i32.const 0) (i32.const 1500) (i32.const 15) (i32.const 1520) (i32.const 8)))
+          (drop (call $proxy_add_header_map_value (i32.const 0) (i32.const 1540) (i32.const 5) (i32.const 1550) (i32.const 1)))
+          ;; an empty value adds nothing to an inline header (appendToHeader)
+          (drop (call $proxy_add_header_map_value (i32.const 0) (i32.const 1580) (i32.const 10) (i32.const 1550) (i32.const 0)))
+          (i32.const 0))
+        (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32)
+          (drop (call $proxy_add_header_map_value (i32.const 2) (i32.const 1560) (i32.const 6) (i32.const 1570) (i32.const 4)))
+          (drop (call $proxy_add_header_map_value (i32.const 2) (i32.const 1540) (i32.const 5) (i32.const 1550) (i32.const 1)))
+          (i32.const 0))`,
+    });
+    const result = started(wasm).runHttpRequest({
+      requestHeaders: [["x-forwarded-for", "10.0.0.1"], ["x-tag", "a"], ["user-agent", "curl"]],
+      responseHeaders: [[":status", "200"], ["server", "upstream"], ["x-tag", "a"]],
+    });
+    const up = result.upstreamRequest?.headers;
+    assert.deepEqual(header(up, "x-forwarded-for"), [["x-forwarded-for", "10.0.0.1,10.0.0.2"]]);
+    assert.deepEqual(header(up, "x-tag"), [["x-tag", "a"], ["x-tag", "b"]]);
+    assert.deepEqual(header(up, "user-agent"), [["user-agent", "curl"]]);
+  });
+
+  it("reads and writes the legacy host header as :authority in a request map", () => {
+    const wasm = filter({
+      imports: ["proxy_get_header_map_value", "proxy_add_header_map_value"],
+      body: `${data(1500, "host")}${data(1510, "b.example")}
+        (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+          (call $report (call $proxy_get_header_map_value (i32.const 0) (i32.const 1500) (i32.const 4) (i32.const 300) (i32.const 304)))
+          (call $log_out)
+          (drop (call $proxy_add_header_map_value (i32.const 0) (i32.const 1500) (i32.const 4) (i32.const 1510) (i32.const 9)))
+          (i32.const 0))`,
+    });
+    const result = started(wasm).runHttpRequest({ requestHeaders: [[":authority", "a.example"]] });
+    assert.deepEqual(messages(result.logs), ["00", "a.example"]);
+    const up = result.upstreamRequest?.headers ?? [];
+    assert.deepEqual(header(up, ":authority"), [[":authority", "a.example,b.example"]]);
+    assert.deepEqual(header(up, "host"), []);
+  });
+
+  it("builds callout headers as a request header map: inline headers joined, host counts as :authority", () => {
+    const pairs = encodePairs([[":method", "GET"], [":path", "/"], ["host", "authz"], ["via", "a"], ["via", "b"], ["x-k", "1"], ["x-k", "2"]]);
+    const wasm = filter({
+      imports: ["proxy_http_call"],
+      body: `${data(1100, "authz")}${bytesData(2000, pairs)}
+        (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+          (call $report (call $proxy_http_call (i32.const 1100) (i32.const 5) (i32.const 2000) (i32.const ${pairs.length})
+            (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 100) (i32.const 320)))
+          (i32.const 1))`,
+    });
+    const plugin = started(wasm);
+    const result = plugin.runHttpRequest();
+    assert.deepEqual(messages(result.logs), ["00"]);
+    assert.deepEqual(plugin.pendingHttpCalls()[0].headers, [
+      [":method", "GET"],
+      [":path", "/"],
+      [":authority", "authz"],
+      ["via", "a,b"],
+      ["x-k", "1"],
+      ["x-k", "2"],
+    ]);
+  });
+});
+
+describe("proxy_http_call (Envoy context.cc Context::httpCall)", () => {
+  const call = (headers: Uint8Array, body: string, timeout = 100, cluster = "authz") =>
+    filter({
+      imports: ["proxy_http_call"],
+      body: `${data(1100, cluster)}${bytesData(2000, headers)}${data(1800, body)}
+        (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+          (call $report (call $proxy_http_call (i32.const 1100) (i32.const ${cluster.length}) (i32.const 2000) (i32.const ${headers.length})
+            (i32.const 1800) (i32.const ${body.length}) (i32.const 0) (i32.const 0) (i32.const ${timeout}) (i32.const 320)))
+          (i32.const 1))`,
+    });
+  const GOOD = [[":method", "POST"], [":path", "/check"], [":authority", "authz"]] as [string, string][];
+
+  it("sets content-length to the body size (setContentLength), replacing one the filter gave", () => {
+    const plugin = started(call(encodePairs([...GOOD, ["content-length", "999"]]), "{\"user\":1}"));
+    plugin.runHttpRequest();
+    const [pending] = plugin.pendingHttpCalls();
+    assert.deepEqual(header(pending.headers, "content-length"), [["content-length", "10"]]);
+    assert.equal(pending.body, "{\"user\":1}");
+  });
+
+  it("adds no content-length for an empty body", () => {
+    const plugin = started(call(encodePairs(GOOD), ""));
+    plugin.runHttpRequest();
+    assert.deepEqual(header(plugin.pendingHttpCalls()[0].headers, "content-length"), []);
+  });
+
+  it("logs why it refused a call, in one line: the missing pseudo-headers", () => {
+    const plugin = started(call(encodePairs([[":method", "GET"]]), ""));
+    const result = plugin.runHttpRequest();
+    assert.deepEqual(pluginReports(result.logs), ["02"]);
+    const warning = result.logs.find((l) => l.message.startsWith("host: "));
+    assert.equal(warning?.level, "warn");
+    assert.equal(warning?.message, 'host: proxy_http_call to "authz" refused with BadArgument: missing :path, :authority headers');
+  });
+
+  it("names the cluster asked for and the known ones, and a negative timeout", () => {
+    const plugin = started(call(encodePairs(GOOD), "", -5, "nope"), { clusters: ["authz", "ratelimit"] });
+    const result = plugin.runHttpRequest();
+    assert.deepEqual(pluginReports(result.logs), ["02"]);
+    assert.deepEqual(
+      result.logs.filter((l) => l.message.startsWith("host: ")).map((l) => l.message),
+      ['host: proxy_http_call to "nope" refused with BadArgument: negative timeout -5 ms (0 means none); unknown cluster "nope" (known: "authz", "ratelimit")'],
+    );
+  });
+
+  it("says when the headers are not a pairs serialization at all", () => {
+    const plugin = started(call(Uint8Array.of(9, 0, 0, 0, 1), ""));
+    const result = plugin.runHttpRequest();
+    assert.match(result.logs.find((l) => l.message.startsWith("host: "))?.message ?? "", /missing :method, :path, :authority headers \(the headers are not a valid pairs serialization, so Envoy sees none\)$/);
+  });
+});
