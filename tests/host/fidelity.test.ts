@@ -207,3 +207,50 @@ describe("proxy_http_call (Envoy context.cc Context::httpCall)", () => {
     assert.match(result.logs.find((l) => l.message.startsWith("host: "))?.message ?? "", /missing :method, :path, :authority headers \(the headers are not a valid pairs serialization, so Envoy sees none\)$/);
   });
 });
+
+describe("attributes as Envoy's expr/context.cc computes them", () => {
+  /** Reads each path with get_property in the given callback and hands the bytes to "capture". */
+  function reader(callback: "request_headers" | "response_headers", paths: string[]) {
+    let at = 2000;
+    const reads = paths.map((p) => {
+      const read = `${data(at, p)}`;
+      const call = `(i32.store (i32.const 300) (i32.const 0)) (i32.store (i32.const 304) (i32.const 0))
+        (drop (call $proxy_get_property (i32.const ${at}) (i32.const ${p.length}) (i32.const 300) (i32.const 304)))
+        (drop (call $proxy_call_foreign_function (i32.const 1100) (i32.const 7) (i32.load (i32.const 300)) (i32.load (i32.const 304)) (i32.const 0) (i32.const 0)))`;
+      at += p.length + 8;
+      return { read, call };
+    });
+    return filter({
+      imports: ["proxy_get_property", "proxy_call_foreign_function"],
+      body: `${data(1100, "capture")}${reads.map((r) => r.read).join("")}
+        (func (export "proxy_on_${callback}") (param i32 i32 i32) (result i32) ${reads.map((r) => r.call).join("\n")} (i32.const 0))`,
+    });
+  }
+  const capture = (wasm: Uint8Array, spec: Parameters<ReturnType<typeof createPlugin>["runHttpRequest"]>[0]) => {
+    const captured: string[] = [];
+    const plugin = createPlugin(wasm);
+    plugin.registerForeignFunction("capture", (args) => void captured.push(Buffer.from(args).toString("hex")));
+    plugin.start();
+    plugin.runHttpRequest(spec);
+    return captured;
+  };
+  const int64 = (n: number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt(n));
+    return b.toString("hex");
+  };
+  const hex = (s: string) => Buffer.from(s).toString("hex");
+
+  it("request.query stops at the fragment; request.host reads :authority", () => {
+    const wasm = reader("request_headers", ["request\0query", "request\0url_path", "request\0host"]);
+    assert.deepEqual(capture(wasm, { requestHeaders: [[":path", "/a?x=1&y=2#frag"], [":authority", "h"]] }), [hex("x=1&y=2"), hex("/a"), hex("h")]);
+  });
+
+  it("response.grpc_status: the response's grpc-status, else the HTTP status mapped (httpToGrpcStatus), -1 for a bad value", () => {
+    const wasm = reader("response_headers", ["response\0grpc_status"]);
+    assert.deepEqual(capture(wasm, { responseHeaders: [[":status", "200"], ["grpc-status", "5"]] }), [int64(5)]);
+    assert.deepEqual(capture(wasm, { responseHeaders: [[":status", "503"]] }), [int64(14)]);
+    assert.deepEqual(capture(wasm, { responseHeaders: [[":status", "200"]] }), [int64(2)]);
+    assert.deepEqual(capture(wasm, { responseHeaders: [[":status", "200"], ["grpc-status", "99"]] }), [int64(-1)]);
+  });
+});
