@@ -101,6 +101,8 @@ const NO_CONTEXT = new Set([
   ),
 ]);
 
+const CALLOUT_IMPORTS = ["proxy_http_call", "proxy_grpc_call", "proxy_grpc_stream"];
+
 /** wasm.h allocMemory(): the only hostcalls allowed inside malloc. */
 const ALLOC_ALLOWED = new Set(["env.proxy_log", ...wasi("fd_write", "clock_time_get", "poll_oneoff")]);
 
@@ -151,6 +153,15 @@ export class Vm {
   instantiate(module: WebAssembly.Module, parsed: ParsedModule): string | null {
     let importedMemory: WebAssembly.Memory | null = null;
     const imports = buildImports(this, parsed, (m) => (importedMemory = m));
+    const callouts = parsed.imports.filter((i) => i.module === "env" && CALLOUT_IMPORTS.includes(i.name));
+    if (this.config.clusters === undefined && callouts.length > 0) {
+      // This host's default is kinder than Envoy, which refuses a cluster it does not know.
+      this.log(
+        3,
+        `host: no clusters given, so ${callouts.map((i) => i.name).join(", ")} accept${callouts.length === 1 ? "s" : ""} any cluster name; ` +
+          "Envoy answers BadArgument (gRPC: ParseFailure) for a cluster it does not know: list them (clusters option, simulate --cluster)",
+      );
+    }
     let instance: WebAssembly.Instance;
     // A start section runs here, as in cpp-host's link().
     this.restriction = NO_CONTEXT;

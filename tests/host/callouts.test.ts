@@ -50,7 +50,8 @@ function calloutFilter(timeout = 500, cluster = "authz") {
 }
 
 const started = (wasm: Uint8Array, options: PluginOptions = {}) => {
-  const plugin = createPlugin(wasm, { now: 0, ...options });
+  // The cluster these filters call, as Envoy would have it configured.
+  const plugin = createPlugin(wasm, { now: 0, clusters: ["authz"], ...options });
   assert.equal(plugin.start().ok, true);
   return plugin;
 };

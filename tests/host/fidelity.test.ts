@@ -254,3 +254,24 @@ describe("attributes as Envoy's expr/context.cc computes them", () => {
     assert.deepEqual(capture(wasm, { responseHeaders: [[":status", "200"], ["grpc-status", "99"]] }), [int64(-1)]);
   });
 });
+
+describe("defaults kinder than Envoy say so", () => {
+  const caller = filter({ imports: ["proxy_http_call"], body: "" });
+
+  it("without clusters, a module that can call out gets a warning at start: any name is accepted, Envoy refuses unknown ones", () => {
+    const start = createPlugin(caller).start();
+    assert.equal(start.ok, true);
+    assert.deepEqual(start.logs, [
+      {
+        level: "warn",
+        message:
+          "host: no clusters given, so proxy_http_call accepts any cluster name; Envoy answers BadArgument (gRPC: ParseFailure) for a cluster it does not know: list them (clusters option, simulate --cluster)",
+      },
+    ]);
+  });
+
+  it("with clusters given, or without callout imports, there is nothing to warn about", () => {
+    assert.deepEqual(createPlugin(caller, { clusters: ["authz"] }).start().logs, []);
+    assert.deepEqual(createPlugin(filter()).start().logs, []);
+  });
+});
