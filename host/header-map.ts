@@ -223,8 +223,8 @@ export class HeaderMap {
 
   /** `kind` decides which headers are inline (one entry, values comma-joined). */
   constructor(
-    headers: ReadonlyArray<HeaderInput> = [],
-    readonly kind: HeaderMapKind = "requestHeaders",
+    headers: ReadonlyArray<HeaderInput>,
+    readonly kind: HeaderMapKind,
   ) {
     for (const [k, v] of headers) this.add(k, v);
   }
@@ -337,6 +337,14 @@ export class HeaderMap {
   replace(key: string | Uint8Array, value: string | Uint8Array): void {
     this.remove(key);
     this.add(key, value);
+  }
+
+  /** Envoy's set<Inline>(): the value of the one entry changes in place, or the entry is added. */
+  setInline(key: string, value: string): void {
+    const k = this.lookupKey(key);
+    const at = this.entries.findIndex((e) => e.hasKey(k));
+    if (at < 0) this.add(k, value);
+    else this.changeInPlace()[at] = Entry.from(k, value);
   }
 
   remove(key: string | Uint8Array): void {

@@ -113,6 +113,29 @@ describe("Envoy's inline (O(1)) headers hold one entry (header_map.h, HeaderMapI
     assert.deepEqual(header(up, "x-forwarded-for"), [["x-forwarded-for", "10.0.0.1,10.0.0.2"]]);
     assert.deepEqual(header(up, "x-tag"), [["x-tag", "a"], ["x-tag", "b"]]);
     assert.deepEqual(header(up, "user-agent"), [["user-agent", "curl"]]);
+    const down = result.downstreamResponse?.headers;
+    assert.deepEqual(header(down, "server"), [["server", "upstream,edge"]]);
+    assert.deepEqual(header(down, "x-tag"), [["x-tag", "a"], ["x-tag", "b"]]);
+  });
+
+  it("proxy_set_header_map_pairs joins repeated inline headers; trailers have none but grpc-status/grpc-message in responses", () => {
+    const pairs = encodePairs([[":method", "GET"], [":path", "/"], [":authority", "h"], ["via", "1.1 a"], ["via", "1.1 b"], ["cookie", "a=1"], ["cookie", "b=2"]]);
+    const trailers = encodePairs([["grpc-status", "0"], ["grpc-status", "13"], ["x-t", "1"], ["x-t", "2"]]);
+    const wasm = filter({
+      imports: ["proxy_set_header_map_pairs"],
+      body: `${bytesData(2000, pairs)}${bytesData(2400, trailers)}
+        (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+          (drop (call $proxy_set_header_map_pairs (i32.const 0) (i32.const 2000) (i32.const ${pairs.length})))
+          (i32.const 0))
+        (func (export "proxy_on_response_trailers") (param i32 i32) (result i32)
+          (drop (call $proxy_set_header_map_pairs (i32.const 3) (i32.const 2400) (i32.const ${trailers.length})))
+          (i32.const 0))`,
+    });
+    const result = started(wasm).runHttpRequest({ responseTrailers: [["x", "y"]] });
+    const up = result.upstreamRequest?.headers;
+    assert.deepEqual(header(up, "via"), [["via", "1.1 a,1.1 b"]]);
+    assert.deepEqual(header(up, "cookie"), [["cookie", "a=1"], ["cookie", "b=2"]]);
+    assert.deepEqual(result.downstreamResponse?.trailers, [["grpc-status", "0,13"], ["x-t", "1"], ["x-t", "2"]]);
   });
 
   it("reads and writes the legacy host header as :authority in a request map", () => {
@@ -273,5 +296,136 @@ describe("defaults kinder than Envoy say so", () => {
   it("with clusters given, or without callout imports, there is nothing to warn about", () => {
     assert.deepEqual(createPlugin(caller, { clusters: ["authz"] }).start().logs, []);
     assert.deepEqual(createPlugin(filter()).start().logs, []);
+  });
+});
+
+describe("local replies as Envoy's Utility::prepareLocalReply builds them", () => {
+  const details = "denied_by_wasm";
+  const replyFilter = (status: number, body: string, headers: [string, string][], grpcStatus = -1) => {
+    const pairs = encodePairs(headers);
+    return filter({
+      imports: ["proxy_send_local_response"],
+      body: `${data(1024, details)}${data(1100, body)}${bytesData(1400, pairs)}
+        (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+          (drop (call $proxy_send_local_response (i32.const ${status}) (i32.const 1024) (i32.const ${details.length})
+            (i32.const 1100) (i32.const ${new TextEncoder().encode(body).length}) (i32.const 1400) (i32.const ${pairs.length}) (i32.const ${grpcStatus})))
+          (i32.const 0))
+        (func (export "proxy_on_response_headers") (param i32 i32) (param $eos i32) (result i32) (call $report (local.get $eos)) (i32.const 0))
+        (func (export "proxy_on_response_body") (param i32 i32 i32) (result i32) (call $report (i32.const 99)) (i32.const 0))`,
+    });
+  };
+  const grpcRequest: [string, string][] = [[":method", "POST"], [":path", "/pkg.Svc/Call"], ["content-type", "application/grpc"]];
+
+  it("answers a gRPC request trailers-only: 200, application/grpc, grpc-status from the HTTP status, grpc-message percent-encoded, no body", () => {
+    const wasm = replyFilter(403, "no~ 100%\n", [["content-type", "text/html"], ["content-length", "5"]]);
+    const result = started(wasm).runHttpRequest({ requestHeaders: grpcRequest });
+    assert.equal(result.stopped, "local_response");
+    assert.deepEqual(result.downstreamResponse?.headers, [
+      [":status", "200"],
+      ["content-type", "application/grpc"],
+      ["grpc-status", "7"],
+      ["grpc-message", "no%7E 100%25%0A"],
+    ]);
+    assert.equal(result.downstreamResponse?.body, "");
+    assert.deepEqual(pluginReports(result.logs), ["01"], "the filter's response headers callback sees end of stream and no body follows");
+    assert.deepEqual(result.phases.map((p) => p.phase), ["request_headers", "response_headers", "log", "done", "delete"]);
+  });
+
+  it("uses the filter's gRPC status, and a grpc-status header the filter gave wins over both", () => {
+    const own = started(replyFilter(429, "", [], 16)).runHttpRequest({ requestHeaders: grpcRequest });
+    assert.deepEqual(header(own.downstreamResponse?.headers, "grpc-status"), [["grpc-status", "16"]]);
+    assert.deepEqual(header(own.downstreamResponse?.headers, "grpc-message"), [], "an empty body sends no grpc-message");
+    const given = started(replyFilter(429, "", [["grpc-status", "3"]], 16)).runHttpRequest({ requestHeaders: grpcRequest });
+    assert.deepEqual(header(given.downstreamResponse?.headers, "grpc-status"), [["grpc-status", "3"]]);
+  });
+
+  it("treats application/grpc-web as plain HTTP (hasGrpcContentType)", () => {
+    const result = started(replyFilter(403, "no", [])).runHttpRequest({
+      requestHeaders: [[":path", "/x"], ["content-type", "application/grpc-web"]],
+    });
+    assert.deepEqual(result.downstreamResponse?.headers, [[":status", "403"], ["content-length", "2"], ["content-type", "text/plain"]]);
+    assert.equal(result.downstreamResponse?.body, "no");
+  });
+
+  it("removes content-type and content-length for an empty body even when the filter supplied them", () => {
+    const result = started(replyFilter(401, "", [["content-type", "application/json"], ["content-length", "17"], ["www-authenticate", "Bearer"]])).runHttpRequest();
+    assert.deepEqual(result.downstreamResponse?.headers, [[":status", "401"], ["www-authenticate", "Bearer"]]);
+    assert.deepEqual(pluginReports(result.logs), ["01"]);
+  });
+
+  it("answers a HEAD request with the headers alone (content-length of the body), ending the stream", () => {
+    const result = started(replyFilter(403, "denied", [])).runHttpRequest({ requestHeaders: [[":method", "HEAD"], [":path", "/"]] });
+    assert.deepEqual(result.downstreamResponse?.headers, [[":status", "403"], ["content-length", "6"], ["content-type", "text/plain"]]);
+    assert.equal(result.downstreamResponse?.body, "");
+    assert.deepEqual(pluginReports(result.logs), ["01"]);
+  });
+
+  it("fails a gRPC stream of a failed VM as gRPC: 200 with grpc-status 14 (Unavailable)", () => {
+    const wasm = filter({ body: `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) unreachable)` });
+    const result = started(wasm).runHttpRequest({ requestHeaders: grpcRequest });
+    assert.equal(result.stopped, "vm_failed");
+    assert.deepEqual(result.downstreamResponse?.headers, [[":status", "200"], ["content-type", "application/grpc"], ["grpc-status", "14"]]);
+  });
+});
+
+describe("proxy_close_stream resets before the filter manager moves on (Context::closeStream, an after-VM-call action)", () => {
+  const closing = (callback: "request_headers" | "request_body") =>
+    filter({
+      imports: ["proxy_close_stream"],
+      body: `(func (export "proxy_on_${callback}") (param i32 i32 i32) (result i32)
+        (drop (call $proxy_close_stream (i32.const 0))) (i32.const 0))`,
+    });
+
+  it("inside on_request_headers: the upstream sees nothing", () => {
+    const result = started(closing("request_headers")).runHttpRequest({ requestBody: ["data"] });
+    assert.equal(result.stopped, "reset");
+    assert.equal(result.upstreamRequest, null);
+    assert.equal(result.downstreamResponse, null);
+  });
+
+  it("inside on_request_body: the chunk the filter saw is not passed on", () => {
+    const result = started(closing("request_body")).runHttpRequest({ requestBody: ["secret"] });
+    assert.equal(result.stopped, "reset");
+    assert.equal(result.upstreamRequest?.body, "");
+    assert.equal(result.phases.some((p) => p.phase === "response_headers"), false);
+  });
+});
+
+describe("a stale content-length after the filter changed a body (issue 15)", () => {
+  // The body-rewrite pattern: buffer to the end, replace the whole body, continue.
+  const rewriter = (removeContentLength: boolean) =>
+    filter({
+      imports: ["proxy_set_buffer_bytes", "proxy_remove_header_map_value"],
+      body: `${data(1024, "a longer body")}${data(1100, "content-length")}
+        (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+          ${removeContentLength ? "(drop (call $proxy_remove_header_map_value (i32.const 0) (i32.const 1100) (i32.const 14)))" : ""}
+          (i32.const 0))
+        (func (export "proxy_on_request_body") (param i32) (param $size i32) (param $eos i32) (result i32)
+          (if (i32.eqz (local.get $eos)) (then (return (i32.const 1))))
+          (drop (call $proxy_set_buffer_bytes (i32.const 0) (i32.const 0) (local.get $size) (i32.const 1024) (i32.const 13)))
+          (i32.const 0))`,
+    });
+  const request = { requestHeaders: [[":method", "POST"], [":path", "/"], ["content-length", "5"]] as [string, string][], requestBody: ["hel", "lo"] };
+
+  it("is passed on as Envoy does, with a warning in the result's logs", () => {
+    const result = started(rewriter(false)).runHttpRequest(request);
+    assert.equal(result.upstreamRequest?.body, "a longer body");
+    assert.deepEqual(header(result.upstreamRequest?.headers, "content-length"), [["content-length", "5"]]);
+    assert.deepEqual(
+      result.logs.filter((l) => l.message.startsWith("host: ")),
+      [
+        {
+          level: "warn",
+          message:
+            "host: the filter changed the request body to 13 bytes but content-length still says 5; Envoy forwards it as is, so the upstream gets a broken message: remove content-length in on_request_headers or set the new length",
+        },
+      ],
+    );
+  });
+
+  it("is not reported when the filter removed content-length, or did not change the body", () => {
+    assert.deepEqual(started(rewriter(true)).runHttpRequest(request).logs, []);
+    const untouched = started(filter()).runHttpRequest({ ...request, requestHeaders: [[":path", "/"], ["content-length", "9"]] });
+    assert.deepEqual(untouched.logs, []);
   });
 });
