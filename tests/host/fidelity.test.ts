@@ -429,3 +429,53 @@ describe("a stale content-length after the filter changed a body (issue 15)", ()
     assert.deepEqual(untouched.logs, []);
   });
 });
+
+describe("WASI as cpp-host serves it (exports.cc)", () => {
+  const wasi = (name: string, sig: string) => `(import "wasi_snapshot_preview1" "${name}" (func $${name} ${sig}))`;
+
+  it("fd_write: stdout at info, stderr at error, one trailing newline dropped, other fds BADF; random_get over 64 KiB EINVAL; proc_exit goes on", () => {
+    const wasm = filter({
+      extraImports: [
+        wasi("fd_write", "(param i32 i32 i32 i32) (result i32)"),
+        wasi("random_get", "(param i32 i32) (result i32)"),
+        wasi("proc_exit", "(param i32)"),
+        wasi("environ_sizes_get", "(param i32 i32) (result i32)"),
+      ].join("\n"),
+      body: `${data(1024, "out line\n\n")}${data(1040, "err\n")}
+        (func (export "proxy_on_configure") (param i32 i32) (result i32)
+          ;; iovecs at 400: (1024, 10) and (1040, 4)
+          (i32.store (i32.const 400) (i32.const 1024)) (i32.store (i32.const 404) (i32.const 10))
+          (i32.store (i32.const 408) (i32.const 1040)) (i32.store (i32.const 412) (i32.const 4))
+          (call $report (call $fd_write (i32.const 1) (i32.const 400) (i32.const 1) (i32.const 420)))
+          (call $report (i32.load (i32.const 420)))
+          (call $report (call $fd_write (i32.const 2) (i32.const 408) (i32.const 1) (i32.const 420)))
+          (call $report (call $fd_write (i32.const 3) (i32.const 400) (i32.const 1) (i32.const 420)))
+          (call $report (call $random_get (i32.const 2048) (i32.const 65537)))
+          (call $report (call $random_get (i32.const 2048) (i32.const 16)))
+          (call $proc_exit (i32.const 1))
+          (call $report (call $environ_sizes_get (i32.const 424) (i32.const 428)))
+          (call $report (i32.load (i32.const 424)))
+          (call $report (i32.load (i32.const 428)))
+          (i32.const 1))`,
+    });
+    const start = createPlugin(wasm, { environment: { A: "1" } }).start();
+    assert.equal(start.ok, true, start.error ?? "");
+    assert.deepEqual(
+      start.logs.map((l) => [l.level, l.message]),
+      [
+        ["info", "out line\n"],
+        ["info", "00"],
+        ["info", "10"],
+        ["error", "err"],
+        ["info", "00"],
+        ["info", "08"],
+        ["info", "28"],
+        ["info", "00"],
+        // proc_exit: Envoy's Context::error() logs at trace only, and the module goes on
+        ["info", "00"],
+        ["info", "01"],
+        ["info", "04"],
+      ],
+    );
+  });
+});
