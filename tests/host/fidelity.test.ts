@@ -249,9 +249,9 @@ describe("attributes as Envoy's expr/context.cc computes them", () => {
         (func (export "proxy_on_${callback}") (param i32 i32 i32) (result i32) ${reads.map((r) => r.call).join("\n")} (i32.const 0))`,
     });
   }
-  const capture = (wasm: Uint8Array, spec: Parameters<ReturnType<typeof createPlugin>["runHttpRequest"]>[0]) => {
+  const capture = (wasm: Uint8Array, spec: Parameters<ReturnType<typeof createPlugin>["runHttpRequest"]>[0], options: PluginOptions = {}) => {
     const captured: string[] = [];
-    const plugin = createPlugin(wasm);
+    const plugin = createPlugin(wasm, options);
     plugin.registerForeignFunction("capture", (args) => void captured.push(Buffer.from(args).toString("hex")));
     plugin.start();
     plugin.runHttpRequest(spec);
@@ -267,6 +267,13 @@ describe("attributes as Envoy's expr/context.cc computes them", () => {
   it("request.query stops at the fragment; request.host reads :authority", () => {
     const wasm = reader("request_headers", ["request\0query", "request\0url_path", "request\0host"]);
     assert.deepEqual(capture(wasm, { requestHeaders: [[":path", "/a?x=1&y=2#frag"], [":authority", "h"]] }), [hex("x=1&y=2"), hex("/a"), hex("h")]);
+  });
+
+  it("request.time (int64 ns) and request.protocol in the request; response.code (int64), code_details and headers in the response", () => {
+    const request = reader("request_headers", ["request\0time", "request\0protocol"]);
+    assert.deepEqual(capture(request, {}, { now: 1000 }), [int64(1_000_000_000), hex("HTTP/1.1")]);
+    const response = reader("response_headers", ["response\0code", "response\0code_details", "response\0headers\0x-a"]);
+    assert.deepEqual(capture(response, { responseHeaders: [[":status", "201"], ["x-a", "1"], ["x-a", "2"]] }), [int64(201), hex("via_upstream"), hex("1,2")]);
   });
 
   it("response.grpc_status: the response's grpc-status, else the HTTP status mapped (httpToGrpcStatus), -1 for a bad value", () => {
