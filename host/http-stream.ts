@@ -59,6 +59,8 @@ export class HttpStream implements StreamHost {
   private localReply: LocalReplyRequest | null = null;
   /** gRPC or HEAD, from the request headers as they arrived (decides how a local reply looks). */
   private requestKind: RequestKind = { grpc: false, head: false };
+  /** response.code_details after close_stream. */
+  private closeDetails: string | null = null;
   /** Body bytes that arrived in each direction (to tell a body the filter changed). */
   private readonly received = { request: 0, response: 0 };
   private localResponse: LocalResponse | null = null;
@@ -204,7 +206,10 @@ export class HttpStream implements StreamHost {
   }
 
   closeStream(type: StreamType): WasmResult {
-    if (type === StreamType.HttpRequest || type === StreamType.HttpResponse) this.pendingReset = true;
+    if (type !== StreamType.HttpRequest && type !== StreamType.HttpResponse) return WasmResult.Ok;
+    this.pendingReset = true;
+    // Envoy Context::closeStream: the response code details, unless some are set already.
+    if (this.localReply === null) this.closeDetails ??= "wasm_close_stream";
     return WasmResult.Ok;
   }
 
@@ -217,7 +222,9 @@ export class HttpStream implements StreamHost {
       const stream: AttributeStream = {
         readableMap: (type) => this.readableMap(type),
         responseHeaders: () => (this.resp.started ? this.resp.headers : null),
-        responseCodeDetails: () => this.localReply?.details ?? "via_upstream",
+        responseCodeDetails: () => this.localReply?.details ?? this.closeDetails ?? (this.resp.started ? "via_upstream" : null),
+        bytesReceived: () => this.received.request,
+        bytesSent: () => this.resp.forwarded.body.length,
       };
       this.attributeSource = new StreamAttributes(stream, this.env.properties, this.env.connectionId ?? this.ctx.id, this.createdAtNs);
     }

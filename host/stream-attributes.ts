@@ -16,8 +16,12 @@ export interface AttributeStream {
   readableMap(type: MapType): HeaderMap | null;
   /** The response headers once the response started (upstream or local reply), else null. */
   responseHeaders(): HeaderMap | null;
-  /** response.code_details: the local reply's details, or "via_upstream". */
-  responseCodeDetails(): string;
+  /** response.code_details: the local reply's or close_stream's details, "via_upstream", or none yet. */
+  responseCodeDetails(): string | null;
+  /** Request body bytes received from the client (StreamInfo bytesReceived). */
+  bytesReceived(): number;
+  /** Response body bytes sent to the client (StreamInfo bytesSent). */
+  bytesSent(): number;
 }
 
 export class StreamAttributes implements AttributeSource {
@@ -81,13 +85,27 @@ export class StreamAttributes implements AttributeSource {
       id: one("x-request-id"),
     };
     if (path.length === 1 && path[0] in simple) return encode(simple[path[0]]);
+    if (path.length === 1 && path[0] === "size") {
+      // content-length when there is one (a bad one answers nothing), else the bytes received.
+      const declared = one("content-length");
+      if (declared === undefined) return int64(this.stream.bytesReceived());
+      return /^-?\d+$/.test(declared) ? int64(Number(declared)) : undefined;
+    }
+    if (path.length === 1 && path[0] === "total_size") return int64(this.stream.bytesReceived() + map.byteSize());
     if (path[0] === "headers") return headerAttribute(map, path.slice(1));
     return undefined;
   }
 
   private responseAttribute(path: string[]): Uint8Array | undefined {
+    // Stream info, whether or not a response started.
+    if (path.length === 1 && path[0] === "code_details") return encode(this.stream.responseCodeDetails() ?? undefined);
+    if (path.length === 1 && path[0] === "size") return int64(this.stream.bytesSent());
     const headers = this.stream.responseHeaders();
     if (headers === null) return undefined;
+    if (path.length === 1 && path[0] === "total_size") {
+      const trailers = this.stream.readableMap(MapType.ResponseTrailers);
+      return int64(this.stream.bytesSent() + headers.byteSize() + (trailers?.byteSize() ?? 0));
+    }
     const code = Number(headers.getFirst(":status"));
     if (path.length === 1 && path[0] === "code") return Number.isInteger(code) ? int64(code) : undefined;
     if (path.length === 1 && path[0] === "grpc_status") {
@@ -97,7 +115,6 @@ export class StreamAttributes implements AttributeSource {
       if (given !== undefined) return int64(/^\d+$/.test(given) && Number(given) <= 16 ? Number(given) : -1);
       return Number.isInteger(code) ? int64(httpToGrpcStatus(code)) : undefined;
     }
-    if (path.length === 1 && path[0] === "code_details") return encode(this.stream.responseCodeDetails());
     if (path[0] === "headers") {
       const map = this.stream.readableMap(MapType.ResponseHeaders);
       return map ? headerAttribute(map, path.slice(1)) : undefined;

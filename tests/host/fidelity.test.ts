@@ -233,7 +233,7 @@ describe("proxy_http_call (Envoy context.cc Context::httpCall)", () => {
 
 describe("attributes as Envoy's expr/context.cc computes them", () => {
   /** Reads each path with get_property in the given callback and hands the bytes to "capture". */
-  function reader(callback: "request_headers" | "response_headers", paths: string[]) {
+  function reader(callback: "request_headers" | "response_headers" | "log", paths: string[], before = "") {
     let at = 2000;
     const reads = paths.map((p) => {
       const read = `${data(at, p)}`;
@@ -244,9 +244,14 @@ describe("attributes as Envoy's expr/context.cc computes them", () => {
       return { read, call };
     });
     return filter({
-      imports: ["proxy_get_property", "proxy_call_foreign_function"],
+      imports: ["proxy_get_property", "proxy_call_foreign_function", "proxy_close_stream"],
       body: `${data(1100, "capture")}${reads.map((r) => r.read).join("")}
-        (func (export "proxy_on_${callback}") (param i32 i32 i32) (result i32) ${reads.map((r) => r.call).join("\n")} (i32.const 0))`,
+        ${
+          callback === "log"
+            ? `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) ${before} (i32.const 0))
+               (func (export "proxy_on_log") (param i32) ${reads.map((r) => r.call).join("\n")})`
+            : `(func (export "proxy_on_${callback}") (param i32 i32 i32) (result i32) ${reads.map((r) => r.call).join("\n")} (i32.const 0))`
+        }`,
     });
   }
   const capture = (wasm: Uint8Array, spec: Parameters<ReturnType<typeof createPlugin>["runHttpRequest"]>[0], options: PluginOptions = {}) => {
@@ -274,6 +279,24 @@ describe("attributes as Envoy's expr/context.cc computes them", () => {
     assert.deepEqual(capture(request, {}, { now: 1000 }), [int64(1_000_000_000), hex("HTTP/1.1")]);
     const response = reader("response_headers", ["response\0code", "response\0code_details", "response\0headers\0x-a"]);
     assert.deepEqual(capture(response, { responseHeaders: [[":status", "201"], ["x-a", "1"], ["x-a", "2"]] }), [int64(201), hex("via_upstream"), hex("1,2")]);
+  });
+
+  it("request.size: content-length, else the body bytes received; total_size adds the header bytes; response.size: body bytes sent", () => {
+    const declared = reader("request_headers", ["request\0size"]);
+    assert.deepEqual(capture(declared, { requestHeaders: [[":path", "/"], ["content-length", "5"]], requestBody: ["hello"] }), [int64(5)]);
+    assert.deepEqual(capture(declared, { requestHeaders: [[":path", "/"], ["content-length", "x"]] }), [""], "a bad content-length answers nothing");
+    const atLog = reader("log", ["request\0size", "request\0total_size", "response\0size"]);
+    const headers: [string, string][] = [[":method", "POST"], [":path", "/"], [":authority", "h"], [":scheme", "http"]];
+    assert.deepEqual(capture(atLog, { requestHeaders: headers, requestBody: ["hel", "lo"], responseBody: ["0123456789"] }), [
+      int64(5),
+      int64(5 + 7 + 4 + 5 + 1 + 10 + 1 + 7 + 4),
+      int64(10),
+    ]);
+  });
+
+  it("response.code_details is wasm_close_stream after close_stream, with no response", () => {
+    const wasm = reader("log", ["response\0code_details", "response\0code"], "(drop (call $proxy_close_stream (i32.const 0)))");
+    assert.deepEqual(capture(wasm, {}), [hex("wasm_close_stream"), ""]);
   });
 
   it("response.grpc_status: the response's grpc-status, else the HTTP status mapped (httpToGrpcStatus), -1 for a bad value", () => {
