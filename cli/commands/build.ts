@@ -112,6 +112,7 @@ export async function build(dirArg: string, options: { target?: string; quiet?: 
       : paint("red", "NOT Envoy-ready");
     process.stdout.write(`${result.path}  ${result.bytes.toLocaleString("en-US")} bytes  ${verdict}  ${paint("dim", `${(result.ms / 1000).toFixed(1)}s`)}\n`);
     for (const p of check.problems) process.stdout.write(`  ${paint("red", "✗")} ${p}\n`);
+    for (const w of check.warnings) process.stdout.write(`  ${paint("yellow", "!")} ${w}\n`);
   }
   if (!check.ok) throw new Error(`${result.path} is not Envoy-ready: ${check.problems[0]}`);
   return result;
