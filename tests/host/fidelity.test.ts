@@ -509,3 +509,10 @@ describe("WASI as cpp-host serves it (exports.cc)", () => {
     );
   });
 });
+
+describe("the request a test gives", () => {
+  it("a host header is the :authority: no default :authority is added next to it", () => {
+    const result = started(filter()).runHttpRequest({ requestHeaders: [["Host", "api.example"]] });
+    assert.deepEqual(header(result.upstreamRequest?.headers, ":authority"), [[":authority", "api.example"]]);
+  });
+});
