@@ -10,6 +10,9 @@ import type { HostFns } from "./types.js";
 const EMPTY: BodyBuffer = { bytes: EMPTY_BYTES, mutable: false };
 const immutable = (bytes: Uint8Array): BodyBuffer => ({ bytes, mutable: false });
 
+/** The message of the current on_grpc_receive, as the buffer the module reads and writes. */
+const grpcBuffers = new WeakMap<Uint8Array, BodyBuffer>();
+
 /** Envoy Context::getBuffer(): null means NOT_FOUND. */
 export function getBuffer(vm: Vm, ctx: HostContext, type: BufferType): BodyBuffer | null {
   switch (type) {
@@ -31,8 +34,12 @@ export function getBuffer(vm: Vm, ctx: HostContext, type: BufferType): BodyBuffe
       return response ? immutable(response.body) : null;
     }
     case BufferType.GrpcReceiveBuffer: {
+      // Envoy hands over the received message's own (mutable) buffer: writes are allowed.
       const buffer = ctx.root.grpcReceiveBuffer;
-      return buffer ? immutable(buffer) : EMPTY;
+      if (!buffer) return EMPTY;
+      let live = grpcBuffers.get(buffer);
+      if (!live) grpcBuffers.set(buffer, (live = { bytes: buffer, mutable: true }));
+      return live;
     }
     case BufferType.CallData:
       return immutable(ctx.root.callData ?? EMPTY_BYTES);

@@ -516,3 +516,23 @@ describe("the request a test gives", () => {
     assert.deepEqual(header(result.upstreamRequest?.headers, ":authority"), [[":authority", "api.example"]]);
   });
 });
+
+describe("GRPC_RECEIVE_BUFFER is the received message's own buffer (Context::getBuffer)", () => {
+  it("accepts writes inside on_grpc_receive, and reads see them", () => {
+    const wasm = filter({
+      imports: ["proxy_grpc_call", "proxy_set_buffer_bytes", "proxy_get_buffer_bytes"],
+      body: `${data(1100, "svc")}${data(1110, "pkg.S")}${data(1120, "M")}${data(1130, ">")}
+        (func (export "proxy_on_configure") (param i32 i32) (result i32)
+          (drop (call $proxy_grpc_call (i32.const 1100) (i32.const 3) (i32.const 1110) (i32.const 5) (i32.const 1120) (i32.const 1)
+            (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 1000) (i32.const 320)))
+          (i32.const 1))
+        (func (export "proxy_on_grpc_receive") (param i32 i32) (param $size i32)
+          (call $report (call $proxy_set_buffer_bytes (i32.const 5) (i32.const 0) (i32.const 0) (i32.const 1130) (i32.const 1)))
+          (call $report (call $proxy_get_buffer_bytes (i32.const 5) (i32.const 0) (i32.const 100) (i32.const 300) (i32.const 304)))
+          (call $log_out))`,
+    });
+    const plugin = started(wasm, { clusters: ["svc"] });
+    plugin.respondToGrpcCall(5, new TextEncoder().encode("msg"));
+    assert.deepEqual(messages(plugin.logs), ["00", "00", ">msg"]);
+  });
+});
