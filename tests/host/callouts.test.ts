@@ -87,6 +87,7 @@ describe("HTTP callouts: dispatch", () => {
       'host: proxy_http_call to "other" refused with BadArgument: unknown cluster "other" (known: "authz")',
       'host: proxy_http_call to "authz" refused with BadArgument: negative timeout -1 ms (0 means none)',
       'host: proxy_http_call to "authz" refused with BadArgument: missing :authority header',
+      'host: proxy_grpc_call to "other" refused with ParseFailure: unknown cluster (known: "authz")',
     ]);
     assert.deepEqual(plugin.pendingHttpCalls().map((c) => [c.token, c.upstream, c.timeoutMs, c.timesOutInMs, c.contextId]), [
       [4, "authz", 100, 100, 2],
