@@ -2,6 +2,7 @@
 // SDK: hand-written WAT shaped like what the Rust, C++ and Go SDKs emit. host/FIDELITY.md names
 // the Envoy or cpp-host source of each.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { checkModule, createPlugin, encodePairs, type PluginOptions } from "../../host/index.js";
 import { bytesData, data, filter, messages } from "./support/wat.js";
@@ -534,5 +535,16 @@ describe("GRPC_RECEIVE_BUFFER is the received message's own buffer (Context::get
     const plugin = started(wasm, { clusters: ["svc"] });
     plugin.respondToGrpcCall(5, new TextEncoder().encode("msg"));
     assert.deepEqual(messages(plugin.logs), ["00", "00", ">msg"]);
+  });
+});
+
+describe("a module built by the old AssemblyScript SDK, as its README builds it (tests/fixtures/solo)", () => {
+  it("loads despite its start section and adds its header", () => {
+    const wasm = new Uint8Array(readFileSync(new URL("../../../tests/fixtures/solo/add-header.wasm", import.meta.url)));
+    assert.equal(checkModule(wasm).hasStartSection, true);
+    const plugin = started(wasm, { rootId: "add_header", configuration: "world" });
+    const result = plugin.runHttpRequest();
+    assert.deepEqual(header(result.downstreamResponse?.headers, "hello"), [["hello", "world"]]);
+    assert.equal(plugin.failed, false);
   });
 });
