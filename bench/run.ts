@@ -118,7 +118,7 @@ function raw(filter: FilterName): Subject {
 /**
  * @solo-io/proxy-runtime 0.1.8 needs a root id matching registerRootContext's and a non-empty
  * configuration (an empty one makes its onConfigure fail). Built with its best flags, plus
- * --explicitStart: its default build has a wasm start section, which this host refuses.
+ * --explicitStart: its default build has a wasm start section; as _start it starts up like the others.
  */
 function solo(filter: "add-header" | "prime-authorizer", rootId: string, configuration: string): Subject {
   const out = join(OUT, `solo-${filter}.wasm`);

@@ -31,7 +31,7 @@ export const TIMEOUT_RESPONSE: HttpCallResponse = {
 
 function responseHeaders(response: HttpCallResponse): HeaderMap {
   const given = response.headers ?? [];
-  const headers = new HeaderMap(given);
+  const headers = new HeaderMap(given, "responseHeaders");
   if (response.status !== undefined) headers.replace(":status", String(response.status));
   else if (headers.getFirst(":status") === undefined) headers.add(":status", "200");
   return headers;
@@ -49,7 +49,7 @@ export function deliverHttpCall(vm: Vm, root: HostContext, call: HttpCallRecord,
     return true;
   }
   const headers = responseHeaders(response);
-  const trailers = new HeaderMap(response.trailers ?? []);
+  const trailers = new HeaderMap(response.trailers ?? [], "responseTrailers");
   const body = toBytes(response.body ?? "");
   root.httpCallResponse = { headers, body, trailers };
   try {
@@ -81,7 +81,8 @@ export function deliverGrpc(vm: Vm, root: HostContext, token: number, event: Grp
     case "initial_metadata":
     case "trailing_metadata": {
       const initial = event.kind === "initial_metadata";
-      const map = new HeaderMap(event.metadata);
+      // The async client hands over a response header map and a response trailer map.
+      const map = new HeaderMap(event.metadata, initial ? "responseHeaders" : "responseTrailers");
       const name = initial ? "proxy_on_grpc_receive_initial_metadata" : "proxy_on_grpc_receive_trailing_metadata";
       if (failed || !vm.has(name)) return false;
       if (initial) root.grpcInitialMetadata = map;

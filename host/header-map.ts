@@ -1,6 +1,8 @@
 // An Envoy-like header map: keys are lower-cased on every write (Http::LowerCaseString, which
 // lower-cases ASCII only), pseudo-headers stay in front of regular headers, and byteSize() is the
 // sum of key and value lengths, which is what Envoy returns for proxy_get_header_map_size.
+// Envoy's O(1) ("inline") headers hold one entry: adding a second value appends ",value" to it
+// (HeaderMapImpl::insertByKey, appendToHeader), and in a request map "host" is :authority.
 // Names and values are bytes, as in Envoy: a test may pass bytes that are not UTF-8 (Uint8Array)
 // and the plugin sees exactly those bytes; strings are UTF-8 encoded.
 //
@@ -38,6 +40,52 @@ function lowerAsciiString(s: string): string {
   return s;
 }
 
+/** Which of Envoy's concrete header maps this is: each has its own inline headers. */
+export type HeaderMapKind = "requestHeaders" | "requestTrailers" | "responseHeaders" | "responseTrailers";
+
+// envoy/http/header_map.h INLINE_* lists with the names of source/common/http/headers.h, as
+// header_map_impl.cc registers them per map (StaticLookupTable<...>), plus referer, which
+// source/extensions/filters/common/expr/context.cc (linked by every Envoy with Wasm) registers as
+// a custom inline request header. Other extensions compiled into a given Envoy build register
+// more (cors: origin; compressor: accept-encoding; cache, oauth2: authorization ...).
+const REQ_AND_RESP = [
+  "connection", "content-type", "x-envoy-decorator-operation", "keep-alive", "proxy-connection", "proxy-status",
+  "x-request-id", "transfer-encoding", "upgrade", "via", "content-length", "x-envoy-attempt-count",
+];
+const RESP_HEADERS_AND_TRAILERS = ["grpc-message", "grpc-status"];
+const INLINE: Record<HeaderMapKind, ReadonlySet<string>> = {
+  requestHeaders: new Set([
+    "x-client-trace-id", "x-envoy-downstream-service-cluster", "x-envoy-downstream-service-node",
+    "x-envoy-external-address", "x-envoy-force-trace", "x-envoy-hedge-on-per-try-timeout", "x-envoy-internal",
+    "x-envoy-ip-tags", "x-envoy-retry-on", "x-envoy-retry-grpc-on", "x-envoy-retriable-status-codes",
+    "x-envoy-retriable-header-names", "x-envoy-is-timeout-retry", "x-envoy-original-path", "x-envoy-original-url",
+    "x-envoy-upstream-alt-stat-name", "x-envoy-upstream-rq-timeout-alt-response", "expect",
+    "x-forwarded-client-cert", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "grpc-timeout",
+    ":authority", ":method", ":path", ":protocol", ":scheme", "te", "user-agent",
+    "x-envoy-expected-rq-timeout-ms", "x-envoy-max-retries", "x-envoy-upstream-rq-timeout-ms",
+    "x-envoy-upstream-rq-per-try-timeout-ms", "x-envoy-upstream-stream-duration-ms", "x-forwarded-port",
+    ...REQ_AND_RESP,
+    "referer",
+  ]),
+  requestTrailers: new Set(),
+  responseHeaders: new Set([
+    "date", "x-envoy-degraded", "x-envoy-immediate-health-check-fail", "x-envoy-ratelimited",
+    "x-envoy-upstream-canary", "x-envoy-upstream-healthchecked-cluster", "location", "server",
+    "x-envoy-upstream-service-time", ":status",
+    ...REQ_AND_RESP,
+    ...RESP_HEADERS_AND_TRAILERS,
+  ]),
+  responseTrailers: new Set(RESP_HEADERS_AND_TRAILERS),
+};
+
+/** Whether Envoy keeps `name` (lower-cased) as one inline entry in a map of this kind. */
+export function isInlineHeader(kind: HeaderMapKind, name: string): boolean {
+  return INLINE[kind].has(name);
+}
+
+const HOST = "host";
+const AUTHORITY = ":authority";
+
 /**
  * One header: text or bytes, whichever it was given as, the other made when asked for; a text
  * key is lower-cased on first use too (most maps are never read). When an entry has bytes, they
@@ -68,6 +116,23 @@ class Entry {
   static adopt(key: Uint8Array, value: Uint8Array): Entry {
     const keyBytes = lowerAscii(key);
     return new Entry(null, true, keyBytes, null, value, keyBytes[0] === COLON);
+  }
+
+  /** appendToHeader(): ",value" after a non-empty value; an empty addition changes nothing. */
+  appended(addition: Entry): Entry {
+    if (addition.valueSize === 0) return this;
+    if (this.valueSize === 0) return new Entry(this.keyText, this.keyLowered, this.keyBytes, addition.valueText, addition.valueBytes, this.pseudo);
+    const [a, b] = [this.value, addition.value];
+    const joined = new Uint8Array(a.length + 1 + b.length);
+    joined.set(a);
+    joined[a.length] = 0x2c;
+    joined.set(b, a.length + 1);
+    return new Entry(this.keyText, this.keyLowered, this.keyBytes, null, joined, this.pseudo);
+  }
+
+  /** The same value under another (lower-case) key. */
+  withKey(key: string): Entry {
+    return new Entry(key, true, null, this.valueText, this.valueBytes, key.charCodeAt(0) === COLON);
   }
 
   get keyString(): string {
@@ -156,7 +221,11 @@ export class HeaderMap {
   /** A snapshot holds `entries` too: copy it before changing it in place. */
   private shared = false;
 
-  constructor(headers: ReadonlyArray<HeaderInput> = []) {
+  /** `kind` decides which headers are inline (one entry, values comma-joined). */
+  constructor(
+    headers: ReadonlyArray<HeaderInput>,
+    readonly kind: HeaderMapKind,
+  ) {
     for (const [k, v] of headers) this.add(k, v);
   }
 
@@ -166,7 +235,7 @@ export class HeaderMap {
 
   /** The headers as they are now, unaffected by later changes to this map. */
   snapshot(): HeaderMap {
-    const copy = new HeaderMap();
+    const copy = new HeaderMap([], this.kind);
     copy.entries = this.entries;
     copy.shared = this.shared = true;
     return copy;
@@ -213,15 +282,15 @@ export class HeaderMap {
 
   /** Envoy answers with the first value only (context.cc getHeaderMapValue). */
   getFirst(key: string): string | undefined {
-    return this.find(lowerKey(key))?.valueString;
+    return this.find(this.lookupKey(key))?.valueString;
   }
 
   getFirstBytes(key: string | Uint8Array): Uint8Array | undefined {
-    return this.find(lowerKey(key))?.value;
+    return this.find(this.lookupKey(key))?.value;
   }
 
   getAll(key: string): string[] {
-    const k = lowerKey(key);
+    const k = this.lookupKey(key);
     const values: string[] = [];
     for (const e of this.entries) if (e.hasKey(k)) values.push(e.valueString);
     return values;
@@ -237,6 +306,23 @@ export class HeaderMap {
   }
 
   private insert(entry: Entry): void {
+    const inline = INLINE[this.kind];
+    if (inline.size > 0) {
+      let name = entry.keyString;
+      if (name === HOST && this.kind === "requestHeaders") {
+        // The static lookup table maps the legacy host header to :authority.
+        entry = entry.withKey(AUTHORITY);
+        name = AUTHORITY;
+      }
+      if (inline.has(name)) {
+        const at = this.entries.findIndex((e) => e.hasKey(name));
+        if (at >= 0) {
+          const joined = this.entries[at].appended(entry);
+          if (joined !== this.entries[at]) this.changeInPlace()[at] = joined;
+          return;
+        }
+      }
+    }
     const entries = this.changeInPlace();
     let at = entries.length;
     if (entry.pseudo) {
@@ -253,8 +339,16 @@ export class HeaderMap {
     this.add(key, value);
   }
 
+  /** Envoy's set<Inline>(): the value of the one entry changes in place, or the entry is added. */
+  setInline(key: string, value: string): void {
+    const k = this.lookupKey(key);
+    const at = this.entries.findIndex((e) => e.hasKey(k));
+    if (at < 0) this.add(k, value);
+    else this.changeInPlace()[at] = Entry.from(k, value);
+  }
+
   remove(key: string | Uint8Array): void {
-    const k = lowerKey(key);
+    const k = this.lookupKey(key);
     if (this.find(k) !== undefined) this.replaceEntries(this.entries.filter((e) => !e.hasKey(k)));
   }
 
@@ -267,6 +361,14 @@ export class HeaderMap {
     let n = 0;
     for (const e of this.entries) n += e.keySize + e.valueSize;
     return n;
+  }
+
+  /** The lower-cased key, with "host" read as :authority in a request map. */
+  private lookupKey(key: string | Uint8Array): string | Uint8Array {
+    const k = lowerKey(key);
+    if (this.kind !== "requestHeaders") return k;
+    const isHost = typeof k === "string" ? k === HOST : textMatchesBytes(HOST, k);
+    return isHost ? AUTHORITY : k;
   }
 
   private find(lowered: string | Uint8Array): Entry | undefined {

@@ -18,6 +18,7 @@ import { concat } from "./imports/buffers.js";
 import type { BodyBuffer, HostContext, LocalReplyRequest, StreamHost } from "./context.js";
 import { ForwardedState, type Forwarded } from "./forwarded.js";
 import { HeaderMap, type HeaderInput } from "./header-map.js";
+import { prepareLocalReply, requestKind, type RequestKind } from "./local-reply.js";
 import type { LocalResponse, LogEntry, Phase, PhaseName, RequestResult } from "./results.js";
 import { flushPosted, type Vm } from "./vm.js";
 import type { PropertyValue } from "./properties.js";
@@ -56,6 +57,12 @@ export class HttpStream implements StreamHost {
   private stopped: RequestResult["stopped"] = null;
   /** The local reply that went out (or replaced the response), and its public form once asked for. */
   private localReply: LocalReplyRequest | null = null;
+  /** gRPC or HEAD, from the request headers as they arrived (decides how a local reply looks). */
+  private requestKind: RequestKind = { grpc: false, head: false };
+  /** response.code_details after close_stream. */
+  private closeDetails: string | null = null;
+  /** Body bytes that arrived in each direction (to tell a body the filter changed). */
+  private readonly received = { request: 0, response: 0 };
   private localResponse: LocalResponse | null = null;
   // What a callback asked for (continue_stream, close_stream, send_local_response), applied after it.
   private pendingContinues: Dir[] | null = null;
@@ -173,7 +180,7 @@ export class HttpStream implements StreamHost {
     if (type === MapType.RequestHeaders || type === MapType.ResponseHeaders) return d.headersLive ? d.headers : null;
     // Envoy getMap(): trailers can be added in the last body callback when there are none.
     if (!d.trailers && d.currentBody && this.endOfStream) {
-      d.trailers = new HeaderMap();
+      d.trailers = new HeaderMap([], d === this.req ? "requestTrailers" : "responseTrailers");
       d.trailersLive = true;
       d.trailersAdded = true;
     }
@@ -213,7 +220,10 @@ export class HttpStream implements StreamHost {
   }
 
   closeStream(type: StreamType): WasmResult {
-    if (type === StreamType.HttpRequest || type === StreamType.HttpResponse) this.pendingReset = true;
+    if (type !== StreamType.HttpRequest && type !== StreamType.HttpResponse) return WasmResult.Ok;
+    this.pendingReset = true;
+    // Envoy Context::closeStream: the response code details, unless some are set already.
+    if (this.localReply === null) this.closeDetails ??= "wasm_close_stream";
     return WasmResult.Ok;
   }
 
@@ -226,7 +236,9 @@ export class HttpStream implements StreamHost {
       const stream: AttributeStream = {
         readableMap: (type) => this.readableMap(type),
         responseHeaders: () => (this.resp.started ? this.resp.headers : null),
-        responseCodeDetails: () => this.localReply?.details ?? "via_upstream",
+        responseCodeDetails: () => this.localReply?.details ?? this.closeDetails ?? (this.resp.started ? "via_upstream" : null),
+        bytesReceived: () => this.received.request,
+        bytesSent: () => this.resp.forwarded.body.length,
       };
       this.attributeSource = new StreamAttributes(stream, this.env.properties, this.env.connectionId ?? this.ctx.id, this.createdAtNs);
     }
@@ -276,11 +288,15 @@ export class HttpStream implements StreamHost {
   private decodeHeaders(headers: ReadonlyArray<HeaderInput>, endOfStream: boolean): void {
     if (this.req.closed || this.req.started) return;
     this.onCreate();
-    this.onHeaders("request", new HeaderMap(headers), endOfStream);
+    const map = new HeaderMap(headers, "requestHeaders");
+    this.requestKind = requestKind(map);
+    this.onHeaders("request", map, endOfStream);
   }
 
   private decodeData(chunk: string | Uint8Array, endOfStream: boolean): void {
-    this.onBody("request", toBytes(chunk), endOfStream);
+    const bytes = toBytes(chunk);
+    this.received.request += bytes.length;
+    this.onBody("request", bytes, endOfStream);
   }
 
   private decodeTrailers(trailers: ReadonlyArray<HeaderInput>): void {
@@ -289,11 +305,14 @@ export class HttpStream implements StreamHost {
 
   private encodeHeaders(headers: ReadonlyArray<HeaderInput>, endOfStream: boolean): void {
     if (this.resp.closed || this.resp.started || this.localReply) return;
-    this.onHeaders("response", new HeaderMap(headers), endOfStream);
+    this.onHeaders("response", new HeaderMap(headers, "responseHeaders"), endOfStream);
   }
 
   private encodeData(chunk: string | Uint8Array, endOfStream: boolean): void {
-    if (!this.localReply) this.onBody("response", toBytes(chunk), endOfStream);
+    if (this.localReply) return;
+    const bytes = toBytes(chunk);
+    this.received.response += bytes.length;
+    this.onBody("response", bytes, endOfStream);
   }
 
   private encodeTrailers(trailers: ReadonlyArray<HeaderInput>): void {
@@ -328,7 +347,7 @@ export class HttpStream implements StreamHost {
     s.eosReceived = eos;
     this.endOfStream = eos;
     const status = this.invoke(CALLBACKS[d].headers, "headers", headers.size, eos);
-    if (status === null) return;
+    if (status === null || this.resetFirst()) return;
     if (status === "Continue" || status === "ContinueAndEndStream") {
       s.headersLive = false;
       this.forwardHeaders(d, eos);
@@ -368,7 +387,7 @@ export class HttpStream implements StreamHost {
     s.currentBody = view;
     const status = this.invoke(CALLBACKS[d].body, "data", view.bytes.length, eos);
     s.bufferingBody = false;
-    if (status === null) return;
+    if (status === null || this.resetFirst()) return;
     const keep = () => {
       if (view !== s.buffered) s.buffered.bytes = concat(s.buffered.bytes, view.bytes);
     };
@@ -416,11 +435,11 @@ export class HttpStream implements StreamHost {
 
   private deliverTrailers(d: Dir, trailers: HeaderInput[]): void {
     const s = this.dir(d);
-    s.trailers = new HeaderMap(trailers);
+    s.trailers = new HeaderMap(trailers, d === "request" ? "requestTrailers" : "responseTrailers");
     s.trailersLive = true;
     this.endOfStream = true;
     const status = this.invoke(CALLBACKS[d].trailers, "trailers", s.trailers.size);
-    if (status === null) return;
+    if (status === null || this.resetFirst()) return;
     if (status === "Continue") {
       s.trailersLive = false;
       s.iteration = "continue";
@@ -494,7 +513,28 @@ export class HttpStream implements StreamHost {
   private forwardHeaders(d: Dir, eos: boolean): void {
     const s = this.dir(d);
     s.forwarded.setHeaders(s.headers!);
-    if (eos) s.forwarded.markComplete();
+    if (eos) this.markComplete(d);
+  }
+
+  /**
+   * The direction is complete. Envoy passes a content-length on as it is, also after a filter
+   * changed the body (neither the Wasm filter nor the filter manager update it): the peer then
+   * reads a cut body or waits for bytes that never come (HTTP/1), or the codec resets the stream
+   * (HTTP/2). Warn when the filter changed the body and the content-length no longer fits it.
+   */
+  private markComplete(d: Dir): void {
+    const fwd = this.dir(d).forwarded;
+    fwd.markComplete();
+    const declared = fwd.headers?.getFirst("content-length");
+    if (declared === undefined || !/^\d+$/.test(declared)) return;
+    const sent = fwd.body.length;
+    if (Number(declared) === sent || sent === this.received[d]) return;
+    this.env.vm.log(
+      3,
+      `host: the filter changed the ${d} body to ${sent} bytes but content-length still says ${declared}; ` +
+        `Envoy forwards it as is, so the ${d === "request" ? "upstream" : "client"} gets a broken message: ` +
+        `remove content-length in on_${d}_headers or set the new length`,
+    );
   }
 
   /** Sends the buffered data on; with eos also the trailers the plugin added. */
@@ -505,13 +545,13 @@ export class HttpStream implements StreamHost {
     s.buffered = { bytes: EMPTY_BYTES, mutable: true };
     if (!eos) return;
     if (s.trailersAdded && s.trailers) this.forwardTrailers(d);
-    else s.forwarded.markComplete();
+    else this.markComplete(d);
   }
 
   private forwardTrailers(d: Dir): void {
     const s = this.dir(d);
-    s.forwarded.setTrailers(s.trailers ?? new HeaderMap());
-    s.forwarded.markComplete();
+    s.forwarded.setTrailers(s.trailers ?? new HeaderMap([], d === "request" ? "requestTrailers" : "responseTrailers"));
+    this.markComplete(d);
   }
 
   /**
@@ -564,14 +604,25 @@ export class HttpStream implements StreamHost {
       // Envoy: sendLocalReply(503, "", grpc Unavailable, "wasm_fail_stream"); encode* of this
       // filter then skip the VM (failure_local_reply_sent_), so the reply goes out untouched.
       if (this.resp.forwarded.headers === null) {
-        this.setLocalReply({ status: 503, body: new Uint8Array(0), headers: [], details: "wasm_fail_stream", grpcStatus: 14 });
+        const reply = { status: 503, body: new Uint8Array(0), headers: [], details: "wasm_fail_stream", grpcStatus: 14 };
+        this.setLocalReply(reply);
         this.resp.forwarded = new ForwardedState();
-        this.resp.forwarded.setHeaders(new HeaderMap([[":status", "503"]]));
+        this.resp.forwarded.setHeaders(prepareLocalReply(reply, this.requestKind).headers);
         this.resp.forwarded.markComplete();
       }
       this.resp.closed = true;
     }
     return null;
+  }
+
+  /**
+   * Envoy runs the reset close_stream asked for right after the VM call (an after-VM-call
+   * action), before the filter manager passes anything on: what the callback saw goes nowhere.
+   */
+  private resetFirst(): boolean {
+    if (!this.pendingReset) return false;
+    this.applyPending();
+    return true;
   }
 
   private applyPending(): void {
@@ -604,25 +655,23 @@ export class HttpStream implements StreamHost {
       return;
     }
     this.stopped = "local_response";
-    const headers = new HeaderMap([[":status", String(reply.status)]]);
-    for (const [k, v] of reply.headers) headers.add(k, v);
-    if (reply.body.length > 0) {
-      headers.replace("content-length", String(reply.body.length));
-      if (headers.getFirst("content-type") === undefined) headers.add("content-type", "text/plain");
-    }
+    const { headers, body, endStream } = prepareLocalReply(reply, this.requestKind);
     if (this.resp.started) {
+      // sendDirectLocalReply(): straight to the codec, past the filters.
       this.resp.headers = headers;
       this.resp.headersLive = false;
       this.resp.iteration = "continue";
       this.resp.forwarded = new ForwardedState();
       this.resp.forwarded.setHeaders(headers);
-      this.resp.forwarded.appendBody(reply.body);
+      this.resp.forwarded.appendBody(body);
       this.resp.forwarded.markComplete();
       this.resp.closed = true;
       return;
     }
-    this.onHeaders("response", headers, reply.body.length === 0);
-    if (reply.body.length > 0) this.onBody("response", reply.body, true);
+    // sendLocalReplyViaFilterChain(): through this filter's response callbacks; a trailers-only
+    // gRPC reply or a HEAD reply ends with the headers, so no body callback follows.
+    this.onHeaders("response", headers, endStream);
+    if (!endStream) this.onBody("response", body, true);
   }
 
   private setLocalReply(reply: LocalReplyRequest): void {

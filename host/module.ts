@@ -22,6 +22,8 @@ export interface ModuleCheck {
   imports: { module: string; name: string; kind: string; params?: string[]; results?: string[] }[];
   exports: { name: string; kind: string; params?: string[]; results?: string[] }[];
   hasStartSection: boolean;
+  /** Loadable, but worth knowing (a start section). */
+  warnings: string[];
 }
 
 export function checkModule(wasm: Uint8Array): ModuleCheck {
@@ -36,6 +38,7 @@ export function checkModule(wasm: Uint8Array): ModuleCheck {
       imports: [],
       exports: [],
       hasStartSection: false,
+      warnings: [],
     };
   }
   const problems: string[] = [];
@@ -52,10 +55,13 @@ export function checkModule(wasm: Uint8Array): ModuleCheck {
     problems.push(`Failed to load Wasm bytecode: ${(e as Error).message}`);
   }
   if (abiVersion !== null && abiVersion !== "0.1.0") problems.push(...importProblems(parsed.imports, abiVersion));
+  const warnings: string[] = [];
   if (parsed.hasStartSection) {
-    // cpp-host runs a start function inside instantiation, before any context exists; Envoy
-    // cannot serve hostcalls there. asc: build with --exportStart _initialize.
-    problems.push("Wasm module has a start section: build it as a reactor (e.g. asc --exportStart _initialize) so the host can call _initialize");
+    // cpp-host loads it and runs the start function inside instantiation (link()), before any
+    // context exists: a hostcall there crashes Envoy. asc: --exportStart _initialize avoids it.
+    warnings.push(
+      "Wasm module has a start section: Envoy runs it during instantiation, before any context exists, where any hostcall (even proxy_log) crashes the proxy; build it as a reactor (e.g. asc --exportStart _initialize)",
+    );
   }
   problems.push(...exportProblems(parsed));
   return {
@@ -74,6 +80,7 @@ export function checkModule(wasm: Uint8Array): ModuleCheck {
       ...(e.sig ? { params: e.sig.params, results: e.sig.results } : {}),
     })),
     hasStartSection: parsed.hasStartSection,
+    warnings,
   };
 }
 

@@ -77,7 +77,9 @@ export function runTcpConnection(target: PluginVm, connection: TcpConnection, sp
 function withDefaults(given: HeaderInput[], defaults: Header[]): HeaderInput[] {
   // Envoy compares lower-cased names; only ASCII letters change case.
   const name = (g: string | Uint8Array) => (typeof g === "string" ? g : decodeText(g)).replace(/[A-Z]+/g, (m) => m.toLowerCase());
-  const missing = defaults.filter(([k]) => !given.some(([g]) => name(g) === k));
+  // A request's host header is its :authority (Envoy's request header map; HTTP/1's Host).
+  const givenNames = given.map(([g]) => (name(g) === "host" ? ":authority" : name(g)));
+  const missing = defaults.filter(([k]) => !givenNames.includes(k));
   return [...missing, ...given];
 }
 

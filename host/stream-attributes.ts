@@ -16,8 +16,12 @@ export interface AttributeStream {
   readableMap(type: MapType): HeaderMap | null;
   /** The response headers once the response started (upstream or local reply), else null. */
   responseHeaders(): HeaderMap | null;
-  /** response.code_details: the local reply's details, or "via_upstream". */
-  responseCodeDetails(): string;
+  /** response.code_details: the local reply's or close_stream's details, "via_upstream", or none yet. */
+  responseCodeDetails(): string | null;
+  /** Request body bytes received from the client (StreamInfo bytesReceived). */
+  bytesReceived(): number;
+  /** Response body bytes sent to the client (StreamInfo bytesSent). */
+  bytesSent(): number;
 }
 
 export class StreamAttributes implements AttributeSource {
@@ -71,7 +75,8 @@ export class StreamAttributes implements AttributeSource {
     const simple: Record<string, string | undefined> = {
       path: fullPath,
       url_path: fullPath === undefined ? undefined : q < 0 ? fullPath : fullPath.slice(0, q),
-      query: fullPath === undefined ? undefined : q < 0 ? "" : fullPath.slice(q + 1),
+      // expr/context.cc: the query stops at a fragment.
+      query: fullPath === undefined ? undefined : q < 0 ? "" : fullPath.slice(q + 1).split("#")[0],
       host: one(":authority"),
       scheme: one(":scheme"),
       method: one(":method"),
@@ -80,21 +85,36 @@ export class StreamAttributes implements AttributeSource {
       id: one("x-request-id"),
     };
     if (path.length === 1 && path[0] in simple) return encode(simple[path[0]]);
+    if (path.length === 1 && path[0] === "size") {
+      // content-length when there is one (a bad one answers nothing), else the bytes received.
+      const declared = one("content-length");
+      if (declared === undefined) return int64(this.stream.bytesReceived());
+      return /^-?\d+$/.test(declared) ? int64(Number(declared)) : undefined;
+    }
+    if (path.length === 1 && path[0] === "total_size") return int64(this.stream.bytesReceived() + map.byteSize());
     if (path[0] === "headers") return headerAttribute(map, path.slice(1));
     return undefined;
   }
 
   private responseAttribute(path: string[]): Uint8Array | undefined {
+    // Stream info, whether or not a response started.
+    if (path.length === 1 && path[0] === "code_details") return encode(this.stream.responseCodeDetails() ?? undefined);
+    if (path.length === 1 && path[0] === "size") return int64(this.stream.bytesSent());
     const headers = this.stream.responseHeaders();
     if (headers === null) return undefined;
-    if (path.length === 1 && path[0] === "code") {
-      const code = Number(headers.getFirst(":status"));
-      if (!Number.isInteger(code)) return undefined;
-      const out = new Uint8Array(8);
-      new DataView(out.buffer).setBigInt64(0, BigInt(code), true);
-      return out;
+    if (path.length === 1 && path[0] === "total_size") {
+      const trailers = this.stream.readableMap(MapType.ResponseTrailers);
+      return int64(this.stream.bytesSent() + headers.byteSize() + (trailers?.byteSize() ?? 0));
     }
-    if (path.length === 1 && path[0] === "code_details") return encode(this.stream.responseCodeDetails());
+    const code = Number(headers.getFirst(":status"));
+    if (path.length === 1 && path[0] === "code") return Number.isInteger(code) ? int64(code) : undefined;
+    if (path.length === 1 && path[0] === "grpc_status") {
+      // Grpc::Common::getGrpcStatus(trailers, headers, info): trailers, headers, then the HTTP status.
+      const trailers = this.stream.readableMap(MapType.ResponseTrailers);
+      const given = trailers?.getFirst("grpc-status") ?? headers.getFirst("grpc-status");
+      if (given !== undefined) return int64(/^\d+$/.test(given) && Number(given) <= 16 ? Number(given) : -1);
+      return Number.isInteger(code) ? int64(httpToGrpcStatus(code)) : undefined;
+    }
     if (path[0] === "headers") {
       const map = this.stream.readableMap(MapType.ResponseHeaders);
       return map ? headerAttribute(map, path.slice(1)) : undefined;
@@ -116,6 +136,18 @@ function headerAttribute(map: HeaderMap, path: string[]): Uint8Array | undefined
   if (path.length !== 1) return undefined;
   const values = map.getAll(path[0]);
   return values.length === 0 ? undefined : encode(values.join(","));
+}
+
+/** Grpc::Utility::httpToGrpcStatus. */
+export function httpToGrpcStatus(status: number): number {
+  const map: Record<number, number> = { 400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14 };
+  return map[status] ?? 2;
+}
+
+function int64(n: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigInt64(0, BigInt(n), true);
+  return out;
 }
 
 function encode(s: string | undefined): Uint8Array | undefined {

@@ -87,6 +87,25 @@ const START_ALLOWED = new Set([
   ),
 ]);
 
+/**
+ * What a start function may call: cpp-host runs it inside link() (the runtime's instantiate),
+ * when no context exists, and every other host function dereferences that missing context
+ * (exports.cc contextOrEffectiveContext()), which crashes Envoy.
+ */
+const NO_CONTEXT = new Set([
+  "env.pthread_equal",
+  "env.emscripten_notify_memory_growth",
+  ...wasi(
+    "path_open", "fd_prestat_get", "fd_prestat_dir_name", "fd_filestat_get", "fd_read", "path_filestat_get",
+    "fd_fdstat_set_flags", "args_get", "fd_advise", "fd_allocate", "fd_datasync", "fd_fdstat_set_rights",
+    "fd_filestat_set_size", "fd_filestat_set_times", "fd_pread", "fd_renumber", "fd_sync", "path_create_directory",
+    "path_filestat_set_times", "path_link", "path_remove_directory", "path_rename", "path_symlink",
+    "path_unlink_file", "sock_shutdown", "sched_yield",
+  ),
+]);
+
+const CALLOUT_IMPORTS = ["proxy_http_call", "proxy_grpc_call", "proxy_grpc_stream"];
+
 /** wasm.h allocMemory(): the only hostcalls allowed inside malloc. */
 const ALLOC_ALLOWED = new Set(["env.proxy_log", ...wasi("fd_write", "clock_time_get", "poll_oneoff")]);
 
@@ -139,11 +158,24 @@ export class Vm {
   instantiate(module: WebAssembly.Module, parsed: ParsedModule): string | null {
     let importedMemory: WebAssembly.Memory | null = null;
     const imports = buildImports(this, parsed, (m) => (importedMemory = m));
+    const callouts = parsed.imports.filter((i) => i.module === "env" && CALLOUT_IMPORTS.includes(i.name));
+    if (this.config.clusters === undefined && callouts.length > 0) {
+      // This host's default is kinder than Envoy, which refuses a cluster it does not know.
+      this.log(
+        3,
+        `host: no clusters given, so ${callouts.map((i) => i.name).join(", ")} accept${callouts.length === 1 ? "s" : ""} any cluster name; ` +
+          "Envoy answers BadArgument (gRPC: ParseFailure) for a cluster it does not know: list them (clusters option, simulate --cluster)",
+      );
+    }
     let instance: WebAssembly.Instance;
+    // A start section runs here, as in cpp-host's link().
+    this.restriction = NO_CONTEXT;
     try {
       instance = new WebAssembly.Instance(module, imports);
     } catch (e) {
       return `Failed to create new Wasm instance: ${(e as Error).message}`;
+    } finally {
+      this.restriction = null;
     }
     let exported: WebAssembly.Memory | undefined;
     for (const [name, value] of Object.entries(instance.exports)) {
@@ -285,7 +317,15 @@ export class Vm {
   }
 
   checkAllowed(importName: string): void {
-    if (this.restriction !== null && !this.restriction.has(importName)) throw new HostTrap("restricted_callback");
+    if (this.restriction === null || this.restriction.has(importName)) return;
+    if (this.restriction === NO_CONTEXT) {
+      throw new HostTrap(
+        `the module's start function called ${importName} during instantiation, before any context exists: ` +
+          "Envoy's host function dereferences the missing context there and the proxy crashes " +
+          "(cpp-host exports.cc contextOrEffectiveContext() in link()); move the call to _initialize or proxy_on_vm_start",
+      );
+    }
+    throw new HostTrap("restricted_callback");
   }
 
   fail(message: string): void {

@@ -154,6 +154,7 @@ export async function build(
     const took = upToDate ? "up to date" : `${(result.ms / 1000).toFixed(1)}s`;
     process.stdout.write(`${result.path}  ${result.bytes.toLocaleString("en-US")} bytes  ${verdict}  ${paint("dim", took)}\n`);
     for (const p of check.problems) process.stdout.write(`  ${paint("red", "✗")} ${p}\n`);
+    for (const w of check.warnings) process.stdout.write(`  ${paint("yellow", "!")} ${w}\n`);
   }
   if (!check.ok) throw new Error(`${result.path} is not Envoy-ready: ${check.problems[0]}`);
   return result;

@@ -10,6 +10,9 @@ import type { HostFns } from "./types.js";
 const EMPTY: BodyBuffer = { bytes: EMPTY_BYTES, mutable: false };
 const immutable = (bytes: Uint8Array): BodyBuffer => ({ bytes, mutable: false });
 
+/** The message of the current on_grpc_receive, as the buffer the module reads and writes. */
+const grpcBuffers = new WeakMap<Uint8Array, BodyBuffer>();
+
 /** Envoy Context::getBuffer(): null means NOT_FOUND. */
 export function getBuffer(vm: Vm, ctx: HostContext, type: BufferType): BodyBuffer | null {
   switch (type) {
@@ -31,8 +34,12 @@ export function getBuffer(vm: Vm, ctx: HostContext, type: BufferType): BodyBuffe
       return response ? immutable(response.body) : null;
     }
     case BufferType.GrpcReceiveBuffer: {
+      // Envoy hands over the received message's own (mutable) buffer: writes are allowed.
       const buffer = ctx.root.grpcReceiveBuffer;
-      return buffer ? immutable(buffer) : EMPTY;
+      if (!buffer) return EMPTY;
+      let live = grpcBuffers.get(buffer);
+      if (!live) grpcBuffers.set(buffer, (live = { bytes: buffer, mutable: true }));
+      return live;
     }
     case BufferType.CallData:
       return immutable(ctx.root.callData ?? EMPTY_BYTES);
@@ -41,16 +48,16 @@ export function getBuffer(vm: Vm, ctx: HostContext, type: BufferType): BodyBuffe
 }
 
 /**
- * Envoy Buffer::copyFrom on a live buffer: prepend (0,0), replace all (0, >=len), append
- * (start >= len). Anything else is BAD_ARGUMENT. (Newer Envoy also accepts (0, n<len) as
- * "drain n then prepend"; older releases reject it, so this host rejects it too.)
+ * Envoy Buffer::copyFrom (context.cc) on a live buffer: start 0 drains `size` bytes (all of
+ * them when size >= len) and prepends the data, so (0,0) prepends, (0,len) replaces all and
+ * (0,n<len) replaces the first n bytes (envoy#17280); start >= len appends. Any other start,
+ * and any write to an immutable buffer (call response, configuration), is BAD_ARGUMENT.
  */
 export function writeBuffer(buffer: BodyBuffer, start: number, size: number, data: Uint8Array): WasmResult {
   if (!buffer.mutable) return WasmResult.BadArgument;
-  const len = buffer.bytes.length;
-  if (start === 0 && size === 0) buffer.bytes = concat(data, buffer.bytes);
-  else if (start === 0 && size >= len) buffer.bytes = data.slice();
-  else if (start >= len && start !== 0) buffer.bytes = concat(buffer.bytes, data);
+  const bytes = buffer.bytes;
+  if (start === 0) buffer.bytes = concat(data, bytes.subarray(Math.min(size, bytes.length)));
+  else if (start >= bytes.length) buffer.bytes = concat(bytes, data);
   else return WasmResult.BadArgument;
   return WasmResult.Ok;
 }

@@ -15,7 +15,12 @@ const isStream = (t: number) => (t & 3) === 2;
 function open(vm: Vm, kind: "grpcCall" | "grpcStream", parts: (Uint8Array | null)[], timeoutMs: number, tokenPtr: number): number {
   if (parts.some((p) => p === null)) return WasmResult.InvalidMemoryAccess;
   const [service, serviceName, method, metadata, message] = parts as Uint8Array[];
-  if (!vm.knowsCluster(utf8(service))) return WasmResult.ParseFailure;
+  if (!vm.knowsCluster(utf8(service))) {
+    const known = vm.config.clusters?.map((c) => `"${c}"`).join(", ") || "none";
+    const why = service.length === 0 ? "no cluster named" : `unknown cluster (known: ${known})`;
+    vm.log(3, `host: proxy_${kind === "grpcCall" ? "grpc_call" : "grpc_stream"} to "${utf8(service)}" refused with ParseFailure: ${why}`);
+    return WasmResult.ParseFailure;
+  }
   const token = vm.counters.take(kind);
   vm.grpcCallouts.set(token, {
     token,

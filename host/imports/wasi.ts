@@ -121,8 +121,8 @@ export const wasiImports: HostFns = {
     return vm.memory.writeU32(neventsPtr, 0) ? Errno.Success : Errno.Fault;
   },
   proc_exit(vm) {
-    // cpp-host only logs; execution continues.
-    vm.log(4, "wasi_unstable proc_exit");
+    // cpp-host only calls context->error(), which Envoy logs at trace; execution continues.
+    vm.log(0, "wasi_unstable proc_exit");
   },
   path_open: () => Errno.Noent,
   fd_prestat_get: () => Errno.Badf,

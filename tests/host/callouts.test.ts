@@ -50,7 +50,8 @@ function calloutFilter(timeout = 500, cluster = "authz") {
 }
 
 const started = (wasm: Uint8Array, options: PluginOptions = {}) => {
-  const plugin = createPlugin(wasm, { now: 0, ...options });
+  // The cluster these filters call, as Envoy would have it configured.
+  const plugin = createPlugin(wasm, { now: 0, clusters: ["authz"], ...options });
   assert.equal(plugin.start().ok, true);
   return plugin;
 };
@@ -80,7 +81,14 @@ describe("HTTP callouts: dispatch", () => {
     const plugin = started(wasm, { clusters: ["authz"] });
     const result = plugin.runHttpRequest();
     // ok 4, ok 8, unknown cluster 2 (token 0), negative timeout 2, no :authority 2; grpc call 5, stream 6; grpc unknown cluster 4 (PARSE_FAILURE)
-    assert.deepEqual(messages(result.logs), ["00", "04", "00", "08", "02", "02", "00", "02", "00", "00", "05", "00", "06", "04"]);
+    const [reports, refusals] = [result.logs.filter((l) => !l.message.startsWith("host: ")), result.logs.filter((l) => l.message.startsWith("host: "))];
+    assert.deepEqual(messages(reports), ["00", "04", "00", "08", "02", "02", "00", "02", "00", "00", "05", "00", "06", "04"]);
+    assert.deepEqual(messages(refusals), [
+      'host: proxy_http_call to "other" refused with BadArgument: unknown cluster "other" (known: "authz")',
+      'host: proxy_http_call to "authz" refused with BadArgument: negative timeout -1 ms (0 means none)',
+      'host: proxy_http_call to "authz" refused with BadArgument: missing :authority header',
+      'host: proxy_grpc_call to "other" refused with ParseFailure: unknown cluster (known: "authz")',
+    ]);
     assert.deepEqual(plugin.pendingHttpCalls().map((c) => [c.token, c.upstream, c.timeoutMs, c.timesOutInMs, c.contextId]), [
       [4, "authz", 100, 100, 2],
       [8, "authz", 0, null, 2],

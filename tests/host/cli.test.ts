@@ -67,6 +67,19 @@ writeFileSync(
 const refusingWasm = join(dir, "refuse.wasm");
 writeFileSync(refusingWasm, filter({ body: `(func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 0))` }));
 
+const rewriteWasm = join(dir, "rewrite.wasm");
+writeFileSync(
+  rewriteWasm,
+  filter({
+    imports: ["proxy_set_buffer_bytes"],
+    body: `${data(1024, "a longer body")}
+      (func (export "proxy_on_request_body") (param i32) (param $size i32) (param $eos i32) (result i32)
+        (if (i32.eqz (local.get $eos)) (then (return (i32.const 1))))
+        (drop (call $proxy_set_buffer_bytes (i32.const 0) (i32.const 0) (local.get $size) (i32.const 1024) (i32.const 13)))
+        (i32.const 0))`,
+  }),
+);
+
 describe("proxy-wasm-as simulate", () => {
   it("prints start and one result per request through the same VM, exit 0", () => {
     const run = simulate(okWasm, "--request-header", ":path: /x", "--request-header", "a: b: c", "--request-body", "hi", "--requests", "2");
@@ -90,23 +103,45 @@ describe("proxy-wasm-as simulate", () => {
     assert.ok(request.upstreamRequest);
     assert.deepEqual(request.logs.map((l: { message: string }) => l.message), ["00", "02", "1", "a,b=c"]);
     assert.deepEqual(request.httpCalls, [
-      { token: 4, upstream: "authz", headers: [[":method", "GET"], [":path", "/check"], [":authority", "auth"]], body: "authz", trailers: [], timeoutMs: 500 },
+      {
+        token: 4,
+        upstream: "authz",
+        // Envoy's httpCall sets content-length for a non-empty body.
+        headers: [[":method", "GET"], [":path", "/check"], [":authority", "auth"], ["content-length", "5"]],
+        body: "authz",
+        trailers: [],
+        timeoutMs: 500,
+      },
     ]);
     const failed = JSON.parse(simulate(calloutWasm, "--http-call-response", "fail").stdout).requests[0];
     assert.equal(failed.stopped, null);
     assert.deepEqual(failed.logs.map((l: { message: string }) => l.message).slice(0, 2), ["00", "00"]);
   });
 
-  it("refuses callouts to a cluster not given with --cluster (BAD_ARGUMENT) and leaves unanswered requests paused", () => {
+  it("refuses callouts to a cluster not given with --cluster (BAD_ARGUMENT), says why, and leaves unanswered requests paused", () => {
     const run = simulate(calloutWasm, "--cluster", "other", "--http-call-response", "status=200");
     const [request] = JSON.parse(run.stdout).requests;
-    assert.deepEqual(request.logs.map((l: { message: string }) => l.message), ["02"]);
+    assert.deepEqual(request.logs, [
+      { level: "warn", message: 'host: proxy_http_call to "authz" refused with BadArgument: unknown cluster "authz" (known: "other")' },
+      { level: "info", message: "02" },
+    ]);
     assert.deepEqual(request.httpCalls, []);
     assert.equal(request.stopped, "paused");
     assert.equal(JSON.parse(simulate(calloutWasm).stdout).requests[0].stopped, "paused");
     const bad = simulate(calloutWasm, "--http-call-response", "status=abc");
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /bad --http-call-response/);
+  });
+
+  it("reports a content-length the filter left stale after changing the body, as run does", () => {
+    const run = simulate(rewriteWasm, "--request-header", "content-length: 5", "--request-body", "hello");
+    assert.equal(run.status, 0, run.stderr);
+    const [request] = JSON.parse(run.stdout).requests;
+    assert.equal(request.upstreamRequest.body, "a longer body");
+    assert.deepEqual(
+      request.logs.map((l: { level: string; message: string }) => [l.level, l.message.slice(0, 85)]),
+      [["warn", "host: the filter changed the request body to 13 bytes but content-length still says 5"]],
+    );
   });
 
   it("runs --tick N ticks after start and reports metrics and shared data", () => {

@@ -178,7 +178,7 @@ describe("HTTP stream: bodies", () => {
     assert.deepEqual(logs.slice(2), ["llo", "00", "00", ""]);
   });
 
-  it("enforces Envoy's set_buffer_bytes rules: prepend, replace-all, append; anything else BAD_ARGUMENT", () => {
+  it("enforces Envoy's set_buffer_bytes rules: start 0 drains size bytes and prepends, start >= len appends, anything else BAD_ARGUMENT", () => {
     const set = (start: number, size: number) =>
       `(call $report (call $proxy_set_buffer_bytes (i32.const 0) (i32.const ${start}) (i32.const ${size}) (i32.const 1024) (i32.const 1)))`;
     const wasm = filter({
@@ -188,8 +188,9 @@ describe("HTTP stream: bodies", () => {
           ${set(0, 0)} ${set(100, 0)} ${set(2, 1)} ${set(0, 2)} (i32.const 0))`,
     });
     const result = started(wasm).runHttpRequest({ requestBody: ["hello"] });
-    assert.deepEqual(messages(result.logs), ["00", "00", "02", "02"]);
-    assert.equal(result.upstreamRequest?.body, "XhelloX");
+    // "hello" -> "Xhello" -> "XhelloX" -> (2,1) refused -> (0,2) drains "Xh", prepends "X"
+    assert.deepEqual(messages(result.logs), ["00", "00", "02", "00"]);
+    assert.equal(result.upstreamRequest?.body, "XelloX");
     const replace = filter({
       imports: ["proxy_set_buffer_bytes"],
       body: `${data(1024, "X")}(func (export "proxy_on_request_body") (param i32 i32 i32) (result i32) ${set(0, 99)} (i32.const 0))`,

@@ -6,6 +6,7 @@
 // failure prints the seed and fast-check's counterexample path, which reproduce it.
 
 import fc from "fast-check";
+import { isInlineHeader, type HeaderMapKind } from "../../host/header-map.js";
 import type { HeaderInput, Plugin, RequestResult } from "../../host/index.js";
 
 export const DEFAULT_SEED = 20240917;
@@ -145,11 +146,29 @@ export function hex(b: Uint8Array): string {
   return Buffer.from(b).toString("hex");
 }
 
-/** Envoy's header map after insertion: names lower-cased (ASCII), pseudo-headers in front. */
-export function envoyHeaderMap(headers: ReadonlyArray<HeaderInput>): [string, string][] {
-  const entries = headers.map(([k, v]) => [hex(lowerAscii(bytes(k))), hex(bytes(v))] as [string, string]);
+/**
+ * Envoy's header map after insertion (hex pairs): names lower-cased (ASCII), "host" is :authority
+ * in a request map, a repeated inline header (isInlineHeader: Envoy's header_map.h lists) is one
+ * entry with ",value" appended (nothing for an empty value), pseudo-headers in front.
+ */
+export function envoyHeaderMap(headers: ReadonlyArray<HeaderInput>, kind: HeaderMapKind = "requestHeaders"): [string, string][] {
+  const entries: [string, string][] = [];
+  for (const [k, v] of headers) {
+    let key = hex(lowerAscii(bytes(k)));
+    if (kind === "requestHeaders" && key === hex(enc.encode("host"))) key = hex(enc.encode(":authority"));
+    const value = hex(bytes(v));
+    const at = isInlineHeader(kind, Buffer.from(key, "hex").toString("latin1")) ? entries.findIndex(([e]) => e === key) : -1;
+    if (at < 0) entries.push([key, value]);
+    else if (value !== "") entries[at][1] = entries[at][1] === "" ? value : `${entries[at][1]}2c${value}`;
+  }
   const isPseudo = ([k]: [string, string]) => k.startsWith("3a");
   return [...entries.filter(isPseudo), ...entries.filter((e) => !isPseudo(e))];
+}
+
+/** The first value of `name` in an envoyHeaderMap() result, as text. */
+export function firstValue(map: [string, string][], name: string): string | undefined {
+  const entry = map.find(([k]) => k === hex(enc.encode(name)));
+  return entry === undefined ? undefined : dec.decode(Buffer.from(entry[1], "hex"));
 }
 
 /** A forwarded message's headers as hex pairs, to compare with envoyHeaderMap(). */
@@ -160,7 +179,8 @@ export function hexHeaders(headers: ReadonlyArray<[Uint8Array, Uint8Array]>): [s
 /** The request headers runHttpRequest sends: the defaults for missing pseudo-headers in front. */
 export function withRequestDefaults(headers: Headers): Headers {
   const defaults: [string, string][] = [[":method", "GET"], [":path", "/"], [":authority", "localhost"], [":scheme", "http"]];
-  const names = headers.map(([k]) => text(k).replace(/[A-Z]+/g, (m) => m.toLowerCase()));
+  // The host header is the :authority of a request.
+  const names = headers.map(([k]) => text(k).replace(/[A-Z]+/g, (m) => m.toLowerCase())).map((n) => (n === "host" ? ":authority" : n));
   return [...defaults.filter(([k]) => !names.includes(k)), ...headers];
 }
 

@@ -25,7 +25,7 @@ describe("SDK: HTTP callouts", () => {
     stream.sendRequestHeaders([[":path", "/x"]], true);
     const [call] = plugin.pendingHttpCalls();
     assert.equal(call.upstream, "cluster");
-    assert.deepEqual(call.headers, [[":method", "POST"], [":path", "/check"], [":authority", "cluster"], ["x-test", "1"]]);
+    assert.deepEqual(call.headers, [[":method", "POST"], [":path", "/check"], [":authority", "cluster"], ["x-test", "1"], ["content-length", "4"]]);
     assert.equal(call.body, "ping");
     assert.deepEqual(call.trailers, [["x-trailer", "t"]]);
     assert.equal(call.timeoutMs, 1234);
