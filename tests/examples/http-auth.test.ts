@@ -74,6 +74,18 @@ describe("http-auth", () => {
     assert.equal(result.httpCalls.length, 0);
   });
 
+  it("refuses a request with more than one authorization header, without asking the auth service", () => {
+    // Only the first would be checked and both forwarded: a second, unchecked credential would reach the upstream.
+    const plugin = startedPlugin();
+    const result = plugin.runHttpRequest({
+      requestHeaders: [[":path", "/data"], ["authorization", "Bearer good"], ["authorization", "Bearer smuggled"]],
+      httpCallResponses: [{ status: 200 }],
+    });
+    assert.equal(result.httpCalls.length, 0);
+    assert.equal(result.localResponse?.status, 400);
+    assert.equal(result.upstreamRequest, null);
+  });
+
   it("holds the request while the check is pending", () => {
     const plugin = startedPlugin();
     const result = plugin.runHttpRequest({ requestBody: ["payload"] });

@@ -80,10 +80,41 @@ describe("rate-limit", () => {
   });
 
   it("refuses bad configurations", () => {
-    for (const configuration of ["", "{}", '{"requestsPerSecond": 0}', '{"requestsPerSecond": -1}', '{"requestsPerSecond": "5"}', '{"requestsPerSecond": 5, "burst": 0.5}', '{"requestsPerSecond": 5, "keyHeader": ""}', "[1]"]) {
+    for (const configuration of ["", "{}", '{"requestsPerSecond": 0}', '{"requestsPerSecond": -1}', '{"requestsPerSecond": "5"}', '{"requestsPerSecond": 5, "burst": 0.5}', '{"requestsPerSecond": 5, "keyHeader": ""}', "[1]",
+      // Effectively zero: a token would take longer than a day to come back (and retry-after would not fit).
+      '{"requestsPerSecond": 1e-300}', '{"requestsPerSecond": 0.00001}', '{"requestsPerSecond": 5, "maxKeys": 0}', '{"requestsPerSecond": 5, "maxKeys": 1.5}']) {
       const start = createPlugin(wasm, { configuration }).start();
       assert.equal(start.ok, false, configuration);
       assert.ok(start.logs.some((entry) => entry.message.startsWith("rate-limit: invalid configuration")), configuration);
     }
+  });
+
+  it("accepts one token a day, the slowest rate it takes", () => {
+    const plugin = startedPlugin('{"requestsPerSecond": 0.0000116, "burst": 1}');
+    statusOf(plugin);
+    assert.equal(headerValue(statusOf(plugin).result.localResponse?.headers, "retry-after"), "86207");
+  });
+
+  it("keeps at most maxKeys buckets, and its memory flat, whatever the number of clients", () => {
+    const plugin = startedPlugin('{"requestsPerSecond": 1, "burst": 1, "keyHeader": "x-api-key", "maxKeys": 1000}');
+    const run = (from: number, to: number) => {
+      for (let i = from; i < to; i++) plugin.runHttpRequest({ requestHeaders: [["x-api-key", `client-${i}`]], properties: { "source.address": "10.0.0.1:1" } });
+    };
+    run(0, 2_000);
+    const pages = plugin.memoryPages;
+    run(2_000, 100_000);
+    assert.ok(Object.keys(plugin.sharedDataEntries()).length <= 1000, `${Object.keys(plugin.sharedDataEntries()).length} buckets`);
+    assert.equal(plugin.memoryPages, pages);
+  });
+
+  it("forgets nothing a client relies on: an active client keeps its count, an idle one comes back to a full bucket", () => {
+    const plugin = startedPlugin('{"requestsPerSecond": 1, "burst": 2, "keyHeader": "x-api-key", "maxKeys": 1}');
+    // Every key hashes to the one bucket: an active bucket is shared (stricter, never laxer)...
+    assert.equal(statusOf(plugin, [["x-api-key", "a"]]).status, 200);
+    assert.equal(statusOf(plugin, [["x-api-key", "b"]]).status, 200);
+    assert.equal(statusOf(plugin, [["x-api-key", "a"]]).status, 429);
+    // ...and once idle long enough to be full again, it is as good as new for anyone.
+    plugin.advanceTime(2_000);
+    assert.deepEqual([statusOf(plugin, [["x-api-key", "c"]]).status, statusOf(plugin, [["x-api-key", "c"]]).status], [200, 200]);
   });
 });

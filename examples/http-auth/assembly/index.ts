@@ -48,6 +48,12 @@ class HttpAuth extends HttpContext {
     const headers = this.requestHeaders;
     // Only the auth service may vouch for a user: drop whatever the client claims.
     headers.remove(AUTH_USER);
+    // Only one credential is checked: a second one would reach the upstream unchecked.
+    if (headers.values("authorization").length > 1) {
+      log.debug("http-auth: request refused: more than one authorization header");
+      this.sendLocalResponse(400, "More than one authorization header.");
+      return FilterHeadersStatus.StopIteration;
+    }
     const check = [new Header(":method", "GET"), new Header(":path", this.plugin.path), new Header(":authority", this.plugin.cluster)];
     const authorization = headers.getBytes("authorization");
     if (authorization) check.push(Header.fromBytes(String.UTF8.encode("authorization"), authorization));

@@ -8,20 +8,26 @@ export * from "proxy-wasm-as/assembly/exports";
 
 const NANOS_PER_SECOND: f64 = 1e9;
 const BUCKET_BYTES = 16; // f64 tokens, then u64 time of the last update in nanoseconds
+/** One token a day: below that a rate is effectively zero (every request 429, retry-after beyond any use). */
+const MIN_RATE: f64 = 1.0 / 86400;
 
 class RateLimitRoot extends RootContext {
   requestsPerSecond: f64 = 0;
   burst: f64 = 0;
   keyHeader: string = "";
+  maxKeys: u32 = 10000;
 
-  /** `{"requestsPerSecond": 10, "burst": 20, "keyHeader": "x-api-key"}`; burst defaults to the rate, the key to the source address. */
+  /**
+   * `{"requestsPerSecond": 10, "burst": 20, "keyHeader": "x-api-key", "maxKeys": 10000}`; burst defaults to the
+   * rate, the key to the source address.
+   */
   onConfigure(configuration: Configuration): bool {
     const parsed = parseJson(configuration.toString());
     if (!parsed.ok) return refuse(parsed.error);
     const json = parsed.value;
     if (json.kind != JsonKind.Object) return refuse("the configuration must be a JSON object");
     const rate = json.get("requestsPerSecond");
-    if (!rate || !isPositive(rate)) return refuse("'requestsPerSecond' must be a positive number");
+    if (!rate || !isPositive(rate) || rate.asNumber() < MIN_RATE) return refuse("'requestsPerSecond' must be a number of at least 0.0000116 (one a day)");
     this.requestsPerSecond = rate.asNumber();
     this.burst = this.requestsPerSecond;
     const burst = json.get("burst");
@@ -33,6 +39,11 @@ class RateLimitRoot extends RootContext {
     if (keyHeader) {
       if (keyHeader.kind != JsonKind.String || keyHeader.asString().length == 0) return refuse("'keyHeader' must be a non-empty string");
       this.keyHeader = keyHeader.asString();
+    }
+    const maxKeys = json.get("maxKeys");
+    if (maxKeys) {
+      if (!maxKeys.isU64() || maxKeys.asU64() < 1 || maxKeys.asU64() > 1000000) return refuse("'maxKeys' must be an integer from 1 to 1000000");
+      this.maxKeys = <u32>maxKeys.asU64();
     }
     return true;
   }
@@ -77,7 +88,8 @@ class RateLimit extends HttpContext {
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     const request = new TokenRequest(getCurrentTimeNanoseconds(), this.plugin.requestsPerSecond, this.plugin.burst);
-    const result = SharedData.update<TokenRequest>("rate-limit/" + this.clientKey(), request, takeToken);
+    const bucket = hashKey(this.clientKey()) % this.plugin.maxKeys;
+    const result = SharedData.update<TokenRequest>("rate-limit/" + bucket.toString(), request, takeToken);
     if (result != WasmResult.Ok) {
       // Losing every CAS race means heavy contention: let the request through rather than fail traffic.
       log.warn("rate-limit: could not update the bucket");
@@ -104,6 +116,16 @@ function stripPort(address: string): string {
   if (colon <= 0 || address.indexOf("]") > colon) return address;
   if (!address.startsWith("[") && address.indexOf(":") != colon) return address; // a bare IPv6 address
   return address.substring(0, colon);
+}
+
+/**
+ * FNV-1a over the key's UTF-16 code units: the same bucket in every VM. Keys share `maxKeys` buckets, so shared data
+ * (which Envoy never frees) holds at most that many, whatever the number of clients.
+ */
+function hashKey(key: string): u32 {
+  let hash: u32 = 2166136261;
+  for (let i = 0, n = key.length; i < n; ++i) hash = (hash ^ <u32>key.charCodeAt(i)) * 16777619;
+  return hash;
 }
 
 function isPositive(value: JsonValue): bool {
