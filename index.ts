@@ -25,3 +25,4 @@ export {
 } from "./assembly/properties";
 export { getCurrentTimeNanoseconds } from "./assembly/hostcalls/context";
 export { JsonKind, JsonValue, JsonResult, parseJson, isJsonLike } from "./assembly/json";
+export { ConfigurationResult, parseConfiguration, readConfiguration } from "./assembly/config";

@@ -2,6 +2,7 @@
 // - a filter exports only the Proxy-Wasm callbacks it needs (see callbacks.ts): the callbacks nothing
 //   in the user's code calls for are taken out of the SDK's exports.ts;
 // - the SDK's own runtime replaces asc's stub (see runtime.ts);
+// - a class decorated with @configuration gets a strict reader (see configuration.ts);
 // - a filter without the ABI's export line, or that registers no root context, fails to build with
 //   the fix in one message (see entry.ts, registration.ts).
 // After compiling: a standard library API that would import from a JavaScript host (Date.now(),
@@ -9,13 +10,14 @@
 import type { FunctionDeclaration, Parser, Program, Statement } from "assemblyscript";
 import { Transform } from "assemblyscript/transform";
 import { isCallbackNeeded } from "./callbacks.js";
+import { addConfigurationReaders } from "./configuration.js";
 import { missingExportsMessage } from "./entry.js";
 import { hostImportErrors } from "./host-imports.js";
 import { addIdentifiers } from "./identifiers.js";
 import { Kind, TRANSFORM_ERROR } from "./kinds.js";
-import { NO_ROOT_CONTEXT, registersRootContext } from "./registration.js";
+import { dropNoRootContextReport, NO_ROOT_CONTEXT, registersAtTopLevel, registersRootContext } from "./registration.js";
 import { useSdkRuntime } from "./runtime.js";
-import { sdkExports, userSources } from "./sources.js";
+import { isSdk, sdkExports, userSources } from "./sources.js";
 
 type BinaryenModule = Parameters<NonNullable<Transform["afterCompile"]>>[0];
 /** The module's import names, through the binaryen.js instance asc hands every transform. */
@@ -41,9 +43,11 @@ export default class ProxyWasmTransform extends Transform {
       return;
     }
     const sources = userSources(parser.sources);
+    for (const error of addConfigurationReaders(parser, sources)) parser.error(TRANSFORM_ERROR, error.node.range, "proxy-wasm-as", error.message);
     const userIdentifiers = new Set<string>();
     for (const source of sources) addIdentifiers(source, userIdentifiers);
     if (!registersRootContext(sources)) parser.error(TRANSFORM_ERROR, null, "proxy-wasm-as", NO_ROOT_CONTEXT);
+    if (registersAtTopLevel(sources)) dropNoRootContextReport(parser.sources.filter(isSdk));
     const kept = exports.statements.filter((statement) => !isUnneededCallback(statement, userIdentifiers));
     exports.statements.splice(0, exports.statements.length, ...kept);
   }

@@ -7,6 +7,7 @@ const compiler = assemblyscript as unknown as {
   NodeKind: Record<string, number>;
   SourceKind: Record<string, number>;
   DiagnosticCode: Record<string, number>;
+  CommonFlags: Record<string, number>;
 };
 
 function valueOf(enumeration: Record<string, number>, name: string): number {
@@ -25,8 +26,15 @@ export const Kind = {
   NamedType: valueOf(compiler.NodeKind, "NamedType"),
   Literal: valueOf(compiler.NodeKind, "Literal"),
   UnaryPrefix: valueOf(compiler.NodeKind, "UnaryPrefix"),
+  Expression: valueOf(compiler.NodeKind, "Expression"),
+  Block: valueOf(compiler.NodeKind, "Block"),
 };
 
 export const USER_ENTRY = valueOf(compiler.SourceKind, "UserEntry");
 /** "Transform '{0}': {1}." */
 export const TRANSFORM_ERROR = valueOf(compiler.DiagnosticCode, "Transform_0_1");
+
+export const Flag = {
+  Static: valueOf(compiler.CommonFlags, "Static"),
+  Readonly: valueOf(compiler.CommonFlags, "Readonly"),
+};

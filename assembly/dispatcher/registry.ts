@@ -34,10 +34,18 @@ let namedRoots: NamedRoot | null = null;
  * so a module with one root context carries none of its code (a property read, UTF-8, messages).
  */
 let pickRootFactory: () => RootContextFactory | null = (): RootContextFactory | null => {
-  // The build checks for the call; one the filter never reaches (in a function nobody calls) still gets here.
-  if (!defaultFactory) log.critical("proxy-wasm-as: no root context: call registerRootContext() from the entry file's top level");
+  if (!defaultFactory) reportNoRootContext();
   return defaultFactory;
 };
+
+/**
+ * The build checks that the filter calls registerRootContext, but a call it never reaches (in a function nobody
+ * calls) gets here: say what is missing. The transform empties this when a registration is top-level code, which
+ * always runs, so most filters carry none of it.
+ */
+function reportNoRootContext(): void {
+  log.critical("proxy-wasm-as: no root context: call registerRootContext() from the entry file's top level");
+}
 
 /**
  * Registers the factory of the plugin's root context, used whatever root id Envoy's config names
