@@ -5,7 +5,8 @@ import { Configuration } from "../context/configuration";
 import { parseJson } from "../json/parser";
 import { JsonKind } from "../json/value";
 import { log } from "../log";
-import { ConfigurationReader, describe } from "./reader";
+import { describeJson } from "../json/field";
+import { ConfigurationReader } from "./reader";
 
 export { ConfigurationReader } from "./reader";
 
@@ -36,7 +37,7 @@ export function parseConfiguration<T>(text: string): ConfigurationResult<T> {
   const parsed = parseJson(text.length ? text : "{}");
   if (!parsed.ok) return new ConfigurationResult<T>(null, "invalid JSON: " + parsed.error);
   const json = parsed.value;
-  if (json.kind != JsonKind.Object) return new ConfigurationResult<T>(null, "expected a JSON object, got " + describe(json));
+  if (json.kind != JsonKind.Object) return new ConfigurationResult<T>(null, "expected a JSON object, got " + describeJson(json));
   const reader = new ConfigurationReader(json);
   // @ts-ignore: see above
   settings.__readConfiguration<ConfigurationReader>(reader);

@@ -2,6 +2,7 @@
 // transform/configuration.ts), with what the field expects already written out by the transform. The first problem stops the reading: every later call returns its fallback,
 // and `error` names the field's path and what was expected, e.g. `upstream.timeoutMs: expected an integer
 // from 1 to 60000, got 0`.
+import { describeJson } from "../json/field";
 import { JsonKind, JsonValue, Member } from "../json/value";
 import { sameString } from "../runtime/strings";
 
@@ -17,18 +18,6 @@ class Frame {
 @inline function firstOf(container: JsonValue): Member | null {
   // @ts-ignore: the chain is JsonValue's own, kept private from filter code
   return container.first;
-}
-
-/** "a number 1.5"-style descriptions of what was found; a string's text is left out (it may be a secret). */
-export function describe(value: JsonValue): string {
-  switch (value.kind) {
-    case JsonKind.Null: return "null";
-    case JsonKind.Bool: return value.asBool() ? "true" : "false";
-    case JsonKind.Number: return value.numberText();
-    case JsonKind.String: return value.asString().length ? "a string" : "an empty string";
-    case JsonKind.Array: return "an array";
-    default: return "an object";
-  }
 }
 
 export class ConfigurationReader {
@@ -84,18 +73,23 @@ export class ConfigurationReader {
     if (value.kind != JsonKind.Array || (flags & NON_EMPTY && value.length == 0)) return this.wrong<string[]>(key, expected, value, fallback);
     const strings = new Array<string>();
     let member = firstOf(value);
-    for (let i = 0; member; member = member.next, ++i) {
+    while (member) {
       const element = member.value;
-      if (element.kind != JsonKind.String) return this.wrong<string[]>(key + "[" + i.toString() + "]", "a string", element, fallback);
+      if (element.kind != JsonKind.String) return this.wrong<string[]>(key + "[" + strings.length.toString() + "]", "a string", element, fallback);
       strings.push(element.asString());
+      member = member.next;
     }
     return strings;
   }
 
-  /** Steps into object `key` for a nested @configuration class; false when it is absent or after an error. */
+  /**
+   * Steps into object `key` for a nested @configuration class; false after an error. An absent object reads as
+   * `{}`: the nested class's defaults, and an error for its required fields.
+   */
   enter(key: string, flags: i32, expected: string): bool {
-    const value = this.field(key, flags, expected);
-    if (!value) return false;
+    let value = this.field(key, flags, expected);
+    if (this.error.length) return false;
+    if (!value) value = JsonValue.newObject();
     if (value.kind != JsonKind.Object) return this.wrong<bool>(key, expected, value, false);
     this.frame = new Frame(value, this.frame.prefix + key + ".", this.frame);
     return true;
@@ -140,7 +134,7 @@ export class ConfigurationReader {
   }
 
   private wrong<T>(key: string, expected: string, value: JsonValue, fallback: T): T {
-    this.fail(key, "expected " + expected + ", got " + describe(value));
+    this.fail(key, "expected " + expected + ", got " + describeJson(value));
     return fallback;
   }
 
