@@ -1,10 +1,12 @@
 // `proxy-wasm-as simulate PLUGIN.wasm ...`: start the plugin on the Envoy-like host, run N
-// identical HTTP requests through the same VM and print one JSON document.
+// identical HTTP requests through the same VM and print a readable report on a terminal, or one JSON
+// document with --json or when stdout is not a terminal (see ../format/simulate-text.ts).
 // Exit codes: 0 started, 2 failed to load/start/configure (JSON still printed), 1 bad usage.
 
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
+import { formatSimulateReport, simulateOutput } from "../format/simulate-text.js";
 import { createPlugin, type Header, type HttpCallAnswer, type PropertyValue, type RequestSpec } from "../../host/index.js";
 
 class UsageError extends Error {}
@@ -72,6 +74,7 @@ interface SimulateOptions {
   cluster: string[];
   httpCallResponse: string[];
   tick: string;
+  json?: boolean;
 }
 
 function run(wasmPath: string, o: SimulateOptions): number {
@@ -118,7 +121,8 @@ function run(wasmPath: string, o: SimulateOptions): number {
   const sharedData = Object.fromEntries(Object.entries(plugin.sharedDataEntries()).map(([k, v]) => [k, { value: v.text, cas: v.cas }]));
   const ticksSection = ticks > 0 ? { ticks: { ran: ticked, logs: tickLogs } } : {};
   const report = { start, ...ticksSection, requests: results, metrics, sharedData };
-  process.stdout.write(`${JSON.stringify(report, jsonReplacer, 2)}\n`);
+  if (simulateOutput(o, process.stdout.isTTY) === "text") process.stdout.write(formatSimulateReport(report));
+  else process.stdout.write(`${JSON.stringify(report, jsonReplacer, 2)}\n`);
   return start.ok ? 0 : 2;
 }
 
@@ -139,7 +143,7 @@ function jsonReplacer(key: string, value: unknown): unknown {
 export function registerSimulate(program: Command): void {
   program
     .command("simulate")
-    .description("run HTTP requests through a plugin on a host that behaves like Envoy")
+    .description("run HTTP requests through a plugin on a host that behaves like Envoy; prints a readable report on a terminal, JSON otherwise")
     .argument("<plugin>", "the plugin's .wasm file")
     .option("--root-id <id>", "root_id of the plugin")
     .option("--vm-id <id>", "vm_id of the VM")
@@ -164,6 +168,7 @@ export function registerSimulate(program: Command): void {
       [],
     )
     .option("--tick <n>", "run n ticks after start (on_tick, if the plugin set a period)", "0")
+    .option("--json", "print one JSON document even on a terminal (the default when stdout is a pipe or a file)")
     .action((wasmPath: string, options: SimulateOptions) => {
       try {
         process.exitCode = run(wasmPath, options);
