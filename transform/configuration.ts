@@ -31,7 +31,7 @@ const INTEGER_TEXT: Record<string, [string, string]> = {
 const FLOATS: Record<string, [string, string]> = {
   f32: ["-f32.MAX_VALUE", "f32.MAX_VALUE"], f64: ["-f64.MAX_VALUE", "f64.MAX_VALUE"], number: ["-f64.MAX_VALUE", "f64.MAX_VALUE"],
 };
-const SUPPORTED = "string, bool, i8 to i64, u8 to u64, f32, f64, string[], or another @configuration class";
+const SUPPORTED = "string, bool, i8 to i64, u8 to u64, f32, f64, string[], JsonValue, or another @configuration class";
 
 export interface ConfigurationError {
   message: string;
@@ -97,6 +97,7 @@ function readField(field: FieldDeclaration, classNames: Set<string>): string | C
     return `this.${name} = <${type}>reader.float(${key}, <f64>this.${name}, ${flags}, ${JSON.stringify(expected)}, <f64>(${min}), <f64>(${max}));`;
   }
   if (type === "string[]" || type === "Array<string>") return `this.${name} = reader.strings(${common(`${nonEmpty || "an "}array of strings`)});`;
+  if (type === "JsonValue") return `this.${name} = reader.json(${common("any JSON value")});`;
   if (classNames.has(type)) {
     return `if (reader.enter(${key}, ${flags}, "an object")) { this.${name}.__readConfiguration<R>(reader); reader.leave(); }`;
   }

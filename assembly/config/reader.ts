@@ -82,6 +82,12 @@ export class ConfigurationReader {
     return strings;
   }
 
+  /** Any JSON value, kept as parsed (for a field whose shape is the plugin's business, e.g. a value to insert). */
+  json(key: string, fallback: JsonValue, flags: i32, expected: string): JsonValue {
+    const value = this.field(key, flags, expected);
+    return value ? value : fallback;
+  }
+
   /**
    * Steps into object `key` for a nested @configuration class; false after an error. An absent object reads as
    * `{}`: the nested class's defaults, and an error for its required fields.

@@ -82,8 +82,8 @@ describe("typed configuration: fields the reader cannot read fail the build", ()
     assert.equal(unsupported.status, 1);
     const errors = unsupported.stderr.split("\n").filter((line) => line.startsWith("ERROR"));
     assert.deepEqual(errors.map((line) => line.replace(/^ERROR AS109: Transform 'proxy-wasm-as': /, "")), [
-      "@configuration field 'when': type Date is not one the reader knows (string, bool, i8 to i64, u8 to u64, f32, f64, string[], or another @configuration class)",
-      "@configuration field 'plain': type Plain is not one the reader knows (string, bool, i8 to i64, u8 to u64, f32, f64, string[], or another @configuration class)",
+      "@configuration field 'when': type Date is not one the reader knows (string, bool, i8 to i64, u8 to u64, f32, f64, string[], JsonValue, or another @configuration class)",
+      "@configuration field 'plain': type Plain is not one the reader knows (string, bool, i8 to i64, u8 to u64, f32, f64, string[], JsonValue, or another @configuration class)",
       "@configuration field 'label': @range applies to a number",
       "@configuration field 'fixed': is readonly: the reader assigns it",
     ]);
