@@ -1,8 +1,10 @@
-// One HTTP exchange through a chain of filters, as Envoy's filter manager runs http_filters:
+// The filter-chain driver: one HTTP exchange through a chain of filters, as Envoy's filter manager
+// runs http_filters:
 // request phases go through filter 1..N, then upstream; response phases come back N..1, then to
 // the client. Each filter is one HttpStream of its plugin; what filter k passes on (its forwarded
 // output) is fed to the next one as it appears, so a pause in filter k holds everything behind
-// it until the plugin continues the stream (e.g. when a callout answers).
+// it until the plugin continues the stream (e.g. when a callout answers). It knows no sockets:
+// what comes in and goes out are header lists and byte chunks, so it can run in a worker thread.
 
 import type { Header, HttpStream, Plugin, RequestResult } from "../host/index.js";
 

@@ -9,7 +9,7 @@ interface FilterMetrics {
   metrics: MetricValue[];
 }
 
-interface ProxyStats {
+export interface ProxyStats {
   requests: number;
   byStatus: [number, number][];
   reloads: number;

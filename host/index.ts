@@ -7,7 +7,8 @@
 //
 // See host/README.md for the whole API.
 
-import { Plugin, type PluginOptions } from "./plugin.js";
+import { Plugin } from "./plugin.js";
+import type { PluginOptions } from "./plugin-options.js";
 
 export { Plugin };
 export type {
@@ -22,7 +23,7 @@ export type {
   ShutdownResult,
   StartResult,
   TcpSpec,
-} from "./plugin.js";
+} from "./plugin-options.js";
 export type { Forwarded, HttpStream } from "./http-stream.js";
 export type { TcpConnection, TcpPhase, TcpPhaseName, TcpResult } from "./tcp-connection.js";
 export type { Header, HeaderBytes, HeaderInput } from "./header-map.js";

@@ -16,7 +16,7 @@ import { concat } from "./imports/buffers.js";
 import { connectionDefaults, findProperty, type PropertyValue } from "./properties.js";
 import type { LogEntry } from "./results.js";
 import { encodeText } from "./text.js";
-import { flushPosted, type Vm } from "./vm.js";
+import type { Vm } from "./vm.js";
 
 const decoder = new TextDecoder();
 
@@ -204,20 +204,9 @@ export class TcpConnection implements NetworkHost {
   // ---- The model -----------------------------------------------------------------------
 
   private operation(fn: () => void): void {
-    const vm = this.env.vm;
-    const savedSink = vm.logSink;
-    const savedRunning = vm.operationRunning;
-    vm.logSink = this.logs;
-    vm.operationRunning = true;
-    try {
-      fn();
-      vm.runPosted();
-    } finally {
-      vm.logSink = savedSink;
-      vm.operationRunning = savedRunning;
-    }
-    if (!savedRunning) flushPosted();
+    this.env.vm.runOperation(this.logs, fn);
   }
+
 
   private onData(d: Direction, phase: TcpPhaseName, name: string, chunk: Uint8Array, eos: boolean): void {
     if (this.downstreamClosed || d.eos) return;

@@ -226,6 +226,25 @@ export class Vm {
   /** True while the plugin or one of its streams runs an outside operation on this VM. */
   operationRunning = false;
 
+  /**
+   * One outside operation (a request phase, a tick, a callout answer): log entries go to `sink`,
+   * work posted meanwhile runs after `fn`, and once the outermost operation ends, every VM's.
+   */
+  runOperation(sink: LogEntry[], fn: () => void): void {
+    const savedSink = this.logSink;
+    const savedRunning = this.operationRunning;
+    this.logSink = sink;
+    this.operationRunning = true;
+    try {
+      fn();
+      this.runPosted();
+    } finally {
+      this.logSink = savedSink;
+      this.operationRunning = savedRunning;
+    }
+    if (!savedRunning) flushPosted();
+  }
+
   /** Wasm::setTickPeriod(): re-arms the root's timer at now + period; 0 stops it. */
   setTickPeriod(rootId: number, periodMs: number): void {
     this.tickPeriods.set(rootId, periodMs);

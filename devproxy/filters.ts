@@ -1,0 +1,331 @@
+// The filters of one dev proxy: each .wasm loaded as a plugin (one VM, as one Envoy worker has),
+// reloaded when it changes (--watch), its ticks on real timers, its callouts sent, its logs
+// printed. `settle()` moves everything along after any event: work posted across VMs, new
+// callouts, tick periods, and every exchange in flight. Nothing here touches the proxy's sockets,
+// so a worker thread can run its own FilterSet.
+
+import { createHash } from "node:crypto";
+import { readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import type { LogLevelName } from "../host/abi/enums.js";
+import { createPlugin, type Plugin } from "../host/index.js";
+import { sendCallout } from "./callouts.js";
+import type { Exchange } from "./exchange.js";
+import type { Logger } from "./log.js";
+
+export interface FilterSpec {
+  /** Path of the filter's .wasm file. */
+  path: string;
+  /** Shown in logs and metrics; by default the project folder of build/plugin.wasm, or the file name. */
+  name?: string;
+  configuration?: string | Uint8Array;
+  rootId?: string;
+  vmId?: string;
+}
+
+export interface FilterSetOptions {
+  filters: FilterSpec[];
+  /** Cluster name -> base URL for http_call. */
+  clusters: Record<string, string>;
+  failOpen: boolean;
+  logLevel: LogLevelName;
+  /** Envoy's per_connection_buffer_limit_bytes for every stream. */
+  bufferLimitBytes: number;
+  verbose: boolean;
+}
+
+/** A loaded version of one filter. */
+export interface Loaded {
+  slot: Slot;
+  plugin: Plugin;
+  version: number;
+  bytesHash: string;
+  dispatched: Set<number>;
+  grpcRefused: Set<number>;
+  logCursor: number;
+  tickTimer: NodeJS.Timeout | null;
+  tickPeriod: number;
+  exchanges: number;
+  callouts: number;
+  retired: boolean;
+}
+
+interface Slot {
+  spec: FilterSpec;
+  name: string;
+  path: string;
+  current: Loaded;
+  reloadTimer: NodeJS.Timeout | null;
+}
+
+export class FilterSet {
+  readonly slots: Slot[] = [];
+  private readonly loaded = new Set<Loaded>();
+  readonly exchanges = new Set<Exchange>();
+  private settling = false;
+  readonly counts = { reloads: 0, reloadsRefused: 0, callouts: 0, calloutFailures: 0 };
+
+  constructor(
+    private readonly options: FilterSetOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Loads and starts every filter; throws with the reason if one does not start. */
+  load(): void {
+    const names = new Set<string>();
+    for (const spec of this.options.filters) {
+      const base = spec.name ?? (spec.rootId ? `${filterName(spec.path)}/${spec.rootId}` : filterName(spec.path));
+      let name = base;
+      for (let i = 2; names.has(name); i++) name = `${base}#${i}`;
+      names.add(name);
+      const path = resolve(spec.path);
+      const slot = { spec, name, path, reloadTimer: null } as unknown as Slot;
+      const result = this.start(slot, readWasm(path), 1);
+      if ("error" in result) throw new Error(`${name} (${spec.path}) did not start: ${result.error}`);
+      slot.current = result.loaded;
+      this.slots.push(slot);
+    }
+  }
+
+  /** The current version of every filter, in chain order, counted as busy until `release`. */
+  acquireChain(): Loaded[] {
+    const chain = this.slots.map((s) => s.current);
+    for (const l of chain) l.exchanges++;
+    return chain;
+  }
+
+  release(chain: Loaded[]): void {
+    for (const l of chain) {
+      l.exchanges--;
+      this.retireIfIdle(l);
+    }
+  }
+
+  watch(): void {
+    for (const slot of this.slots) {
+      watchFile(slot.path, { interval: 200 }, (curr: Stats, prev: Stats) => {
+        if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size) return;
+        if (slot.reloadTimer) clearTimeout(slot.reloadTimer);
+        // Let the writer finish (asc writes the file in one go; editors and cp may not).
+        slot.reloadTimer = setTimeout(() => {
+          slot.reloadTimer = null;
+          this.reload(slot);
+        }, 150);
+      });
+    }
+  }
+
+  stop(): void {
+    for (const slot of this.slots) {
+      unwatchFile(slot.path);
+      if (slot.reloadTimer) clearTimeout(slot.reloadTimer);
+    }
+    for (const l of this.loaded) this.stopTicks(l);
+    for (const ex of this.exchanges) ex.finish();
+    this.exchanges.clear();
+  }
+
+  /**
+   * After anything happened: run work posted across VMs, send new callouts, print plugin logs,
+   * update tick timers, and move every exchange along, until nothing changes.
+   */
+  settle(): void {
+    if (this.settling) return;
+    this.settling = true;
+    try {
+      for (let round = 0; round < 1000; round++) {
+        let progress = false;
+        for (const l of this.loaded) {
+          progress = this.dispatchCallouts(l) || progress;
+          progress = this.refuseGrpc(l) || progress;
+          this.flushLogs(l);
+          this.updateTicks(l);
+        }
+        for (const ex of this.exchanges) progress = ex.pump() || progress;
+        if (!progress) break;
+      }
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  private start(slot: Slot, bytes: Uint8Array, version: number): { loaded: Loaded } | { error: string } {
+    const spec = slot.spec;
+    const plugin = createPlugin(bytes, {
+      name: slot.name,
+      rootId: spec.rootId,
+      vmId: spec.vmId,
+      configuration: spec.configuration,
+      failOpen: this.options.failOpen,
+      logLevel: this.options.logLevel,
+      clusters: Object.keys(this.options.clusters),
+      bufferLimitBytes: this.options.bufferLimitBytes,
+    });
+    const start = plugin.start();
+    this.log.pluginLogs(start.logs.map((l) => ({ filter: slot.name, ...l })));
+    if (!start.ok) return { error: start.error ?? "the plugin did not start" };
+    const loaded: Loaded = {
+      slot,
+      plugin,
+      version,
+      bytesHash: createHash("sha256").update(bytes).digest("hex"),
+      dispatched: new Set(),
+      grpcRefused: new Set(),
+      logCursor: plugin.logs.length,
+      tickTimer: null,
+      tickPeriod: 0,
+      exchanges: 0,
+      callouts: 0,
+      retired: false,
+    };
+    this.loaded.add(loaded);
+    return { loaded };
+  }
+
+  private reload(slot: Slot): void {
+    const old = slot.current;
+    let bytes: Uint8Array;
+    try {
+      bytes = readWasm(slot.path);
+    } catch (e) {
+      return this.refuse(slot, (e as Error).message);
+    }
+    if (createHash("sha256").update(bytes).digest("hex") === old.bytesHash) return;
+    const result = this.start(slot, bytes, old.version + 1);
+    if ("error" in result) return this.refuse(slot, result.error);
+    slot.current = result.loaded;
+    old.retired = true;
+    this.stopTicks(old);
+    this.retireIfIdle(old);
+    this.counts.reloads++;
+    this.log.event(
+      "reload",
+      { filter: slot.name, ok: true, version: result.loaded.version },
+      `reloaded ${slot.name} (version ${result.loaded.version}) from ${slot.path}`,
+    );
+    this.settle();
+  }
+
+  private refuse(slot: Slot, reason: string): void {
+    this.counts.reloadsRefused++;
+    this.log.event(
+      "reload",
+      { filter: slot.name, ok: false, version: slot.current.version, error: reason },
+      `reload refused: ${slot.name} changed but the new version did not start: ${reason}; still serving version ${slot.current.version}`,
+      "red",
+    );
+  }
+
+  /** A replaced version that has nothing in flight: on_done/on_delete (Envoy drains it), then forget it. */
+  private retireIfIdle(l: Loaded): void {
+    if (!l.retired || l.exchanges > 0 || l.callouts > 0 || !this.loaded.has(l)) return;
+    this.stopTicks(l);
+    this.loaded.delete(l);
+    const plugin = l.plugin as Plugin & { shutdown?: () => unknown };
+    try {
+      if (typeof plugin.shutdown === "function" && plugin.started) plugin.shutdown();
+    } catch (e) {
+      this.log.error(`${l.slot.name}: shutting down version ${l.version} failed: ${(e as Error).message}`);
+    }
+    this.flushLogs(l);
+  }
+
+  private stopTicks(l: Loaded): void {
+    if (l.tickTimer) clearInterval(l.tickTimer);
+    l.tickTimer = null;
+    l.tickPeriod = 0;
+  }
+
+  private updateTicks(l: Loaded): void {
+    if (l.retired || !l.plugin.started) return;
+    const period = l.plugin.tickPeriodMs;
+    if (period === l.tickPeriod) return;
+    this.stopTicks(l);
+    l.tickPeriod = period;
+    if (period > 0) {
+      l.tickTimer = setInterval(() => {
+        try {
+          l.plugin.tick();
+        } catch (e) {
+          this.log.error(`${l.slot.name}: tick failed: ${(e as Error).message}`);
+        }
+        this.settle();
+      }, period);
+    }
+  }
+
+  private flushLogs(l: Loaded): void {
+    const logs = l.plugin.logs;
+    if (logs.length <= l.logCursor) return;
+    const fresh = logs.slice(l.logCursor).map((e) => ({ filter: l.slot.name, ...e }));
+    l.logCursor = logs.length;
+    this.log.pluginLogs(fresh);
+  }
+
+  private dispatchCallouts(l: Loaded): boolean {
+    let any = false;
+    for (const call of l.plugin.pendingHttpCalls()) {
+      if (l.dispatched.has(call.token)) continue;
+      l.dispatched.add(call.token);
+      any = true;
+      this.counts.callouts++;
+      l.callouts++;
+      sendCallout(call, this.options.clusters[call.upstream], {
+        filter: l.slot.name,
+        verbose: this.options.verbose,
+        log: this.log,
+        answer: (response) => {
+          l.callouts--;
+          if (response === null || response === "timeout") this.counts.calloutFailures++;
+          try {
+            if (response === "timeout") l.plugin.timeoutHttpCall(call.token);
+            else l.plugin.respondToHttpCall(call.token, response);
+          } catch (e) {
+            this.log.error(`${l.slot.name}: delivering the callout response failed: ${(e as Error).message}`);
+          }
+          this.retireIfIdle(l);
+          this.settle();
+        },
+      });
+    }
+    return any;
+  }
+
+  /** gRPC is not routed by the dev proxy: fail each call at once rather than leave it hanging. */
+  private refuseGrpc(l: Loaded): boolean {
+    let any = false;
+    for (const call of l.plugin.grpcCalls()) {
+      if (l.grpcRefused.has(call.token)) continue;
+      l.grpcRefused.add(call.token);
+      any = true;
+      this.log.warn(`${l.slot.name}: gRPC call to ${call.upstream} ${call.serviceName}/${call.method} closed with UNAVAILABLE: the dev proxy does not route gRPC yet`);
+      setImmediate(() => {
+        try {
+          l.plugin.failGrpcCall(call.token, 14, "the dev proxy does not route gRPC");
+        } catch (e) {
+          this.log.error(`${l.slot.name}: closing the gRPC call failed: ${(e as Error).message}`);
+        }
+        this.settle();
+      });
+    }
+    return any;
+  }
+}
+
+function readWasm(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(err.code === "ENOENT" ? `${path} not found (build it first: npx proxy-wasm-as build)` : err.message);
+  }
+}
+
+/** examples/add-header/build/plugin.wasm → add-header; other/thing.wasm → thing. */
+export function filterName(path: string): string {
+  const abs = resolve(path);
+  const file = basename(abs, ".wasm");
+  const dir = dirname(abs);
+  if (basename(dir) === "build") return basename(dirname(dir));
+  return file;
+}

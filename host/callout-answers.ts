@@ -1,0 +1,71 @@
+// Answers to a plugin's callouts, delivered to the VM that made them: what a test gives through
+// the Plugin API, what a RequestSpec queues, and Envoy's router timeouts. Each answer is one
+// root-level operation of that VM (callouts.ts calls the module's callback).
+
+import { deliverGrpc, deliverHttpCall, TIMEOUT_RESPONSE, type GrpcEvent, type HttpCallResponse } from "./callouts.js";
+import type { HttpCallRecord } from "./context.js";
+import type { HttpCallAnswer } from "./plugin-options.js";
+import type { PluginVm } from "./plugin-vm.js";
+import type { LogEntry } from "./results.js";
+
+export type HttpCallOutcome = "response" | "reset" | "timeout";
+
+/** The pending call with this token; throws for one that does not exist or was answered. */
+export function pendingCall(target: PluginVm, token: number): HttpCallRecord {
+  const call = target.vm.httpCalls.find((c) => c.token === token);
+  if (!call) throw new Error(`no http_call with token ${token}`);
+  if (!call.pending) throw new Error(`http_call ${token} was already answered (${call.outcome})`);
+  return call;
+}
+
+/** Delivers one answer; returns whether the plugin was called. */
+export function answerHttpCall(
+  target: PluginVm,
+  call: HttpCallRecord,
+  response: HttpCallResponse | null,
+  outcome: HttpCallOutcome,
+  sink: LogEntry[] = target.logs,
+): boolean {
+  let delivered = false;
+  target.operation(() => {
+    // Envoy's ~Context cancels the root's requests: nothing reaches a deleted root.
+    if (target.state === "deleted") {
+      call.pending = false;
+      call.outcome = outcome;
+      return;
+    }
+    delivered = deliverHttpCall(target.vm, target.startedRoot, call, response, outcome);
+  }, sink);
+  return delivered;
+}
+
+/** Delivers one gRPC event; throws for a token of the wrong kind or one never opened. */
+export function answerGrpc(target: PluginVm, token: number, event: GrpcEvent, kind: "call" | "stream"): boolean {
+  const vm = target.vm;
+  const expected = kind === "call" ? 1 : 2;
+  if ((token & 3) !== expected) throw new Error(`${token} is not a gRPC ${kind} token (gRPC calls are 5, 9, ...; streams 6, 10, ...)`);
+  if (token >= (kind === "call" ? vm.counters.peek("grpcCall") : vm.counters.peek("grpcStream"))) {
+    throw new Error(`the plugin never opened gRPC ${kind} ${token}`);
+  }
+  let delivered = false;
+  target.operation(() => {
+    if (target.state === "deleted") return;
+    delivered = deliverGrpc(vm, target.startedRoot, token, event);
+  });
+  return delivered;
+}
+
+/**
+ * Answers the pending calls made since `firstIndex` of the VM's calls from `answers` (consumed
+ * in order), in token order; the callbacks' logs go to `sink` (a request's or connection's).
+ */
+export function answerFromQueue(target: PluginVm, answers: HttpCallAnswer[], firstIndex: number, sink: LogEntry[]): void {
+  for (;;) {
+    const call = target.vm.httpCalls.slice(firstIndex).find((c) => c.pending);
+    if (!call || answers.length === 0) return;
+    const answer = answers.shift()!;
+    if (answer === "fail") answerHttpCall(target, call, null, "reset", sink);
+    else if (answer === "timeout") answerHttpCall(target, call, TIMEOUT_RESPONSE, "timeout", sink);
+    else answerHttpCall(target, call, answer, "response", sink);
+  }
+}

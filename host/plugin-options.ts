@@ -1,0 +1,140 @@
+// The shapes of the testing API: what createPlugin() takes and what a Plugin's methods take and
+// give back (results of streams and connections are in results.ts and tcp-connection.ts).
+
+import type { LogLevelName } from "./abi/enums.js";
+import type { HttpCallResponse } from "./callouts.js";
+import type { TimeInput } from "./clock.js";
+import type { Header, HeaderInput } from "./header-map.js";
+import type { PropertyValue } from "./properties.js";
+import type { LogEntry } from "./results.js";
+
+export type { HttpCallResponse };
+
+export interface PluginOptions {
+  /** PluginConfig.root_id (the plugin_root_id property). */
+  rootId?: string;
+  /** VmConfig.vm_id: plugins with the same vm_id share shared data and queues. */
+  vmId?: string;
+  /** PluginConfig.name (the plugin_name property). */
+  name?: string;
+  /** PluginConfig.configuration, read in on_configure (PLUGIN_CONFIGURATION). */
+  configuration?: string | Uint8Array;
+  /** VmConfig.configuration, read in on_vm_start (VM_CONFIGURATION). */
+  vmConfiguration?: string | Uint8Array;
+  /**
+   * Attributes by dotted path, e.g. "source.address", "node.metadata" (a map), "xds.cluster_name".
+   * They override the host's defaults for a local connection; a stream's own attributes
+   * (request.*, response.*) come from its headers.
+   */
+  properties?: Record<string, PropertyValue>;
+  /** PluginConfig.fail_open: after a trap streams pass untouched instead of getting a 503. */
+  failOpen?: boolean;
+  /** The wasm logger's level: messages below it are dropped; proxy_get_log_level answers it. */
+  logLevel?: LogLevelName;
+  /** Clusters that http_call/grpc_* may target (others: BAD_ARGUMENT / PARSE_FAILURE); by default any non-empty name. */
+  clusters?: string[];
+  /** The VM's environment variables (WASI environ_get). */
+  environment?: Record<string, string>;
+  /**
+   * Wall-clock time the plugin sees at creation (a number is ms since the epoch, a bigint ns).
+   * Set it for deterministic time; by default the real clock is used. Either way advanceTime()
+   * moves it on.
+   */
+  now?: TimeInput;
+  /**
+   * Envoy's buffer limit for one stream (the listener's per_connection_buffer_limit_bytes, default
+   * 1 MiB). A body a filter buffers (StopIterationAndBuffer, StopAllIterationAndBuffer) beyond it
+   * gets Envoy's local reply: 413 for a request, 500 for a response (or a reset once the response
+   * headers went downstream).
+   */
+  bufferLimitBytes?: number;
+}
+
+export interface StartResult {
+  ok: boolean;
+  error: string | null;
+  logs: LogEntry[];
+}
+
+/** How a test answers one callout: a response, "fail" (a reset) or "timeout" (Envoy's 504). */
+export type HttpCallAnswer = HttpCallResponse | "fail" | "timeout";
+
+/** Header names and values are strings (UTF-8) or raw bytes (Uint8Array), as Envoy passes bytes on. */
+export interface RequestSpec {
+  requestHeaders?: HeaderInput[];
+  requestBody?: (string | Uint8Array)[];
+  requestTrailers?: HeaderInput[];
+  responseHeaders?: HeaderInput[];
+  responseBody?: (string | Uint8Array)[];
+  responseTrailers?: HeaderInput[];
+  properties?: Record<string, PropertyValue>;
+  /**
+   * Answers for the callouts this request makes, consumed in order: after each step of the
+   * request, every pending call it made gets the next answer. Calls left without one stay pending.
+   */
+  httpCallResponses?: HttpCallAnswer[];
+}
+
+export interface TcpSpec {
+  /** Client -> upstream chunks; the last one carries end_of_stream. */
+  downstreamData?: (string | Uint8Array)[];
+  /** Upstream -> client chunks after the client's; the last one carries end_of_stream (the upstream close). */
+  upstreamData?: (string | Uint8Array)[];
+  properties?: Record<string, PropertyValue>;
+  /** Answers for the callouts the connection makes, as in RequestSpec. */
+  httpCallResponses?: HttpCallAnswer[];
+}
+
+export interface MetricValue {
+  name: string;
+  type: "counter" | "gauge" | "histogram";
+  value: bigint;
+  samples: bigint[];
+}
+
+export interface PendingHttpCall {
+  token: number;
+  upstream: string;
+  headers: Header[];
+  body: string;
+  bodyBytes: Uint8Array;
+  trailers: Header[];
+  timeoutMs: number;
+  /** The context that made the call (a stream id, or the root id). */
+  contextId: number;
+  /** Milliseconds of advanceTime() left before Envoy times the call out; null = no timeout. */
+  timesOutInMs: number | null;
+}
+
+export interface GrpcCallInfo {
+  token: number;
+  kind: "call" | "stream";
+  /** The cluster (or serialized GrpcService) the plugin named. */
+  upstream: string;
+  serviceName: string;
+  method: string;
+  initialMetadata: Header[];
+  /** The request message (unary) or every message sent on the stream so far. */
+  messages: Uint8Array[];
+  timeoutMs: number;
+  contextId: number;
+  /** Stream: the plugin half-closed it with grpc_close. */
+  localClosed: boolean;
+  /** Stream: on_grpc_close was delivered. */
+  remoteClosed: boolean;
+}
+
+export interface SharedDataValue {
+  value: Uint8Array;
+  /** The value as UTF-8. */
+  text: string;
+  cas: number;
+}
+
+export interface ShutdownResult {
+  /** What on_done answered (true when the plugin has no on_done, or the VM failed). */
+  done: boolean;
+  /** on_delete ran: right away when on_done answered true, else after proxy_done. */
+  deleted: boolean;
+  logs: LogEntry[];
+}

@@ -1,0 +1,103 @@
+// Drives a whole request (RequestSpec) through one HTTP stream, or a whole connection (TcpSpec)
+// through one TCP connection, in Envoy's order, answering the callouts they make from the spec.
+
+import { answerFromQueue } from "./callout-answers.js";
+import type { Header, HeaderInput } from "./header-map.js";
+import type { HttpStream } from "./http-stream.js";
+import type { RequestSpec, TcpSpec } from "./plugin-options.js";
+import type { PluginVm } from "./plugin-vm.js";
+import type { RequestResult } from "./results.js";
+import type { TcpConnection, TcpResult } from "./tcp-connection.js";
+import { decodeText } from "./text.js";
+
+const DEFAULT_REQUEST_HEADERS: Header[] = [
+  [":method", "GET"],
+  [":path", "/"],
+  [":authority", "localhost"],
+  [":scheme", "http"],
+];
+
+/**
+ * The request, then (if the whole request reached the upstream) the response, then the end of
+ * the stream. After each step every pending call the stream made gets the spec's next answer.
+ */
+export function runHttpRequest(target: PluginVm, stream: HttpStream, spec: RequestSpec): RequestResult {
+  const answers = [...(spec.httpCallResponses ?? [])];
+  const firstIndex = target.vm.httpCalls.length;
+  const answer = () => answerFromQueue(target, answers, firstIndex, stream.logs);
+  sendMessage(
+    withDefaults(spec.requestHeaders ?? [], DEFAULT_REQUEST_HEADERS),
+    spec.requestBody ?? [],
+    spec.requestTrailers,
+    (h, eos) => stream.sendRequestHeaders(h, eos),
+    (b, eos) => stream.sendRequestBody(b, eos),
+    (t) => stream.sendRequestTrailers(t),
+    answer,
+  );
+  if (stream.requestComplete) {
+    sendMessage(
+      withDefaults(spec.responseHeaders ?? [], [[":status", "200"]]),
+      spec.responseBody ?? [],
+      spec.responseTrailers,
+      (h, eos) => stream.sendResponseHeaders(h, eos),
+      (b, eos) => stream.sendResponseBody(b, eos),
+      (t) => stream.sendResponseTrailers(t),
+      answer,
+    );
+  }
+  stream.complete();
+  return stream.result();
+}
+
+/**
+ * The client's chunks (end_of_stream on the last), the upstream's chunks (end_of_stream on the
+ * last, i.e. the upstream close), then the client closes.
+ */
+export function runTcpConnection(target: PluginVm, connection: TcpConnection, spec: TcpSpec): TcpResult {
+  const answers = [...(spec.httpCallResponses ?? [])];
+  const firstIndex = target.vm.httpCalls.length;
+  const answer = () => answerFromQueue(target, answers, firstIndex, connection.logs);
+  answer();
+  const down = spec.downstreamData ?? [];
+  down.forEach((chunk, i) => {
+    connection.sendDownstreamData(chunk, i === down.length - 1);
+    answer();
+  });
+  const up = spec.upstreamData ?? [];
+  if (up.length === 0) connection.closeUpstream();
+  up.forEach((chunk, i) => {
+    connection.sendUpstreamData(chunk, i === up.length - 1);
+    answer();
+  });
+  connection.closeDownstream("remote");
+  return connection.result();
+}
+
+/** Pseudo-headers the caller left out get defaults, in front of the given headers. */
+function withDefaults(given: HeaderInput[], defaults: Header[]): HeaderInput[] {
+  // Envoy compares lower-cased names; only ASCII letters change case.
+  const name = (g: string | Uint8Array) => (typeof g === "string" ? g : decodeText(g)).replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  const missing = defaults.filter(([k]) => !given.some(([g]) => name(g) === k));
+  return [...missing, ...given];
+}
+
+function sendMessage(
+  headers: HeaderInput[],
+  body: (string | Uint8Array)[],
+  trailers: HeaderInput[] | undefined,
+  sendHeaders: (h: HeaderInput[], eos: boolean) => void,
+  sendBody: (b: string | Uint8Array, eos: boolean) => void,
+  sendTrailers: (t: HeaderInput[]) => void,
+  afterEach: () => void,
+): void {
+  sendHeaders(headers, body.length === 0 && trailers === undefined);
+  afterEach();
+  body.forEach((chunk, i) => {
+    sendBody(chunk, i === body.length - 1 && trailers === undefined);
+    afterEach();
+  });
+  if (trailers !== undefined) {
+    sendTrailers(trailers);
+    afterEach();
+  }
+}
