@@ -18,6 +18,9 @@ import { Flag, Kind } from "./kinds.js";
 
 const CONFIGURATION = "configuration";
 const FIELD_DECORATORS = new Set(["required", "nonEmpty", "range"]);
+/** The reader's field flags (assembly/config/reader.ts). */
+const REQUIRED = 1;
+const NON_EMPTY = 2;
 
 /** Integer types and their ranges, as AssemblyScript expressions. */
 const INTEGERS: Record<string, [string, string]> = {
@@ -68,23 +71,23 @@ function readField(field: FieldDeclaration, classNames: Set<string>): string | C
   let flags = 0;
   let range: [string, string] | null = null;
   for (const decorator of field.decorators ?? []) {
-    const decorator_ = decoratorName(decorator);
-    if (decorator_ === "required") flags |= 1;
-    else if (decorator_ === "nonEmpty") flags |= 2;
-    else if (decorator_ === "range") {
+    const kind = decoratorName(decorator);
+    if (kind === "required") flags |= REQUIRED;
+    else if (kind === "nonEmpty") flags |= NON_EMPTY;
+    else if (kind === "range") {
       const args = decorator.args ?? [];
       if (args.length !== 2) return fail("@range takes two numbers, the minimum and the maximum");
       range = [textOf(args[0]), textOf(args[1])];
     }
   }
-  if (flags & 2 && type !== "string" && type !== "string[]" && type !== "Array<string>") return fail("@nonEmpty applies to a string or string[]");
+  if (flags & NON_EMPTY && type !== "string" && type !== "string[]" && type !== "Array<string>") return fail("@nonEmpty applies to a string or string[]");
   const key = JSON.stringify(name);
   const integer = INTEGERS[type];
   const float = FLOATS[type];
   if (range && !integer && !float && type !== "u64") return fail("@range applies to a number");
   const [min, max] = range ?? integer ?? float ?? ["0", "u64.MAX_VALUE"];
   const common = (expected: string) => `${key}, this.${name}, ${flags}, ${JSON.stringify(expected)}`;
-  const nonEmpty = flags & 2 ? "a non-empty " : "";
+  const nonEmpty = flags & NON_EMPTY ? "a non-empty " : "";
   if (type === "string") return `this.${name} = reader.string(${common(nonEmpty ? `${nonEmpty}string` : "a string")});`;
   if (type === "bool" || type === "boolean") return `this.${name} = reader.bool(${common("true or false")});`;
   if (integer || type === "u64") {

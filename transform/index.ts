@@ -38,8 +38,9 @@ export default class ProxyWasmTransform extends Transform {
     useSdkRuntime(parser);
     const exports = sdkExports(parser.sources);
     if (!exports) {
-      // Reported now, the build stops before asc's own errors about what the missing line would have brought.
-      parser.error(TRANSFORM_ERROR, null, "proxy-wasm-as", missingExportsMessage(parser.sources));
+      // A filter written with the SDK, without the line: reported now, the build stops before asc's own errors
+      // about what the line would have brought. (Code that does not import the SDK is not a filter of ours.)
+      if (parser.sources.some(isSdk)) parser.error(TRANSFORM_ERROR, null, "proxy-wasm-as", missingExportsMessage(parser.sources));
       return;
     }
     const sources = userSources(parser.sources);
