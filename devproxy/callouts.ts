@@ -4,7 +4,7 @@
 
 import http from "node:http";
 import type { Header, PendingHttpCall } from "../host/index.js";
-import { HOP_BY_HOP, joinUrl, pairs } from "./headers.js";
+import { HOP_BY_HOP, invalidHeader, pairs, upstreamTarget } from "./headers.js";
 import type { Logger } from "./log.js";
 
 export type CalloutAnswer = { headers: Header[]; body: Uint8Array; trailers: Header[] } | null | "timeout";
@@ -55,11 +55,17 @@ export function sendCallout(call: PendingHttpCall, base: string | undefined, ctx
     if (k.startsWith(":") || HOP_BY_HOP.has(k.toLowerCase())) continue;
     ((headers[k.toLowerCase()] ??= []) as string[]).push(v);
   }
-  headers.host = pseudo(":authority") || new URL(base).host;
+  const target = upstreamTarget(base, path);
+  headers.host = pseudo(":authority") || target.host;
   const body = call.bodyBytes ? Buffer.from(call.bodyBytes) : Buffer.from(call.body, "utf8");
   if (body.length > 0 || !["GET", "HEAD"].includes(method)) headers["content-length"] = String(body.length);
+  const invalid = invalidHeader(call.headers);
+  if (invalid) {
+    setImmediate(() => answer(null, invalid));
+    return;
+  }
   try {
-    request = http.request(joinUrl(base, path), { method, headers }, (res) => {
+    request = http.request({ hostname: target.hostname, port: target.port, path: target.path, method, headers }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (c: Buffer) => {

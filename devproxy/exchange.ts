@@ -31,12 +31,11 @@ export interface ChainFilter {
 
 interface Cursor {
   headers: boolean;
-  body: number;
   trailers: boolean;
   ended: boolean;
 }
 
-const cursor = (): Cursor => ({ headers: false, body: 0, trailers: false, ended: false });
+const cursor = (): Cursor => ({ headers: false, trailers: false, ended: false });
 const EMPTY = new Uint8Array(0);
 
 export interface FilterOutcome {
@@ -53,7 +52,9 @@ export class Exchange {
   private again = false;
   private upstreamAborted = false;
   finished = false;
-  clientDone = false;
+  /** Body bytes into the chain (from the client, from the upstream) and out of it, per direction. */
+  private readonly bytesIn: Record<Dir, number> = { request: 0, response: 0 };
+  private readonly bytesOut: Record<Dir, number> = { request: 0, response: 0 };
   outcomes: FilterOutcome[] = [];
 
   constructor(
@@ -72,6 +73,7 @@ export class Exchange {
     this.pump();
   }
   requestBody(chunk: Uint8Array, endOfStream: boolean): void {
+    this.bytesIn.request += chunk.length;
     this.streams[0].sendRequestBody(chunk, endOfStream);
     this.pump();
   }
@@ -86,6 +88,7 @@ export class Exchange {
   }
   responseBody(chunk: Uint8Array, endOfStream: boolean): void {
     if (this.cutAt !== null) return;
+    this.bytesIn.response += chunk.length;
     this.streams[this.streams.length - 1].sendResponseBody(chunk, endOfStream);
     this.pump();
   }
@@ -126,6 +129,11 @@ export class Exchange {
     return moved;
   }
 
+  /** Body bytes that went into the chain in one direction and did not come out yet (what filters hold). */
+  held(dir: Dir): number {
+    return Math.max(0, this.bytesIn[dir] - this.bytesOut[dir]);
+  }
+
   /** The client got the whole response (or went away): on_log/on_done for every filter. */
   finish(): FilterOutcome[] {
     if (this.finished) return this.outcomes;
@@ -149,7 +157,7 @@ export class Exchange {
   private checkStops(): boolean {
     for (let k = 0; k < this.streams.length; k++) {
       if (this.cutAt !== null && k >= this.cutAt) break;
-      const stopped = this.streams[k].result().stopped;
+      const stopped = this.streams[k].stoppedBy;
       if (stopped === "local_response" || stopped === "vm_failed" || stopped === "reset") {
         this.cutAt = k;
         if (!this.upstreamAborted) {
@@ -168,7 +176,8 @@ export class Exchange {
 
   private propagate(k: number, dir: Dir): boolean {
     if (dir === "request" && this.cutAt !== null && k >= this.cutAt) return false;
-    const out = this.streams[k].forwarded(dir);
+    const stream = this.streams[k];
+    const out = stream.forwarded(dir);
     const c = this.sent[dir][k];
     if (out.headers === null || c.ended) return false;
     const last = dir === "request" ? k === this.streams.length - 1 : k === 0;
@@ -178,31 +187,34 @@ export class Exchange {
         last
           ? dir === "request" ? this.ends.upstreamHeaders(h, eos, len) : this.ends.clientHeaders(h, eos, len)
           : dir === "request" ? next.sendRequestHeaders(h, eos) : next.sendResponseHeaders(h, eos),
-      body: (b: Uint8Array, eos: boolean) =>
-        last
+      body: (b: Uint8Array, eos: boolean) => {
+        if (last) this.bytesOut[dir] += b.length;
+        return last
           ? dir === "request" ? this.ends.upstreamBody(b, eos) : this.ends.clientBody(b, eos)
-          : dir === "request" ? next.sendRequestBody(b, eos) : next.sendResponseBody(b, eos),
+          : dir === "request" ? next.sendRequestBody(b, eos) : next.sendResponseBody(b, eos);
+      },
       trailers: (t: Header[]) =>
         last
           ? dir === "request" ? this.ends.upstreamTrailers(t) : this.ends.clientTrailers(t)
           : dir === "request" ? next.sendRequestTrailers(t) : next.sendResponseTrailers(t),
     };
+    // What the filter passed on is taken, not copied: the stream keeps only what it buffers.
+    const chunks = stream.takeForwardedBody(dir);
     let progress = false;
     if (!c.headers) {
       c.headers = true;
-      const eos = out.complete && out.body.length === 0 && out.trailers === null;
+      const length = chunks.reduce((n, b) => n + b.length, 0);
+      const eos = out.complete && length === 0 && out.trailers === null;
       c.ended = eos;
       progress = true;
-      hop.headers(out.headers, eos, out.complete && out.trailers === null ? out.body.length : null);
+      hop.headers(out.headers, eos, out.complete && out.trailers === null ? length : null);
       if (this.finished) return true;
     }
-    if (out.body.length > c.body) {
-      const chunk = out.body.subarray(c.body);
-      c.body = out.body.length;
-      const eos = out.complete && out.trailers === null;
+    for (let i = 0; i < chunks.length; i++) {
+      const eos = i === chunks.length - 1 && out.complete && out.trailers === null;
       c.ended ||= eos;
       progress = true;
-      hop.body(chunk, eos);
+      hop.body(chunks[i], eos);
       if (this.finished) return true;
     }
     if (out.complete && out.trailers !== null && !c.trailers) {

@@ -1,8 +1,9 @@
 // Header lists as the dev proxy handles them: Node's raw lists as pairs, the hop-by-hop headers
-// Envoy removes, and statuses that carry no body.
+// Envoy removes, what HTTP/1.1 can carry, and where a request goes upstream.
 
 import type { Header } from "../host/index.js";
 
+/** Never passed on as they are: connection-level headers, and lengths the proxy sets itself. */
 export const HOP_BY_HOP = new Set([
   "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host", "content-length",
 ]);
@@ -14,12 +15,42 @@ export function pairs(raw: string[]): Header[] {
   return out;
 }
 
-export function joinUrl(base: string, path: string): URL {
-  const u = new URL(base);
-  const prefix = u.pathname.replace(/\/+$/, "");
-  return new URL(`${u.protocol}//${u.host}${prefix}${path.startsWith("/") ? path : `/${path}`}`);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// What Node's HTTP/1.1 writer accepts in a value (Envoy's own check refuses NUL, CR and LF).
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Envoy's HeaderUtility wording for the first header HTTP/1.1 cannot carry (a name that is not a
+ * token, a value with NUL, CR, LF or another control character), or null.
+ */
+export function invalidHeader(headers: Header[]): string | null {
+  for (const [k, v] of headers) {
+    if (k.startsWith(":")) continue;
+    if (!TOKEN.test(k)) return `invalid header name: ${JSON.stringify(k).slice(1, -1)}`;
+    if (BAD_VALUE.test(v)) return `invalid header value for: ${k}`;
+  }
+  return null;
 }
 
+/**
+ * Where a request for `path` goes on the upstream `base` (http://host:port[/prefix]): the path is
+ * appended to the prefix as it is, byte for byte; nothing is resolved or normalised.
+ */
+export function upstreamTarget(base: string, path: string): { host: string; hostname: string; port: number; path: string } {
+  const u = new URL(base);
+  const prefix = u.pathname.replace(/\/+$/, "");
+  return {
+    host: u.host,
+    hostname: u.hostname.replace(/^\[|\]$/g, ""),
+    port: Number(u.port || 80),
+    path: `${prefix}${path.startsWith("/") ? path : `/${path}`}`,
+  };
+}
+
+/** What Node refuses in a request target (Envoy's codec would refuse these too). */
+export const BAD_PATH = /[^\x21-\xff]/;
+
+/** 1xx, 204 and 304 responses never carry a body. */
 export function noBodyStatus(status: number): boolean {
   return status === 204 || status === 304 || (status >= 100 && status < 200);
 }

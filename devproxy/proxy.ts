@@ -5,16 +5,18 @@
 // the admin port's GET /stats. With `watch`, a filter is reloaded when its .wasm changes; a new
 // version that does not start is refused and the old one keeps serving.
 
-import http from "node:http";
+import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Writable } from "node:stream";
 import type { LogLevelName } from "../host/abi/enums.js";
 import { createAdminServer } from "./admin.js";
 import { FilterSet, type FilterSpec } from "./filters.js";
+import { createProxyServer, ENVOY_LIMITS, type Limits } from "./intake.js";
 import { Logger } from "./log.js";
 import { serveRequest, type RequestContext } from "./request.js";
 
 export { filterName, type FilterSpec } from "./filters.js";
+export { ENVOY_LIMITS, type Limits } from "./intake.js";
 
 export interface DevProxyOptions {
   filters: FilterSpec[];
@@ -32,6 +34,8 @@ export interface DevProxyOptions {
   out?: Writable & { isTTY?: boolean };
   json?: boolean;
   verbose?: boolean;
+  /** Envoy's defaults (ENVOY_LIMITS) for whatever is not given. */
+  limits?: Partial<Limits>;
 }
 
 export class DevProxy {
@@ -40,6 +44,7 @@ export class DevProxy {
   private server: http.Server | null = null;
   private admin: http.Server | null = null;
   private readonly counts = { requests: 0, byStatus: new Map<number, number>() };
+  private readonly limits: Limits;
   url = "";
   adminUrl = "";
 
@@ -53,36 +58,52 @@ export class DevProxy {
     for (const [name, url] of Object.entries(options.clusters ?? {})) {
       if (new URL(url).protocol !== "http:") throw new Error(`--cluster ${name}=${url}: only http:// URLs are supported`);
     }
+    this.limits = { ...ENVOY_LIMITS, ...options.limits };
+    for (const [name, value] of Object.entries(this.limits)) {
+      if (!Number.isSafeInteger(value) || value < 0 || (value === 0 && name !== "routeTimeoutMs")) throw new Error(`bad limit ${name}: ${value}`);
+    }
     this.filters = new FilterSet(
       {
         filters: options.filters,
         clusters: options.clusters ?? {},
         failOpen: options.failOpen === true,
         logLevel: options.logLevel ?? "info",
-        bufferLimitBytes: 1024 * 1024,
+        bufferLimitBytes: this.limits.bufferLimitBytes,
         verbose: options.verbose === true,
       },
       this.log,
     );
   }
 
-  /** Loads and starts every filter (throws with the reason if one does not start), then listens. */
+  /**
+   * Loads and starts every filter, then listens on the proxy and admin ports. Throws with the
+   * reason if a filter does not start or a port cannot be had, and then holds nothing open.
+   */
   async start(): Promise<{ url: string; adminUrl: string }> {
+    try {
+      return await this.listen();
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  private async listen(): Promise<{ url: string; adminUrl: string }> {
     this.filters.load();
     const host = this.options.host ?? "127.0.0.1";
     const ctx: RequestContext = {
       filters: this.filters,
       log: this.log,
       upstream: this.options.upstream ?? null,
+      limits: this.limits,
       authority: "",
       counted: (status) => {
         this.counts.requests++;
         if (status !== null) this.counts.byStatus.set(status, (this.counts.byStatus.get(status) ?? 0) + 1);
       },
     };
-    this.server = http.createServer((req, res) => serveRequest(ctx, req, res));
-    this.server.on("clientError", (_err, socket) => socket.destroy());
-    const port = await listen(this.server, this.options.port ?? 10000, host);
+    this.server = createProxyServer(this.limits, this.log, (req, res) => serveRequest(ctx, req, res));
+    const port = await listen(this.server, this.options.port ?? 10000, host, "port");
     this.url = `http://${hostForUrl(host)}:${port}`;
     ctx.authority = this.url.replace(/^http:\/\//, "");
     if (this.options.adminPort !== null) {
@@ -90,7 +111,7 @@ export class DevProxy {
         filters: () => this.filters.slots.map((s) => ({ name: s.name, version: s.current.version, metrics: s.current.plugin.metrics() })),
         proxyStats: () => ({ requests: this.counts.requests, byStatus: [...this.counts.byStatus.entries()], ...this.filters.counts }),
       });
-      const adminPort = await listen(this.admin, this.options.adminPort ?? 9901, host);
+      const adminPort = await listen(this.admin, this.options.adminPort ?? 9901, host, "admin port");
       this.adminUrl = `http://${hostForUrl(host)}:${adminPort}`;
     }
     if (this.options.watch) this.filters.watch();
@@ -99,13 +120,20 @@ export class DevProxy {
     const clusters = Object.entries(this.options.clusters ?? {});
     this.log.event(
       "listening",
-      { url: this.url, admin: this.adminUrl || null, filters: this.filters.slots.map((s) => ({ name: s.name, path: s.path })), upstream },
+      {
+        url: this.url,
+        admin: this.adminUrl || null,
+        filters: this.filters.slots.map((s) => ({ name: s.name, path: s.path })),
+        upstream,
+        limits: this.limits,
+      },
       `listening on ${this.url}\n  filters:  ${chain}\n  upstream: ${upstream}` +
         (clusters.length ? `\n  clusters: ${clusters.map(([k, v]) => `${k}=${v}`).join(", ")}` : "") +
         (this.adminUrl ? `\n  admin:    ${this.adminUrl}/stats` : "") +
         (this.options.watch ? "\n  watching the .wasm files for changes" : ""),
     );
-    if (!isLoopback(host)) this.log.warn(`bound to ${host}: not only this machine can reach the proxy`);
+    const warning = exposureWarning(host, this.adminUrl);
+    if (warning) this.log.warn(warning);
     this.filters.settle();
     return { url: this.url, adminUrl: this.adminUrl };
   }
@@ -114,7 +142,7 @@ export class DevProxy {
     this.filters.stop();
     const close = (s: http.Server | null) =>
       new Promise<void>((done) => {
-        if (!s) return done();
+        if (!s?.listening) return done();
         s.close(() => done());
         s.closeAllConnections();
       });
@@ -122,10 +150,11 @@ export class DevProxy {
   }
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<number> {
+function listen(server: http.Server, port: number, host: string, what: "port" | "admin port"): Promise<number> {
   return new Promise((resolveListen, reject) => {
+    const flag = what === "port" ? "--port" : "--admin-port";
     const onError = (e: NodeJS.ErrnoException) =>
-      reject(new Error(e.code === "EADDRINUSE" ? `port ${port} on ${host} is in use (pick another with --port / --admin-port, or 0 for any)` : e.message));
+      reject(new Error(e.code === "EADDRINUSE" ? `${what} ${port} on ${host} is in use (pick another with ${flag}, or 0 for any)` : `${what} ${port} on ${host}: ${e.message}`));
     server.once("error", onError);
     server.listen(port, host, () => {
       server.off("error", onError);
@@ -138,6 +167,16 @@ function hostForUrl(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
+/** What to say when the proxy is bound beyond this machine, or null on loopback. */
+export function exposureWarning(host: string, adminUrl: string): string | null {
+  if (isLoopback(host)) return null;
+  return (
+    `bound to ${host}: not only this machine can reach the proxy` +
+    (adminUrl ? `, and the admin port (${adminUrl}/stats: every filter's metrics) is exposed too (--no-admin turns it off)` : "") +
+    "; the dev proxy is a development tool, not an edge proxy"
+  );
+}
+
 function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
+  return host === "localhost" || host === "::1" || host.startsWith("127.") || host.startsWith("::ffff:127.");
 }

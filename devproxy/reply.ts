@@ -1,27 +1,38 @@
 // Writing what the first filter passes on back to the client, as Envoy's HTTP/1 codec would:
 // the content-length the chain ends with goes out as is; without one, the length is set when the
-// whole body is already known, else the body is chunked.
+// whole body is already known, else the body is chunked. A response HTTP/1.1 cannot carry (a
+// :status that is not a number or is outside 100-999, a header name or value a filter broke) is
+// answered 502 with the reason, as Envoy's filter manager does for a missing :status.
 
 import type http from "node:http";
 import type { Header } from "../host/index.js";
-import { HOP_BY_HOP, noBodyStatus } from "./headers.js";
+import { HOP_BY_HOP, invalidHeader, noBodyStatus } from "./headers.js";
 
 export class ClientReply {
   status: number | null = null;
   started = false;
   private declared: number | null = null;
   private written = 0;
+  private over = false;
 
   constructor(
     private readonly res: http.ServerResponse,
     private readonly method: string,
-    /** The reply is over (sent, or the connection was cut with `error`). */
+    /** The reply is over (sent, or the connection was cut), with what went wrong if anything. */
     private readonly done: (error?: string) => void,
-  ) {}
+    /** The client is slow (its socket buffer is full) or takes more again. */
+    private readonly busy: (busy: boolean) => void,
+  ) {
+    res.on("drain", () => busy(false));
+  }
 
   headers(headers: Header[], eos: boolean, knownLength: number | null): void {
+    if (this.over) return;
     this.started = true;
-    const status = Number(headers.find(([k]) => k === ":status")?.[1] ?? 502);
+    const statusText = headers.find(([k]) => k === ":status")?.[1];
+    const problem = statusProblem(statusText) ?? invalidHeader(headers);
+    if (problem) return this.badGateway(problem);
+    const status = Number(statusText);
     this.status = status;
     const out: string[] = [];
     for (const [k, v] of headers) {
@@ -29,43 +40,84 @@ export class ClientReply {
       out.push(k, v);
     }
     const declaredText = headers.find(([k]) => k.toLowerCase() === "content-length")?.[1];
-    if (declaredText !== undefined && /^\d+$/.test(declaredText)) this.declared = Number(declaredText);
-    else if (knownLength !== null && !noBodyStatus(status) && this.method !== "HEAD") this.declared = knownLength;
-    if (this.declared !== null && !noBodyStatus(status)) out.push("content-length", String(this.declared));
-    if (this.method === "HEAD") this.declared = null;
-    this.res.writeHead(status, out);
+    if (noBodyStatus(status) || this.method === "HEAD") {
+      // No body follows: a 304 or HEAD keeps its content-length (the representation's), a 204 or
+      // 1xx must not carry one (RFC 9110 8.6).
+      if (declaredText !== undefined && (status === 304 || this.method === "HEAD")) out.push("content-length", declaredText);
+    } else {
+      if (declaredText !== undefined && /^\d+$/.test(declaredText)) this.declared = Number(declaredText);
+      else if (knownLength !== null) this.declared = knownLength;
+      if (this.declared !== null) out.push("content-length", String(this.declared));
+    }
+    try {
+      this.res.writeHead(status, out);
+    } catch (e) {
+      return this.badGateway((e as Error).message);
+    }
     if (eos) this.end();
   }
 
   body(chunk: Uint8Array, eos: boolean): void {
+    if (this.over) return;
     if (chunk.length > 0 && this.method !== "HEAD" && !noBodyStatus(this.status ?? 200)) {
       this.written += chunk.length;
       if (this.declared !== null && this.written > this.declared) return this.lengthMismatch();
-      this.res.write(chunk);
+      if (!this.res.write(chunk)) this.busy(true);
     }
     if (eos) this.end();
   }
 
   trailers(trailers: Header[]): void {
-    if (trailers.length > 0 && this.declared === null) this.res.addTrailers(Object.fromEntries(trailers));
+    if (this.over) return;
+    if (trailers.length > 0 && this.declared === null && invalidHeader(trailers) === null) this.res.addTrailers(Object.fromEntries(trailers));
     this.end();
   }
 
   /** Cuts the connection (a reset: the client sees the response end early). */
   reset(error: string): void {
+    if (this.over) return;
+    this.over = true;
     this.res.destroy();
     this.done(error);
   }
 
   private end(): void {
-    if (this.declared !== null && this.written !== this.declared && this.method !== "HEAD") return this.lengthMismatch();
+    if (this.declared !== null && this.written !== this.declared) return this.lengthMismatch();
+    this.over = true;
     this.res.end();
     this.done();
   }
 
+  /** The chain's response cannot go out: 502 with the reason, or a reset if headers went out. */
+  private badGateway(reason: string): void {
+    if (this.res.headersSent) return this.reset(reason);
+    this.over = true;
+    this.status = 502;
+    const body = reason.split(" (")[0];
+    this.res.writeHead(502, { "content-type": "text/plain", "content-length": Buffer.byteLength(body) });
+    this.res.end(body);
+    this.done(reason);
+  }
+
   private lengthMismatch(): void {
     this.reset(
-      `a filter changed the response body to ${this.written}+ bytes but content-length says ${this.declared}: remove or update content-length when rewriting a body (Envoy would send a broken response too)`,
+      `a filter changed the response body to ${this.written}${this.written > (this.declared ?? 0) ? "+" : ""} bytes but content-length says ${this.declared}: remove or update content-length when rewriting a body (Envoy would send a broken response too)`,
     );
   }
+}
+
+/**
+ * Why a :status cannot go out, or null. Envoy answers 502 "missing required header: :status" when
+ * it is not a number (HeaderUtility::checkRequiredResponseHeaders); a number outside 100-999 it
+ * writes as is, which no HTTP/1.1 client accepts, so the dev proxy answers 502 and says so.
+ */
+function statusProblem(text: string | undefined): string | null {
+  if (text === undefined || !/^\d+$/.test(text)) {
+    return `missing required header: :status (a filter set it to ${JSON.stringify(text ?? null)}; Envoy answers 502)`;
+  }
+  const status = Number(text);
+  if (status < 100 || status > 999) {
+    return `a filter set status ${text} (outside 100-999; Envoy would write it as is and HTTP/1.1 clients refuse it)`;
+  }
+  return null;
 }

@@ -1,29 +1,62 @@
 // One request through the dev proxy: the client's request goes into the filter chain, what the
 // last filter passes on goes to the upstream, the upstream's response comes back through the
 // chain, and what the first filter passes on goes to the client. Then one log line.
+// Bodies stream: a side stops reading while the filters hold more than twice the buffer limit
+// or the other side is not taking more (Envoy's watermarks), so memory stays proportional to
+// what the filters buffer.
 
-import { randomUUID } from "node:crypto";
 import type http from "node:http";
-import type { Header } from "../host/index.js";
 import { echoUpstream } from "./echo.js";
 import { Exchange, type ExchangeEnds } from "./exchange.js";
 import type { FilterSet } from "./filters.js";
-import { HOP_BY_HOP, pairs } from "./headers.js";
+import { pairs } from "./headers.js";
+import { requestHeaders, type Limits } from "./intake.js";
 import type { Logger, LogLine } from "./log.js";
 import { ClientReply } from "./reply.js";
-import { realUpstream, type UpstreamHandle, type UpstreamRequest } from "./upstream.js";
+import { realUpstream, type Pausable, type UpstreamHandle, type UpstreamRequest } from "./upstream.js";
 
 export interface RequestContext {
   filters: FilterSet;
   log: Logger;
   /** --upstream, or null for the echo upstream. */
   upstream: string | null;
+  limits: Limits;
   /** The proxy's own authority, for a request without Host. */
   authority: string;
   counted(status: number | null): void;
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Stops a source while the chain holds too much or the far side is busy; restarts it when both clear. */
+class Valve {
+  private source: Pausable | null = null;
+  private sinkBusy = false;
+  private paused = false;
+
+  constructor(
+    private readonly held: () => number,
+    private readonly max: number,
+  ) {}
+
+  attach(source: Pausable): void {
+    this.source = source;
+    this.check();
+  }
+
+  busy(busy: boolean): void {
+    this.sinkBusy = busy;
+    this.check();
+  }
+
+  check(): void {
+    const stop = this.sinkBusy || this.held() > this.max;
+    if (stop === this.paused || !this.source) return;
+    this.paused = stop;
+    if (stop) this.source.pause();
+    else this.source.resume();
+  }
+}
 
 export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res: http.ServerResponse): void {
   const started = performance.now();
@@ -32,7 +65,12 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
   const path = req.url ?? "/";
   let error: string | undefined;
   let done = false;
+  let received = 0;
+  let ended = false;
   let upstream: UpstreamHandle | null = null;
+  const watermark = 2 * ctx.limits.bufferLimitBytes;
+  const requestValve = new Valve(() => exchange.held("request"), watermark);
+  const responseValve = new Valve(() => exchange.held("response"), watermark);
 
   const finish = (why?: string) => {
     if (done) return;
@@ -40,9 +78,22 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     error ??= why;
     ctx.filters.exchanges.delete(exchange);
     upstream?.abort();
+    if (!ended) {
+      // Answered before the request was read: read the rest and drop it (the client gets its
+      // answer instead of a reset), for a while.
+      req.resume();
+      const cut = setTimeout(() => req.socket.destroy(), 5000).unref();
+      req.once("end", () => clearTimeout(cut));
+    }
     const outcomes = exchange.finish();
     ctx.filters.release(chain);
     ctx.counted(reply.status);
+    for (const o of outcomes) {
+      const details = o.result.localResponse?.details;
+      if (details === "request_payload_too_large" || details === "response_payload_too_large") {
+        error ??= `${details}: ${o.filter} buffered more than the buffer limit of ${ctx.limits.bufferLimitBytes} bytes (Envoy's per_connection_buffer_limit_bytes; --buffer-limit)`;
+      }
+    }
     const logs: LogLine[] = outcomes.flatMap((o) => o.result.logs.map((e) => ({ filter: o.filter, ...e })));
     ctx.log.request({
       method,
@@ -56,7 +107,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     });
     ctx.filters.settle();
   };
-  const reply = new ClientReply(res, method, finish);
+  const reply = new ClientReply(res, method, finish, (busy) => responseValve.busy(busy));
 
   const ends: ExchangeEnds = {
     upstreamHeaders: (headers, eos, knownLength) => {
@@ -65,17 +116,29 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
         endOfStream: eos,
         knownLength,
         sink: exchange,
+        routeTimeoutMs: ctx.limits.routeTimeoutMs,
+        maxHeaderBytes: ctx.limits.maxRequestHeadersKb * 1024,
+        maxHeadersCount: ctx.limits.maxHeadersCount,
         settle: () => ctx.filters.settle(),
-        onError: (e) => (error = e),
+        onDrain: () => requestValve.busy(false),
+        onResponseSource: (source) => responseValve.attach(source),
+        onError: (e) => (error ??= e),
+        reset: (reason) => reply.reset(reason),
         log: ctx.log,
       };
       upstream = ctx.upstream ? realUpstream(ctx.upstream, request) : echoUpstream(request);
     },
-    upstreamBody: (chunk, eos) => upstream?.body(chunk, eos),
+    upstreamBody: (chunk, eos) => {
+      if (upstream && !upstream.body(chunk, eos)) requestValve.busy(true);
+      requestValve.check();
+    },
     upstreamTrailers: (trailers) => upstream?.trailers(trailers),
     abortUpstream: () => upstream?.abort(),
     clientHeaders: (headers, eos, knownLength) => reply.headers(headers, eos, knownLength),
-    clientBody: (chunk, eos) => reply.body(chunk, eos),
+    clientBody: (chunk, eos) => {
+      reply.body(chunk, eos);
+      responseValve.check();
+    },
     clientTrailers: (trailers) => reply.trailers(trailers),
     reset: (filter) => reply.reset(`stream reset by ${filter}`),
   };
@@ -94,32 +157,23 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
 
   res.on("close", () => finish(reply.started ? "client closed the connection during the response" : "client went away"));
 
-  const headers: Header[] = [
-    [":method", method],
-    [":path", path],
-    [":authority", req.headers.host ?? ctx.authority],
-    [":scheme", "http"],
-    ...pairs(req.rawHeaders).filter(([k]) => !HOP_BY_HOP.has(k) || k === "content-length"),
-  ];
-  if (!req.headers["x-request-id"]) headers.push(["x-request-id", randomUUID()]);
-  headers.push(["x-forwarded-proto", "http"]);
   const length = req.headers["content-length"] !== undefined ? Number(req.headers["content-length"]) : null;
   const chunked = req.headers["transfer-encoding"] !== undefined;
   const noBody = !chunked && (length === null || length === 0);
-  exchange.requestHeaders(headers, noBody);
+  ended = noBody;
+  exchange.requestHeaders(requestHeaders(req, ctx.authority), noBody);
   ctx.filters.settle();
   if (noBody) {
     req.resume();
     return;
   }
-  let received = 0;
-  let ended = false;
   req.on("data", (chunk: Buffer) => {
     if (done || ended) return;
     received += chunk.length;
     ended = !chunked && length !== null && received >= length;
     exchange.requestBody(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), ended);
     ctx.filters.settle();
+    requestValve.check();
   });
   req.on("end", () => {
     if (done || ended) return;
@@ -129,4 +183,5 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     else exchange.requestBody(EMPTY, true);
     ctx.filters.settle();
   });
+  requestValve.attach(req);
 }

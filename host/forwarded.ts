@@ -1,7 +1,9 @@
 // What one direction of an HTTP stream passed on (to the upstream, or to the client). Kept as
 // header-map snapshots and bytes; the public Forwarded object, with the headers as text and as
 // bytes, is built only when someone asks for it (forwarded(), result()). Once built it is kept up
-// to date, so whoever holds it sees what the filter passes on later.
+// to date, so whoever holds it sees what the filter passes on later. The body is a list of chunks,
+// joined only when read: appending stays linear, and a consumer that streams (the dev proxy)
+// takes the chunks as they come, so nothing holds the whole body.
 
 import { concat } from "./imports/buffers.js";
 import { HeaderMap, type Header, type HeaderBytes } from "./header-map.js";
@@ -19,7 +21,7 @@ export interface Forwarded {
 
 export class ForwardedState {
   headers: HeaderMap | null = null;
-  body: Uint8Array = EMPTY_BYTES;
+  private chunks: Uint8Array[] = [];
   trailers: HeaderMap | null = null;
   complete = false;
   private built: Forwarded | null = null;
@@ -32,11 +34,23 @@ export class ForwardedState {
     }
   }
 
+  /** The body passed on (and not taken): joined into one array on read. */
+  get body(): Uint8Array {
+    if (this.chunks.length === 0) return EMPTY_BYTES;
+    if (this.chunks.length > 1) this.chunks = [this.chunks.reduce((a, b) => concat(a, b))];
+    return this.chunks[0];
+  }
+
   /** Appends body bytes the caller hands over (they are not changed afterwards). */
   appendBody(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    this.body = this.body.length === 0 ? bytes : concat(this.body, bytes);
-    if (this.built) this.built.body = this.body;
+    if (bytes.length > 0) this.chunks.push(bytes);
+  }
+
+  /** Hands over the body chunks passed on since the last take; the body no longer holds them. */
+  takeBody(): Uint8Array[] {
+    const taken = this.chunks;
+    this.chunks = [];
+    return taken;
   }
 
   setTrailers(map: HeaderMap): void {
@@ -54,10 +68,16 @@ export class ForwardedState {
 
   /** The public object, built on first use. */
   view(): Forwarded {
-    return (this.built ??= {
+    if (this.built) return this.built;
+    const state = this;
+    let empty: Uint8Array | null = null;
+    return (this.built = {
       headers: this.headers?.toArray() ?? null,
       headerBytes: this.headers?.toBytes() ?? null,
-      body: this.body.length === 0 ? new Uint8Array(0) : this.body, // users get their own empty array
+      get body() {
+        const body = state.body;
+        return body.length > 0 ? body : (empty ??= new Uint8Array(0)); // users get their own empty array
+      },
       trailers: this.trailers?.toArray() ?? null,
       trailerBytes: this.trailers?.toBytes() ?? null,
       complete: this.complete,

@@ -118,6 +118,20 @@ export class HttpStream implements StreamHost {
     return (direction === "request" ? this.req.forwarded : this.resp.forwarded).view();
   }
 
+  /**
+   * Takes the body chunks the filter passed on in one direction since the last take: for a chain
+   * that streams, so the stream holds only what the filter buffers. forwarded().body and result()
+   * then show only what was not taken.
+   */
+  takeForwardedBody(direction: "request" | "response"): Uint8Array[] {
+    return (direction === "request" ? this.req.forwarded : this.resp.forwarded).takeBody();
+  }
+
+  /** result().stopped without building the result. */
+  get stoppedBy(): RequestResult["stopped"] {
+    return this.stopped;
+  }
+
   /** Whether the whole request reached the upstream, so an upstream response can follow. */
   get requestComplete(): boolean {
     return this.req.forwarded.complete && this.stopped === null;

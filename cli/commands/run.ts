@@ -22,6 +22,10 @@ interface RunOptions {
   logLevel: string;
   verbose?: boolean;
   json?: boolean;
+  maxHeadersCount: string;
+  maxRequestHeadersKb: string;
+  bufferLimit: string;
+  routeTimeout: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -29,6 +33,12 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 function port(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`bad ${flag} '${text}': a port number (0 picks a free one)`);
+  return n;
+}
+
+function whole(text: string, flag: string, min: number): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isSafeInteger(n) || n < min) throw new Error(`bad ${flag} '${text}': a whole number, at least ${min}`);
   return n;
 }
 
@@ -68,6 +78,10 @@ export function register(program: Command): void {
     .option("--watch", "reload a filter when its .wasm file changes")
     .option("--fail-open", "let requests through a filter whose VM failed (default: 503)")
     .option("--log-level <level>", `plugin log level: ${LOG_LEVELS.join(", ")}`, "info")
+    .option("--max-headers-count <n>", "request headers allowed (Envoy's max_headers_count); more: 431", "100")
+    .option("--max-request-headers-kb <n>", "KiB of request headers allowed (Envoy's max_request_headers_kb); more: 431", "60")
+    .option("--buffer-limit <bytes>", "what a filter may buffer per direction (Envoy's per_connection_buffer_limit_bytes); more: 413/500", "1048576")
+    .option("--route-timeout <ms>", "from the end of the request to the end of the response (Envoy's route timeout; 0: none); then 504", "15000")
     .option("--verbose", "also print each filter's callbacks and statuses, and every callout")
     .option("--json", "print one JSON object per line (listening, request, log, reload, ...)")
     .action(
@@ -100,6 +114,12 @@ export function register(program: Command): void {
           logLevel: o.logLevel as LogLevelName,
           json: o.json === true,
           verbose: o.verbose === true,
+          limits: {
+            maxHeadersCount: whole(o.maxHeadersCount, "--max-headers-count", 1),
+            maxRequestHeadersKb: whole(o.maxRequestHeadersKb, "--max-request-headers-kb", 1),
+            bufferLimitBytes: whole(o.bufferLimit, "--buffer-limit", 1),
+            routeTimeoutMs: whole(o.routeTimeout, "--route-timeout", 0),
+          },
         });
         await proxy.start();
         await new Promise<void>((resolve) => {

@@ -1,0 +1,111 @@
+// Request intake and its limits, as Envoy's HTTP connection manager applies them before any
+// filter runs: at most 100 request headers and 60 KiB of them by default (431 beyond), 400 for a
+// request the HTTP/1 codec cannot parse, and the hop-by-hop headers removed. `:path` is the
+// request target byte for byte (Envoy's default path settings normalise nothing).
+
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { Socket } from "node:net";
+import type { Header } from "../host/index.js";
+import { pairs } from "./headers.js";
+import type { Logger } from "./log.js";
+
+export interface Limits {
+  /** Envoy's common_http_protocol_options.max_headers_count. */
+  maxHeadersCount: number;
+  /** Envoy's max_request_headers_kb. */
+  maxRequestHeadersKb: number;
+  /** Envoy's per_connection_buffer_limit_bytes: what a filter may buffer in one direction. */
+  bufferLimitBytes: number;
+  /** The route timeout (ms, 0: none): from the end of the request to the end of the response. */
+  routeTimeoutMs: number;
+}
+
+export const ENVOY_LIMITS: Limits = {
+  maxHeadersCount: 100,
+  maxRequestHeadersKb: 60,
+  bufferLimitBytes: 1024 * 1024,
+  routeTimeoutMs: 15_000,
+};
+
+/** The proxy's listener: Node's HTTP/1.1 server with Envoy's header limits and codec errors. */
+export function createProxyServer(
+  limits: Limits,
+  log: Logger,
+  serve: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): http.Server {
+  const server = http.createServer({ maxHeaderSize: limits.maxRequestHeadersKb * 1024 }, (req, res) => {
+    // Node keeps at most maxHeadersCount and drops the rest silently: one more tells us.
+    if (req.rawHeaders.length / 2 > limits.maxHeadersCount) {
+      log.warn(`${req.method} ${req.url}: 431, more than ${limits.maxHeadersCount} request headers (--max-headers-count)`);
+      return refuse(res, 431, "Request Header Fields Too Large");
+    }
+    serve(req, res);
+  });
+  server.maxHeadersCount = limits.maxHeadersCount + 1;
+  // Envoy tunnels CONNECT only when a route is configured for it: never here.
+  server.on("connect", (req: http.IncomingMessage, socket: Socket) => {
+    log.warn(`CONNECT ${req.url}: 403, the dev proxy does not tunnel CONNECT`);
+    socket.on("error", () => socket.destroy());
+    socket.end("HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nconnection: close\r\n\r\nForbidden");
+  });
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+    const [status, text, why] =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "Request Header Fields Too Large", `more than ${limits.maxRequestHeadersKb} KiB of request headers (--max-request-headers-kb)`]
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? [408, "Request Timeout", "the request did not arrive in time"]
+          : [400, "Bad Request", `malformed request (${err.code ?? err.message})`];
+    log.warn(`client ${socket.remoteAddress}:${socket.remotePort}: ${status}, ${why}`);
+    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\ncontent-length: ${text.length}\r\nconnection: close\r\n\r\n${text}`);
+  });
+  return server;
+}
+
+function refuse(res: http.ServerResponse, status: number, text: string): void {
+  res.shouldKeepAlive = false;
+  res.writeHead(status, { "content-type": "text/plain", "content-length": text.length, connection: "close" });
+  res.end(text);
+}
+
+/** Removed from every request before the filters see it (Envoy mutateRequestHeaders). */
+const REQUEST_HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authorization", "transfer-encoding", "upgrade", "te", "trailer", "host"]);
+
+/** The request headers the first filter gets: pseudo-headers, then the client's, hop-by-hop removed. */
+export function requestHeaders(req: http.IncomingMessage, ownAuthority: string): Header[] {
+  const raw = pairs(req.rawHeaders);
+  // Headers the client named in Connection are hop-by-hop too.
+  const named = new Set(
+    raw
+      .filter(([k]) => k === "connection")
+      .flatMap(([, v]) => v.split(","))
+      .map((t) => t.trim().toLowerCase()),
+  );
+  const kept = raw.filter(([k, v]) => {
+    if (k === "te") return v.trim().toLowerCase() === "trailers"; // Envoy keeps "te: trailers"
+    return !REQUEST_HOP_BY_HOP.has(k) && !named.has(k);
+  });
+  const { path, authority } = target(req.url ?? "/");
+  const headers: Header[] = [
+    [":method", req.method ?? "GET"],
+    [":path", path],
+    [":authority", authority ?? req.headers.host ?? ownAuthority],
+    [":scheme", "http"],
+    ...kept,
+  ];
+  if (!req.headers["x-request-id"]) headers.push(["x-request-id", randomUUID()]);
+  headers.push(["x-forwarded-proto", "http"]);
+  return headers;
+}
+
+/**
+ * The request target as :path, byte for byte; an absolute-form target (http://host/path, as sent
+ * to a forward proxy) gives :authority and :path as Envoy's HTTP/1 codec splits it.
+ */
+function target(url: string): { path: string; authority: string | null } {
+  const absolute = /^https?:\/\/([^/?#]*)(.*)$/i.exec(url);
+  if (!absolute) return { path: url, authority: null };
+  const rest = absolute[2];
+  return { path: rest.startsWith("/") ? rest : `/${rest}`, authority: absolute[1] };
+}
