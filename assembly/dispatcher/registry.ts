@@ -33,10 +33,7 @@ let namedRoots: NamedRoot | null = null;
  * Finds the factory for a new root context. Only `registerNamedRootContext` swaps in the lookup by root id,
  * so a module with one root context carries none of its code (a property read, UTF-8, messages).
  */
-let pickRootFactory: () => RootContextFactory | null = (): RootContextFactory | null => {
-  if (!defaultFactory) reportNoRootContext();
-  return defaultFactory;
-};
+let pickRootFactory: () => RootContextFactory | null = (): RootContextFactory | null => defaultFactory;
 
 /**
  * The build checks that the filter calls registerRootContext, but a call it never reaches (in a function nobody
@@ -67,7 +64,10 @@ export function registerNamedRootContext(rootId: string, factory: RootContextFac
 
 /** The factory for a new root context, or null (after logging why) if the module has none for its root id. */
 export function rootFactory(): RootContextFactory | null {
-  return pickRootFactory();
+  const factory = pickRootFactory();
+  // The named lookup says why itself.
+  if (!factory && !namedRoots) reportNoRootContext();
+  return factory;
 }
 
 function namedRootFactory(): RootContextFactory | null {
