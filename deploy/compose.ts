@@ -1,6 +1,8 @@
 // A docker-compose.yaml that runs the generated bootstrap with the official Envoy image.
 
-const DEFAULT_ENVOY_IMAGE = "envoyproxy/envoy:v1.33-latest";
+// A release that reads every field `generate envoy` writes (failure_policy arrived in 1.33,
+// allow_on_headers_stop_iteration in 1.35), still supported.
+const DEFAULT_ENVOY_IMAGE = "envoyproxy/envoy:v1.37-latest";
 export const CONTAINER_WASM_PATH = "/etc/envoy/plugin.wasm";
 
 export function composeFile(o: { pluginPath: string; bootstrapPath: string; image?: string }): Record<string, unknown> {

@@ -1,7 +1,8 @@
 // A static Envoy bootstrap that runs one Wasm filter without a control plane: a listener on 10000
 // with http_connection_manager -> the wasm filter -> the router, the upstream cluster and the
 // clusters the filter calls out to, and the admin interface on 9901.
-import { wasmHttpFilter } from "./wasm-filter.js";
+import type { EnvEntry } from "./istio-wasm.js";
+import { wasmHttpFilter, type Backoff, type FailurePolicy } from "./wasm-filter.js";
 
 const LISTENER_PORT = 10000;
 const ADMIN_PORT = 9901;
@@ -21,6 +22,10 @@ export interface BootstrapOptions {
   upstream?: Endpoint;
   /** Clusters the filter names in dispatch_http_call / grpc_call. */
   clusters?: Record<string, Endpoint>;
+  failurePolicy?: FailurePolicy;
+  reloadBackoff?: Backoff;
+  env?: EnvEntry[];
+  allowOnHeadersStopIteration?: boolean;
 }
 
 /** HOST:PORT, also [v6]:PORT. */
@@ -73,6 +78,10 @@ export function envoyBootstrap(o: BootstrapOptions): Record<string, unknown> {
         rootId: o.rootId,
         configuration: o.configuration,
         code: { local: { filename: o.wasmPath } },
+        failurePolicy: o.failurePolicy,
+        reloadBackoff: o.reloadBackoff,
+        env: o.env,
+        allowOnHeadersStopIteration: o.allowOnHeadersStopIteration,
       }),
       {
         name: "envoy.filters.http.router",

@@ -2,7 +2,8 @@
 // WasmPlugin: an HTTP_FILTER inserted before the router, with the module fetched by Envoy itself
 // (remote, pinned by sha256, through a cluster that must exist) or read from the proxy's disk.
 import { metadata, parseLabels } from "./kubernetes.js";
-import { checkSha256, oneOf } from "./wasmplugin.js";
+import { oneOf } from "./istio-wasm.js";
+import { checkModuleUrl, checkSha256 } from "./urls.js";
 import { wasmHttpFilter, type WasmCode } from "./wasm-filter.js";
 
 export const CONTEXTS = ["SIDECAR_INBOUND", "SIDECAR_OUTBOUND", "GATEWAY", "ANY"] as const;
@@ -20,6 +21,8 @@ export interface EnvoyFilterOptions {
   selector?: string[];
   priority?: number;
   failStrategy?: string;
+  /** WasmPlugin cannot set it; an EnvoyFilter is how a mesh gets it (Envoy 1.35+). */
+  allowOnHeadersStopIteration?: boolean;
 }
 
 /** Istio's name for the outbound cluster of a ServiceEntry host, which Envoy uses to fetch the module. */
@@ -29,17 +32,12 @@ export function outboundCluster(url: URL): string {
 }
 
 function codeFor(o: EnvoyFilterOptions): WasmCode {
-  let url: URL;
-  try {
-    url = new URL(o.url);
-  } catch {
-    throw new Error(`bad url "${o.url}": expected https://, http:// or file://`);
-  }
-  if (url.protocol === "file:") return { local: { filename: decodeURIComponent(url.pathname) } };
-  if (url.protocol === "oci:") {
+  if (o.url.startsWith("oci://")) {
     throw new Error("Envoy cannot fetch oci:// images itself; use `generate wasmplugin`, or an https:// url to the .wasm");
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error(`bad url "${o.url}": https, http or file`);
+  checkModuleUrl(o.url, ["https", "http", "file"]);
+  const url = new URL(o.url);
+  if (url.protocol === "file:") return { local: { filename: decodeURIComponent(url.pathname) } };
   const sha256 = checkSha256(o.sha256);
   if (!sha256) throw new Error("a remote module needs --sha256 (Envoy refuses remote code without it)");
   return { remote: { http_uri: { uri: o.url, cluster: o.cluster ?? outboundCluster(url), timeout: "10s" }, sha256 } };
@@ -56,6 +54,7 @@ export function envoyFilter(o: EnvoyFilterOptions): Record<string, unknown> {
     configuration: o.configuration,
     code: codeFor(o),
     failOpen: failStrategy === "FAIL_OPEN",
+    allowOnHeadersStopIteration: o.allowOnHeadersStopIteration,
   });
   const spec: Record<string, unknown> = {};
   if (Object.keys(labels).length > 0) spec.workloadSelector = { labels };

@@ -1,155 +1,95 @@
-// Turns the retired ways of deploying a filter — the wasme operator's FilterDeployment (wasme.io/v1)
-// and Maistra's ServiceMeshExtension (maistra.io/v1 and v1alpha1) — into Istio WasmPlugins.
-// Whatever has no WasmPlugin equivalent becomes a note for the user instead of being dropped silently.
+// `migrate`: wasme FilterDeployments and Maistra ServiceMeshExtensions into Istio WasmPlugins or
+// TrafficExtensions, and WasmPlugins into TrafficExtensions (the resource Istio 1.30 translates every
+// WasmPlugin into). Whatever has no equivalent becomes a note for the user instead of being dropped silently.
 import { parseAllDocuments } from "yaml";
-import { isPlainObject, type PluginConfig } from "./plugin-config.js";
+import { fromFilterDeployment, fromServiceMeshExtension, type Doc, type Note } from "./migrate-legacy.js";
+import { isPlainObject } from "./plugin-config.js";
+import { trafficExtension } from "./trafficextension.js";
 import { wasmPlugin } from "./wasmplugin.js";
 
+export const MIGRATION_TARGETS = ["WasmPlugin", "TrafficExtension"] as const;
+export type MigrationTarget = (typeof MIGRATION_TARGETS)[number];
+
 export interface Migration {
-  plugins: Record<string, unknown>[];
+  resources: Record<string, unknown>[];
   notes: string[];
 }
 
-type Doc = Record<string, any>;
+// WasmPlugin's spec split the way TrafficExtension lays it out.
+const PLACEMENT_FIELDS = ["selector", "targetRefs", "phase", "priority", "match"];
+const MODULE_FIELDS = [
+  "url", "sha256", "imagePullPolicy", "imagePullSecret", "pluginConfig", "pluginName",
+  "type", "failStrategy", "vmConfig", "verificationKey",
+];
+// Written by kubectl or the API server; a new resource must not carry them.
+const SERVER_METADATA = ["uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink"];
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
-// Maistra's phases sit around Istio's own filters; WasmPlugin's phase says which of them the plugin
-// goes before. PostStats, after the stats filter, is where Istio puts a plugin with no phase.
-const PHASES: Record<string, string | undefined> = {
-  PreAuthN: "AUTHN",
-  PostAuthN: "AUTHZ",
-  PreAuthZ: "AUTHZ",
-  PostAuthZ: "STATS",
-  PreStats: "STATS",
-  PostStats: undefined,
-};
-
-const ANY_STRING = "type.googleapis.com/google.protobuf.StringValue";
-const ANY_BYTES = "type.googleapis.com/google.protobuf.BytesValue";
-const ANY_STRUCT = "type.googleapis.com/google.protobuf.Struct";
-
-/** pluginConfig reaches the filter as JSON text, so a string config survives only if it is a JSON object. */
-function configFromString(text: string, note: (message: string) => void): PluginConfig | undefined {
-  if (text === "") return undefined;
-  try {
-    const value = JSON.parse(text);
-    if (isPlainObject(value)) return value;
-  } catch {
-    // not JSON: handled below
+function carriedMetadata(metadata: Doc | undefined): Doc {
+  const result: Doc = {};
+  for (const [key, value] of Object.entries(metadata ?? {})) if (!SERVER_METADATA.includes(key)) result[key] = value;
+  if (isPlainObject(result.annotations)) {
+    const { [LAST_APPLIED]: _dropped, ...annotations } = result.annotations;
+    if (Object.keys(annotations).length > 0) result.annotations = annotations;
+    else delete result.annotations;
   }
-  note(
-    `its config is the plain string ${JSON.stringify(text)}, but a WasmPlugin passes a JSON object; ` +
-      `it becomes pluginConfig {"value": ...}, so the filter now reads ${JSON.stringify(JSON.stringify({ value: text }))} and must be changed to match`,
-  );
-  return { value: text };
+  return result;
 }
 
-function convertConfig(config: unknown, note: (message: string) => void): PluginConfig | undefined {
-  if (config === undefined || config === null) return undefined;
-  if (typeof config === "string") return configFromString(config, note);
-  if (!isPlainObject(config)) {
-    note(`its config ${JSON.stringify(config)} is not an object; left out`);
+function fromWasmPlugin(doc: Doc, note: Note): Record<string, unknown> {
+  const spec: Doc = doc.spec ?? {};
+  if (typeof spec.url !== "string" || spec.url === "") throw new Error("it has no spec.url");
+  const placement: Doc = {};
+  const wasm: Doc = {};
+  for (const [key, value] of Object.entries(spec)) {
+    if (key === "targetRef") placement.targetRefs = [value];
+    else if (key === "phase" && value === "UNSPECIFIED_PHASE") continue;
+    else if (PLACEMENT_FIELDS.includes(key)) placement[key] = value;
+    else if (MODULE_FIELDS.includes(key)) wasm[key] = value;
+    else note(`spec.${key} has no TrafficExtension equivalent; dropped`);
+  }
+  note("delete the WasmPlugin once the TrafficExtension is applied: with both, the filter runs twice");
+  return {
+    apiVersion: "extensions.istio.io/v1alpha1",
+    kind: "TrafficExtension",
+    metadata: carriedMetadata(doc.metadata),
+    spec: { ...placement, wasm },
+  };
+}
+
+function convert(doc: Doc, target: MigrationTarget, note: Note): Record<string, unknown> | undefined {
+  const group = String(doc.apiVersion ?? "").split("/")[0];
+  const build = target === "WasmPlugin" ? wasmPlugin : trafficExtension;
+  if (doc.kind === "FilterDeployment" && group === "wasme.io") return build(fromFilterDeployment(doc, target, note));
+  if (doc.kind === "ServiceMeshExtension" && group === "maistra.io") return build(fromServiceMeshExtension(doc, target, note));
+  if (doc.kind === "WasmPlugin" && group === "extensions.istio.io") {
+    if (target === "TrafficExtension") return fromWasmPlugin(doc, note);
+    note("already a WasmPlugin; skipped (--to TrafficExtension converts it)");
     return undefined;
   }
-  const type = config["@type"];
-  if (type === undefined) return config;
-  if (type === ANY_STRING && typeof config.value === "string") return configFromString(config.value, note);
-  if (type === ANY_BYTES && typeof config.value === "string") {
-    return configFromString(Buffer.from(config.value, "base64").toString("utf8"), note);
-  }
-  if (type === ANY_STRUCT && isPlainObject(config.value)) return config.value;
-  note(`its config is a ${String(type)}, which WasmPlugin cannot carry; left out`);
+  note(`not a wasme FilterDeployment, Maistra ServiceMeshExtension or Istio WasmPlugin (${doc.apiVersion}); skipped`);
   return undefined;
 }
 
-function ociUrl(image: unknown): string {
-  if (typeof image !== "string" || image === "") throw new Error("it has no image");
-  return /^[a-z]+:\/\//.test(image) ? image : `oci://${image}`;
-}
-
-function labelsOf(value: unknown): string[] {
-  return isPlainObject(value) ? Object.entries(value).map(([key, v]) => `${key}=${String(v)}`) : [];
-}
-
-function fromFilterDeployment(doc: Doc, note: (message: string) => void): Record<string, unknown> {
-  const filter: Doc = doc.spec?.filter ?? {};
-  const istio: Doc = doc.spec?.deployment?.istio ?? {};
-  const pull: Doc = filter.imagePullOptions ?? {};
-  if (filter.id && filter.id !== doc.metadata?.name) note(`filter.id "${filter.id}" is not kept; the WasmPlugin is named after metadata.name`);
-  if (String(filter.image ?? "").startsWith("webassemblyhub.io/")) {
-    note("webassemblyhub.io no longer serves images: push the module to your own registry and change the url");
-  }
-  if (pull.pullSecret) {
-    note(`imagePullSecret "${pull.pullSecret}" must now be a kubernetes.io/dockerconfigjson secret, not username/password keys`);
-  }
-  if (pull.insecureSkipVerify || pull.plainHttp) {
-    note("imagePullOptions.insecureSkipVerify/plainHttp have no WasmPlugin field; list the registry in istio-proxy's WASM_INSECURE_REGISTRIES");
-  }
-  if (istio.kind) note(`deployment.istio.kind "${istio.kind}" is dropped: a WasmPlugin selects pods by label whatever owns them`);
-  if (istio.istioNamespace && istio.istioNamespace !== "istio-system") {
-    note(`deployment.istio.istioNamespace "${istio.istioNamespace}" has no WasmPlugin equivalent`);
-  }
-  const plugin = wasmPlugin({
-    name: doc.metadata?.name,
-    namespace: doc.metadata?.namespace,
-    url: ociUrl(filter.image),
-    rootId: filter.rootID || undefined,
-    pluginConfig: convertConfig(filter.config, note),
-    selector: labelsOf(istio.labels),
-    pullSecret: pull.pullSecret || undefined,
-  });
-  const context = filter.patchContext ?? "inbound";
-  const mode = ({ inbound: "SERVER", outbound: "CLIENT" } as Record<string, string>)[context];
-  if (mode) (plugin.spec as Doc).match = [{ mode }];
-  else note(`patchContext "${context}" has no traffic mode in WasmPlugin; select the gateway's pods by label instead`);
-  return plugin;
-}
-
-const SME_FIELDS = new Set(["image", "config", "phase", "priority", "workloadSelector", "rootID"]);
-
-function fromServiceMeshExtension(doc: Doc, note: (message: string) => void): Record<string, unknown> {
-  const spec: Doc = doc.spec ?? {};
-  for (const key of Object.keys(spec)) if (!SME_FIELDS.has(key)) note(`spec.${key} has no WasmPlugin equivalent; dropped`);
-  note(
-    "Maistra extension images hold manifest.yaml and extension.wasm; Istio looks for plugin.wasm: " +
-      "re-package the module with `proxy-wasm-as push` before applying",
-  );
-  let phase: string | undefined;
-  if (spec.phase !== undefined) {
-    if (!(spec.phase in PHASES)) throw new Error(`its phase "${spec.phase}" is not one of ${Object.keys(PHASES).join(", ")}`);
-    phase = PHASES[spec.phase];
-    if (!phase) note("phase PostStats has no WasmPlugin phase; leaving it unset puts the plugin last, after stats, as before");
-  }
-  return wasmPlugin({
-    name: doc.metadata?.name,
-    namespace: doc.metadata?.namespace,
-    url: ociUrl(spec.image),
-    rootId: spec.rootID || undefined,
-    pluginConfig: convertConfig(spec.config, note),
-    phase,
-    priority: spec.priority ?? undefined,
-    selector: labelsOf(spec.workloadSelector?.labels),
-  });
-}
-
-/** Converts every FilterDeployment and ServiceMeshExtension in a (multi-document) YAML text. */
-export function migrate(text: string, source: string): Migration {
-  const plugins: Record<string, unknown>[] = [];
+/** Converts every convertible document of a (multi-document) YAML text into `target` resources. */
+export function migrate(text: string, source: string, target: MigrationTarget = "WasmPlugin"): Migration {
+  const resources: Record<string, unknown>[] = [];
   const notes: string[] = [];
   parseAllDocuments(text).forEach((document, index) => {
     if (document.errors.length > 0) throw new Error(`${source}: document ${index + 1}: ${document.errors[0].message.split("\n")[0]}`);
-    const doc = document.toJS() as Doc | null;
-    if (doc === null || doc === undefined) return;
+    const value: unknown = document.toJS();
+    if (value === null || value === undefined) return;
+    if (!isPlainObject(value)) throw new Error(`${source}: document ${index + 1} is not a Kubernetes resource`);
+    const doc = value as Doc;
     const label = `${source}: ${doc.kind ?? "document"} ${doc.metadata?.name ?? `#${index + 1}`}`;
     const note = (message: string) => notes.push(`${label}: ${message}`);
-    const group = String(doc.apiVersion ?? "").split("/")[0];
     try {
-      if (doc.kind === "FilterDeployment" && group === "wasme.io") plugins.push(fromFilterDeployment(doc, note));
-      else if (doc.kind === "ServiceMeshExtension" && group === "maistra.io") plugins.push(fromServiceMeshExtension(doc, note));
-      else note(`not a wasme FilterDeployment or Maistra ServiceMeshExtension (${doc.apiVersion}); skipped`);
+      const resource = convert(doc, target, note);
+      if (resource) resources.push(resource);
     } catch (error) {
       throw new Error(`${label}: ${(error as Error).message}`);
     }
   });
-  if (plugins.length === 0) throw new Error(`${source} holds no FilterDeployment or ServiceMeshExtension`);
-  return { plugins, notes };
+  if (resources.length === 0) throw new Error(`${source} holds nothing to turn into a ${target}`);
+  return { resources, notes };
 }

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { LogLevelName } from "../host/abi/enums.js";
-import { createPlugin, type Plugin } from "../host/index.js";
+import { createPlugin, type Plugin, type PluginOptions } from "../host/index.js";
 import { sendCallout } from "./callouts.js";
 import type { Exchange } from "./exchange.js";
 import type { Logger } from "./log.js";
@@ -28,6 +28,8 @@ export interface FilterSetOptions {
   /** Cluster name -> base URL for http_call. */
   clusters: Record<string, string>;
   failOpen: boolean;
+  /** PluginOptions.failurePolicy, reloadBackoffMs, callbackDeadlineMs and concurrency for every filter. */
+  vms: Pick<PluginOptions, "failurePolicy" | "reloadBackoffMs" | "callbackDeadlineMs" | "concurrency">;
   logLevel: LogLevelName;
   /** Envoy's per_connection_buffer_limit_bytes for every stream. */
   bufferLimitBytes: number;
@@ -157,6 +159,7 @@ export class FilterSet {
       vmId: spec.vmId,
       configuration: spec.configuration,
       failOpen: this.options.failOpen,
+      ...this.options.vms,
       logLevel: this.options.logLevel,
       clusters: Object.keys(this.options.clusters),
       bufferLimitBytes: this.options.bufferLimitBytes,

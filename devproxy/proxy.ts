@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import type { Writable } from "node:stream";
 import type { LogLevelName } from "../host/abi/enums.js";
 import { createAdminServer } from "./admin.js";
-import { FilterSet, type FilterSpec } from "./filters.js";
+import { FilterSet, type FilterSetOptions, type FilterSpec } from "./filters.js";
 import { createProxyServer, ENVOY_LIMITS, type Limits } from "./intake.js";
 import { Logger } from "./log.js";
 import { serveRequest, type RequestContext } from "./request.js";
@@ -30,6 +30,8 @@ export interface DevProxyOptions {
   clusters?: Record<string, string>;
   watch?: boolean;
   failOpen?: boolean;
+  /** Failure policy, reload backoff, callback deadline and emulated workers for every filter (PluginOptions). */
+  vms?: FilterSetOptions["vms"];
   logLevel?: LogLevelName;
   out?: Writable & { isTTY?: boolean };
   json?: boolean;
@@ -67,6 +69,7 @@ export class DevProxy {
         filters: options.filters,
         clusters: options.clusters ?? {},
         failOpen: options.failOpen === true,
+        vms: options.vms ?? {},
         logLevel: options.logLevel ?? "info",
         bufferLimitBytes: this.limits.bufferLimitBytes,
         verbose: options.verbose === true,

@@ -23,7 +23,9 @@ export type {
   ShutdownResult,
   StartResult,
   TcpSpec,
+  WorkerInfo,
 } from "./plugin-options.js";
+export type { FailurePolicyName } from "./failure-policy.js";
 export type { Forwarded, HttpStream } from "./http-stream.js";
 export type { TcpConnection, TcpPhase, TcpPhaseName, TcpResult } from "./tcp-connection.js";
 export type { Header, HeaderBytes, HeaderInput } from "./header-map.js";

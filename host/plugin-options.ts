@@ -4,6 +4,7 @@
 import type { LogLevelName } from "./abi/enums.js";
 import type { HttpCallResponse } from "./callouts.js";
 import type { TimeInput } from "./clock.js";
+import type { FailurePolicyName } from "./failure-policy.js";
 import type { Header, HeaderInput } from "./header-map.js";
 import type { PropertyValue } from "./properties.js";
 import type { LogEntry } from "./results.js";
@@ -27,8 +28,33 @@ export interface PluginOptions {
    * (request.*, response.*) come from its headers.
    */
   properties?: Record<string, PropertyValue>;
-  /** PluginConfig.fail_open: after a trap streams pass untouched instead of getting a 503. */
+  /** PluginConfig.fail_open (legacy): the same as failurePolicy "FAIL_OPEN"; set only one of them. */
   failOpen?: boolean;
+  /**
+   * What streams of a VM that failed get (PluginConfig.failure_policy; Istio failStrategy):
+   * "FAIL_CLOSED" (Istio "FAIL_CLOSE"; the default) a 503; "FAIL_OPEN" they pass untouched;
+   * "FAIL_RELOAD" a 503 too, but the next stream on that worker after the backoff gets a new VM.
+   */
+  failurePolicy?: FailurePolicyName;
+  /**
+   * FAIL_RELOAD: ReloadConfig.backoff.base_interval in ms (default 1000). Envoy waits a jittered
+   * [base, 1.5 x base) since the VM was loaded; the host waits the longest of those.
+   */
+  reloadBackoffMs?: number;
+  /**
+   * Envoy's start-up with this many worker threads (--concurrency): a base VM, a configuration
+   * canary (on_vm_start, on_configure, then dropped), then one VM per worker, each with its own
+   * root context, globals and ticks; streams go round-robin over the workers. Without it the
+   * plugin runs one VM, started once.
+   */
+  concurrency?: number;
+  /**
+   * The longest a callback may run, in ms of real time, before the host stops it and fails its
+   * VM, naming the callback; 0 = no limit. Default: PROXY_WASM_AS_CALLBACK_DEADLINE_MS if set,
+   * else 10,000 under node's test runner and none elsewhere. Each guarded callback costs a
+   * watchdog thread (see README).
+   */
+  callbackDeadlineMs?: number;
   /** The wasm logger's level: messages below it are dropped; proxy_get_log_level answers it. */
   logLevel?: LogLevelName;
   /** Clusters that http_call/grpc_* may target (others: BAD_ARGUMENT / PARSE_FAILURE); by default any non-empty name. */
@@ -73,6 +99,8 @@ export interface RequestSpec {
    * request, every pending call it made gets the next answer. Calls left without one stay pending.
    */
   httpCallResponses?: HttpCallAnswer[];
+  /** The worker that serves the request (with `concurrency`); default: the next round-robin. */
+  worker?: number;
 }
 
 export interface TcpSpec {
@@ -83,6 +111,8 @@ export interface TcpSpec {
   properties?: Record<string, PropertyValue>;
   /** Answers for the callouts the connection makes, as in RequestSpec. */
   httpCallResponses?: HttpCallAnswer[];
+  /** The worker that serves the connection; default: the next round-robin. */
+  worker?: number;
 }
 
 export interface MetricValue {
@@ -93,6 +123,8 @@ export interface MetricValue {
 }
 
 export interface PendingHttpCall {
+  /** The worker whose VM made the call (tokens count per VM). */
+  worker: number;
   token: number;
   upstream: string;
   headers: Header[];
@@ -107,6 +139,8 @@ export interface PendingHttpCall {
 }
 
 export interface GrpcCallInfo {
+  /** The worker whose VM opened it. */
+  worker: number;
   token: number;
   kind: "call" | "stream";
   /** The cluster (or serialized GrpcService) the plugin named. */
@@ -137,4 +171,18 @@ export interface ShutdownResult {
   /** on_delete ran: right away when on_done answered true, else after proxy_done. */
   deleted: boolean;
   logs: LogEntry[];
+}
+
+/** One worker VM of a plugin (the only one without `concurrency`). */
+export interface WorkerInfo {
+  index: number;
+  /** Its root-level logs: start-up, ticks, callout answers, queue notifications, shutdown. */
+  logs: LogEntry[];
+  rootContextId: number | null;
+  tickPeriodMs: number;
+  memoryPages: number;
+  /** Why its VM failed, or null. */
+  failure: string | null;
+  /** How many times FAIL_RELOAD replaced its VM. */
+  reloads: number;
 }

@@ -26,6 +26,7 @@ export interface VmSettings {
   clusters: string[] | undefined;
   clock: HostClock;
   foreign: ReadonlyMap<string, ForeignFunction>;
+  callbackDeadlineMs: number | undefined;
 }
 
 /** What a new stream or connection on this VM gets from the plugin. */
@@ -51,6 +52,8 @@ export class PluginVm {
     readonly vm: Vm,
     /** Where this VM's root-level operations log (start-up, ticks, callout answers). */
     readonly logs: LogEntry[],
+    /** When the VM was created (the monotonic clock, ms): FAIL_RELOAD's backoff counts from it. */
+    readonly loadedAtMs: number,
   ) {}
 
   /** Instantiates the module. Returns the VM, or the error Envoy reports (logged to `logs`). */
@@ -63,6 +66,7 @@ export class PluginVm {
       environment: settings.environment,
       clusters: settings.clusters,
       clock: settings.clock,
+      callbackDeadlineMs: settings.callbackDeadlineMs,
     });
     vm.logSink = logs;
     vm.homeLogSink = logs;
@@ -72,21 +76,26 @@ export class PluginVm {
       vm.log(4, linkError);
       return linkError;
     }
-    return new PluginVm(vm, logs);
+    return new PluginVm(vm, logs, monotonicMs(settings.clock));
+  }
+
+  /** Runs the module's start function (cpp-host startVm) alone, as Envoy's base VM does. */
+  startVm(): boolean {
+    return this.vm.start();
   }
 
   /**
    * Runs the module's start function (cpp-host startVm, under Envoy's restrictions), then creates
    * the root context and starts it. Returns the error Envoy reports, or null.
    */
-  start(identity: PluginIdentity): string | null {
+  start(identity: PluginIdentity, role: "base" | "thread-local" = "base"): string | null {
     const vm = this.vm;
-    if (!vm.start()) return vm.failure;
+    if (!this.startVm()) return vm.failure;
     const root = vm.newContext("root", identity, null);
     this.root = root;
     let error: string | null = null;
     // A false answer is reported as the start's error only; the logs keep what the module said.
-    vm.runOperation(this.logs, () => (error = onStart(vm, root, identity)));
+    vm.runOperation(this.logs, () => (error = onStart(vm, root, identity, role)));
     return error;
   }
 
@@ -188,8 +197,11 @@ export class PluginVm {
   }
 }
 
-/** context.cc onStart() then onConfigure() on a new root. */
-function onStart(vm: Vm, root: HostContext, identity: PluginIdentity): string | null {
+/**
+ * context.cc onStart() then onConfigure() on a new root. cpp-host words a failure "base" in the
+ * configuration canary (WasmHandleBase::canary) and "thread-local" on a worker.
+ */
+function onStart(vm: Vm, root: HostContext, identity: PluginIdentity, role: "base" | "thread-local"): string | null {
   if (vm.has("proxy_on_context_create")) {
     root.tempPluginConfiguration = identity.configuration;
     vm.call("proxy_on_context_create", root, root.id, 0);
@@ -200,14 +212,19 @@ function onStart(vm: Vm, root: HostContext, identity: PluginIdentity): string | 
   if (vm.has("proxy_on_vm_start")) {
     const ok = vm.call("proxy_on_vm_start", root, root.id, vm.config.vmConfiguration.length);
     if (vm.failure) return vm.failure;
-    if (ok === 0) return "Failed to start base Wasm: proxy_on_vm_start returned false";
+    if (ok === 0) return `Failed to start ${role} Wasm: proxy_on_vm_start returned false`;
   }
   if (vm.has("proxy_on_configure")) {
     root.tempPluginConfiguration = identity.configuration;
     const ok = vm.call("proxy_on_configure", root, root.id, identity.configuration.length);
     root.tempPluginConfiguration = null;
     if (vm.failure) return vm.failure;
-    if (ok === 0) return "Failed to configure base Wasm plugin: proxy_on_configure returned false";
+    if (ok === 0) return `Failed to configure ${role} Wasm plugin: proxy_on_configure returned false`;
   }
   return null;
+}
+
+/** Envoy's dispatcher time: real time plus advanceTime(), or advanceTime() alone with a fixed `now`. */
+export function monotonicMs(clock: HostClock): number {
+  return Number(clock.monotonicNs() / 1_000_000n);
 }

@@ -1,6 +1,7 @@
-// A plugin as createPlugin() gives it to a test: the module loaded and checked once, the VM that
-// runs it (plugin-vm.ts: instance, root context, start-up), the failure policy its streams follow,
-// and everything a test drives from outside: HTTP streams and TCP connections (request-runner.ts
+// A plugin as createPlugin() gives it to a test: the module loaded and checked once, the VMs that
+// run it (plugin-workers.ts: one, or Envoy's base VM, canary and one per worker; plugin-vm.ts: one
+// VM's instance, root context, start-up), the failure policy its streams follow
+// (failure-policy.ts), and everything a test drives from outside: HTTP streams and TCP connections (request-runner.ts
 // runs a whole spec), answers to callouts (callout-answers.ts), the clock (ticks and callout
 // timeouts), shared state, shutdown. Nothing happens on its own: time only moves in
 // advanceTime(), answers only come when a test gives them. Each public method says when it may be
@@ -13,10 +14,12 @@ import type { AbiVersion } from "./abi/signatures.js";
 import { answerGrpc, answerHttpCall, pendingCall } from "./callout-answers.js";
 import { TIMEOUT_RESPONSE, type HttpCallResponse } from "./callouts.js";
 import { HostClock, type TimeInput } from "./clock.js";
-import type { PluginIdentity } from "./context.js";
+import type { HttpCallRecord, PluginIdentity } from "./context.js";
 import type { Header } from "./header-map.js";
 import type { HttpStream } from "./http-stream.js";
 import { metricsOf } from "./imports/metrics.js";
+import { defaultCallbackDeadlineMs } from "./deadline.js";
+import { failurePolicy, type FailurePolicy } from "./failure-policy.js";
 import { checkModule, type ModuleCheck } from "./module.js";
 import type {
   GrpcCallInfo,
@@ -28,8 +31,10 @@ import type {
   ShutdownResult,
   StartResult,
   TcpSpec,
+  WorkerInfo,
 } from "./plugin-options.js";
-import { PluginVm, type StreamSettings } from "./plugin-vm.js";
+import { monotonicMs, type PluginVm, type StreamSettings } from "./plugin-vm.js";
+import { Workers } from "./plugin-workers.js";
 import { encodeProperties, type PropertyValue } from "./properties.js";
 import { runHttpRequest, runTcpConnection } from "./request-runner.js";
 import type { LogEntry, RequestResult } from "./results.js";
@@ -52,8 +57,9 @@ export class Plugin {
   /** Logs of root-level operations: start, ticks, callout answers, queue notifications, shutdown. */
   readonly logs: LogEntry[] = [];
   private startResult: StartResult | null = null;
-  /** The VM, once the module was instantiated (also when its start-up then failed). */
-  private worker: PluginVm | null = null;
+  /** The VMs, once the module was compiled (also when a start-up then failed). */
+  private fleet: Workers | null = null;
+  private policy: FailurePolicy | null = null;
   private readonly clock: HostClock;
   private readonly foreign = new Map<string, ForeignFunction>();
   private nextConnectionId = 1;
@@ -71,32 +77,55 @@ export class Plugin {
     return this.startResult?.ok === true;
   }
 
-  /** True when the start failed or a trap failed the VM since. Any time. */
+  /** True when the start failed or a trap failed a worker's VM since (and no reload replaced it). Any time. */
   get failed(): boolean {
-    return (this.startResult !== null && !this.startResult.ok) || this.worker?.vm.failure != null;
+    return this.failure !== null;
   }
 
-  /** Why the VM failed (Envoy's message), or null. Any time. */
+  /** Why the start or a worker's VM failed (Envoy's message), or null. Any time. */
   get failure(): string | null {
-    return this.startResult?.ok === false ? this.startResult.error : (this.worker?.vm.failure ?? null);
+    if (this.startResult?.ok === false) return this.startResult.error;
+    return this.vms.find((w) => w.vm.failure !== null)?.vm.failure ?? null;
   }
 
   /**
-   * The size of the module's linear memory in 64 KiB pages (0 before a start that got as far as
-   * instantiating). It only grows: a leak shows as growth across many requests. Any time.
+   * The size of the module's linear memory in 64 KiB pages, the largest of the workers' (0 before
+   * a start that got as far as instantiating). It only grows: a leak shows as growth across many
+   * requests. Any time.
    */
   get memoryPages(): number {
-    return this.worker?.vm.memory ? this.worker.vm.memory.size / 65536 : 0;
+    return Math.max(0, ...this.vms.map(pagesOf));
   }
 
   /** The root context id (1 for the first plugin of a VM), or null before a successful start. */
   get rootContextId(): number | null {
-    return this.worker?.root?.id ?? null;
+    return this.vms[0]?.root?.id ?? null;
   }
 
-  /** "running", "draining" (on_done answered false, waiting for proxy_done) or "deleted". Any time. */
+  /**
+   * "running", "draining" (on_done answered false, waiting for proxy_done) or "deleted" (every
+   * worker's root was deleted). Any time.
+   */
   get state(): "running" | "draining" | "deleted" {
-    return this.worker?.state ?? "running";
+    const states = this.vms.map((w) => w.state);
+    if (states.length > 0 && states.every((s) => s === "deleted")) return "deleted";
+    return states.some((s) => s !== "running") ? "draining" : "running";
+  }
+
+  /**
+   * The worker VMs (one without `concurrency`): each one's root-level logs, root context, tick
+   * period, memory, failure and how often FAIL_RELOAD recreated it. Any time.
+   */
+  get workers(): WorkerInfo[] {
+    return this.vms.map((w, index) => ({
+      index,
+      logs: w.logs,
+      rootContextId: w.root?.id ?? null,
+      tickPeriodMs: w.tickPeriodMs,
+      memoryPages: pagesOf(w),
+      failure: w.vm.failure,
+      reloads: this.fleet!.reloads[index],
+    }));
   }
 
   /** cpp-host's load checks for this module (the Envoy-ready check), without starting it. Any time. */
@@ -116,9 +145,12 @@ export class Plugin {
     return this.startResult;
   }
 
-  /** A new HTTP stream to drive phase by phase. Needs a started plugin that was not shut down. */
-  newHttpStream(properties?: Record<string, PropertyValue>): HttpStream {
-    return this.running(true).newHttpStream(this.streamSettings(properties));
+  /**
+   * A new HTTP stream to drive phase by phase, on `worker` or the next worker round-robin. Needs
+   * a started plugin that was not shut down.
+   */
+  newHttpStream(properties?: Record<string, PropertyValue>, worker?: number): HttpStream {
+    return this.pick(worker).newHttpStream(this.streamSettings(properties));
   }
 
   /**
@@ -126,13 +158,16 @@ export class Plugin {
    * answered from `spec.httpCallResponses` in order. Needs a started plugin.
    */
   runHttpRequest(spec: RequestSpec = {}): RequestResult {
-    const target = this.running(true);
+    const target = this.pick(spec.worker);
     return runHttpRequest(target, target.newHttpStream(this.streamSettings(spec.properties)), spec);
   }
 
-  /** A new TCP connection (on_context_create, on_new_connection) to drive step by step. Needs a started plugin. */
-  newTcpConnection(properties?: Record<string, PropertyValue>): TcpConnection {
-    return this.running(true).newTcpConnection(this.streamSettings(properties));
+  /**
+   * A new TCP connection (on_context_create, on_new_connection) to drive step by step, on
+   * `worker` or the next worker round-robin. Needs a started plugin.
+   */
+  newTcpConnection(properties?: Record<string, PropertyValue>, worker?: number): TcpConnection {
+    return this.pick(worker).newTcpConnection(this.streamSettings(properties));
   }
 
   /**
@@ -140,26 +175,31 @@ export class Plugin {
    * (end_of_stream on the last, i.e. the upstream close), then the client closes. Needs a started plugin.
    */
   runTcpConnection(spec: TcpSpec = {}): TcpResult {
-    const target = this.running(true);
+    const target = this.pick(spec.worker);
     return runTcpConnection(target, target.newTcpConnection(this.streamSettings(spec.properties)), spec);
   }
 
   // ---- Time --------------------------------------------------------------------------------
 
   /**
-   * Fires proxy_on_tick on the root now if the plugin set a tick period, and re-arms the timer
-   * from the current time. Returns whether it ran. Needs a started plugin.
+   * Fires proxy_on_tick now on every worker's root that set a tick period (Envoy ticks each
+   * worker), and re-arms their timers from the current time. Returns whether any ran. Needs a
+   * started plugin.
    */
   tick(): boolean {
-    const target = this.running();
-    if (target.tickPeriodMs === 0) return false;
-    target.fireTick(this.clock.elapsedMs);
-    return true;
+    this.running();
+    let ran = false;
+    for (const worker of this.vms) {
+      if (worker.tickPeriodMs === 0) continue;
+      worker.fireTick(this.clock.elapsedMs);
+      ran = true;
+    }
+    return ran;
   }
 
-  /** The tick period the plugin set (0 = none). Any time. */
+  /** The tick period the (first) worker's root set (0 = none). Any time. */
   get tickPeriodMs(): number {
-    return this.worker?.tickPeriodMs ?? 0;
+    return this.vms[0]?.tickPeriodMs ?? 0;
   }
 
   /**
@@ -169,20 +209,23 @@ export class Plugin {
    */
   advanceTime(ms: number): void {
     if (!(ms >= 0)) throw new Error(`advanceTime(${ms}): a non-negative number of milliseconds`);
-    const worker = this.running();
-    const vm = worker.vm;
+    this.running();
     const target = this.clock.elapsedMs + ms;
     for (;;) {
-      const tickAt = worker.tickDueMs;
-      const call = vm.httpCalls
-        .filter((c) => c.pending && c.dueAtMs !== null && c.dueAtMs <= target)
-        .sort((a, b) => a.dueAtMs! - b.dueAtMs! || a.token - b.token)[0];
-      const callAt = call?.dueAtMs ?? Infinity;
-      const next = Math.min(tickAt !== undefined && tickAt <= target ? tickAt : Infinity, callAt);
-      if (next === Infinity) break;
-      this.clock.advance(Math.max(0, next - this.clock.elapsedMs));
-      if (tickAt !== undefined && tickAt <= callAt) worker.fireTick(this.clock.elapsedMs);
-      else answerHttpCall(worker, call!, TIMEOUT_RESPONSE, "timeout");
+      // The earliest event of any worker: its tick, or one of its callouts timing out.
+      let next: { at: number; worker: PluginVm; call: HttpCallRecord | null } | null = null;
+      for (const worker of this.vms) {
+        const tickAt = worker.tickDueMs;
+        if (tickAt !== undefined && tickAt <= target && (next === null || tickAt < next.at)) next = { at: tickAt, worker, call: null };
+        const call = worker.vm.httpCalls
+          .filter((c) => c.pending && c.dueAtMs !== null && c.dueAtMs <= target)
+          .sort((a, b) => a.dueAtMs! - b.dueAtMs! || a.token - b.token)[0];
+        if (call && (next === null || call.dueAtMs! < next.at)) next = { at: call.dueAtMs!, worker, call };
+      }
+      if (next === null) break;
+      this.clock.advance(Math.max(0, next.at - this.clock.elapsedMs));
+      if (next.call === null) next.worker.fireTick(this.clock.elapsedMs);
+      else answerHttpCall(next.worker, next.call, TIMEOUT_RESPONSE, "timeout");
     }
     this.clock.advance(Math.max(0, target - this.clock.elapsedMs));
   }
@@ -199,12 +242,14 @@ export class Plugin {
 
   // ---- HTTP callouts -----------------------------------------------------------------------
 
-  /** Calls waiting for an answer, oldest first. Any time. */
+  /** Calls waiting for an answer, oldest first (by worker). Any time. */
   pendingHttpCalls(): PendingHttpCall[] {
     const elapsed = this.clock.elapsedMs;
-    return (this.worker?.vm.httpCalls ?? [])
+    return this.vms.flatMap((w, worker) =>
+      w.vm.httpCalls
       .filter((c) => c.pending)
       .map((c) => ({
+        worker,
         token: c.token,
         upstream: c.upstream,
         headers: c.headers,
@@ -214,41 +259,44 @@ export class Plugin {
         timeoutMs: c.timeoutMs,
         contextId: c.contextId,
         timesOutInMs: c.dueAtMs === null ? null : Math.max(0, c.dueAtMs - elapsed),
-      }));
+      })),
+    );
   }
 
   /**
    * Answers a pending http_call on the root context, as Envoy does; null is a failed call (see
    * failHttpCall). Returns whether the plugin was called (false once the VM failed or the
-   * plugin was deleted). Throws for a token that is not pending.
+   * plugin was deleted). Throws for a token that is not pending. Tokens count per VM: with
+   * several workers, name the `worker` whose call it is when two have the same token pending.
    */
-  respondToHttpCall(token: number, response: HttpCallResponse | null): boolean {
-    const worker = this.running();
-    return answerHttpCall(worker, pendingCall(worker, token), response, response === null ? "reset" : "response");
+  respondToHttpCall(token: number, response: HttpCallResponse | null, worker?: number): boolean {
+    const target = this.callOwner(token, worker, (w) => w.vm.httpCalls.some((c) => c.token === token && c.pending));
+    return answerHttpCall(target, pendingCall(target, token), response, response === null ? "reset" : "response");
   }
 
   /**
    * Fails a pending call as a reset: on_http_call_response(token, 0, 0, 0) with proxy_get_status
    * answering 11 (BrokenConnection) "reset". Throws for a token that is not pending.
    */
-  failHttpCall(token: number): boolean {
-    return this.respondToHttpCall(token, null);
+  failHttpCall(token: number, worker?: number): boolean {
+    return this.respondToHttpCall(token, null, worker);
   }
 
   /**
    * Times a pending call out now, as Envoy's router does: the plugin gets a 504 response with
    * body "upstream request timeout" (not a failure). Throws for a token that is not pending.
    */
-  timeoutHttpCall(token: number): boolean {
-    const worker = this.running();
-    return answerHttpCall(worker, pendingCall(worker, token), TIMEOUT_RESPONSE, "timeout");
+  timeoutHttpCall(token: number, worker?: number): boolean {
+    const target = this.callOwner(token, worker, (w) => w.vm.httpCalls.some((c) => c.token === token && c.pending));
+    return answerHttpCall(target, pendingCall(target, token), TIMEOUT_RESPONSE, "timeout");
   }
 
   // ---- gRPC callouts -----------------------------------------------------------------------
 
-  /** Open gRPC calls and streams (those Envoy still tracks), oldest first. Any time. */
+  /** Open gRPC calls and streams (those Envoy still tracks), oldest first (by worker). Any time. */
   grpcCalls(): GrpcCallInfo[] {
-    return [...(this.worker?.vm.grpcCallouts.values() ?? [])].map((c) => ({
+    return this.vms.flatMap((w, worker) => [...w.vm.grpcCallouts.values()].map((c) => ({
+      worker,
       token: c.token,
       kind: c.kind,
       upstream: c.service,
@@ -260,52 +308,67 @@ export class Plugin {
       contextId: c.contextId,
       localClosed: c.localClosed,
       remoteClosed: c.remoteClosed,
-    }));
+    })));
   }
 
   /**
    * A unary call succeeds: on_grpc_receive(token, size) with GRPC_RECEIVE_BUFFER readable, and the
    * call is over. Returns false if the plugin had cancelled or closed it (Envoy drops it).
    */
-  respondToGrpcCall(token: number, message: string | Uint8Array): boolean {
-    return answerGrpc(this.running(), token, { kind: "message", message: toBytes(message) }, "call");
+  respondToGrpcCall(token: number, message: string | Uint8Array, worker?: number): boolean {
+    return answerGrpc(this.grpcOwner(token, worker), token, { kind: "message", message: toBytes(message) }, "call");
   }
 
   /** A unary call fails: on_grpc_close(token, status), proxy_get_status giving (status, message). */
-  failGrpcCall(token: number, status: number, message = ""): boolean {
-    return answerGrpc(this.running(), token, { kind: "close", status, message }, "call");
+  failGrpcCall(token: number, status: number, message = "", worker?: number): boolean {
+    return answerGrpc(this.grpcOwner(token, worker), token, { kind: "close", status, message }, "call");
   }
 
   /** Stream: on_grpc_receive_initial_metadata(token, n) with map 4 readable. */
-  receiveGrpcInitialMetadata(token: number, metadata: Header[]): boolean {
-    return answerGrpc(this.running(), token, { kind: "initial_metadata", metadata }, "stream");
+  receiveGrpcInitialMetadata(token: number, metadata: Header[], worker?: number): boolean {
+    return answerGrpc(this.grpcOwner(token, worker), token, { kind: "initial_metadata", metadata }, "stream");
   }
 
   /** Stream: on_grpc_receive(token, size) with GRPC_RECEIVE_BUFFER readable. */
-  receiveGrpcMessage(token: number, message: string | Uint8Array): boolean {
-    return answerGrpc(this.running(), token, { kind: "message", message: toBytes(message) }, "stream");
+  receiveGrpcMessage(token: number, message: string | Uint8Array, worker?: number): boolean {
+    return answerGrpc(this.grpcOwner(token, worker), token, { kind: "message", message: toBytes(message) }, "stream");
   }
 
   /** Stream: on_grpc_receive_trailing_metadata(token, n) with map 5 readable. */
-  receiveGrpcTrailingMetadata(token: number, metadata: Header[]): boolean {
-    return answerGrpc(this.running(), token, { kind: "trailing_metadata", metadata }, "stream");
+  receiveGrpcTrailingMetadata(token: number, metadata: Header[], worker?: number): boolean {
+    return answerGrpc(this.grpcOwner(token, worker), token, { kind: "trailing_metadata", metadata }, "stream");
   }
 
   /**
    * Stream: the remote side closes with a gRPC status: on_grpc_close(token, status). Nothing more
    * is delivered on it afterwards.
    */
-  closeGrpcStream(token: number, status: number, message = ""): boolean {
-    return answerGrpc(this.running(), token, { kind: "close", status, message }, "stream");
+  closeGrpcStream(token: number, status: number, message = "", worker?: number): boolean {
+    return answerGrpc(this.grpcOwner(token, worker), token, { kind: "close", status, message }, "stream");
   }
 
   // ---- Shared state, metrics, foreign functions --------------------------------------------
 
-  /** The metrics the plugin defined, by name. Any time. */
+  /**
+   * The metrics the plugin defined, by name. Envoy keeps one stat per name for all workers: the
+   * workers' values are added up (histograms keep every worker's samples). Any time.
+   */
   metrics(): MetricValue[] {
-    if (!this.worker) return [];
     const kinds = ["counter", "gauge", "histogram"] as const;
-    return [...metricsOf(this.worker.vm).byName.values()].map((m) => ({ name: m.name, type: kinds[m.type], value: m.value, samples: [...m.samples] }));
+    const merged = new Map<string, MetricValue>();
+    for (const w of this.vms) {
+      for (const m of metricsOf(w.vm).byName.values()) {
+        const key = `${m.type}\0${m.name}`;
+        const seen = merged.get(key);
+        if (seen) {
+          seen.value += m.value;
+          seen.samples.push(...m.samples);
+        } else {
+          merged.set(key, { name: m.name, type: kinds[m.type], value: m.value, samples: [...m.samples] });
+        }
+      }
+    }
+    return [...merged.values()];
   }
 
   /** One metric by name (and type, when names repeat across types), or undefined. Any time. */
@@ -367,7 +430,7 @@ export class Plugin {
    */
   registerForeignFunction(name: string, fn: ForeignFunction): void {
     this.foreign.set(name, fn);
-    this.worker?.vm.foreignFunctions.set(name, fn);
+    for (const w of this.vms) w.vm.foreignFunctions.set(name, fn);
   }
 
   // ---- Shutdown ----------------------------------------------------------------------------
@@ -378,12 +441,12 @@ export class Plugin {
    * after which on_delete runs. Needs a started plugin; no new streams afterwards.
    */
   shutdown(): ShutdownResult {
-    const worker = this.running();
+    this.running();
     const before = this.logs.length;
-    worker.shutdown();
+    for (const worker of this.vms) worker.shutdown();
     return {
-      done: worker.doneAnswer ?? true,
-      deleted: worker.state === "deleted",
+      done: this.vms.every((w) => w.doneAnswer ?? true),
+      deleted: this.state === "deleted",
       logs: this.logs.slice(before),
     };
   }
@@ -394,9 +457,13 @@ export class Plugin {
     return this.options.vmId ?? "";
   }
 
+  private get vms(): PluginVm[] {
+    return this.fleet?.vms ?? [];
+  }
+
   private streamSettings(properties?: Record<string, PropertyValue>): StreamSettings {
     return {
-      failOpen: this.options.failOpen === true,
+      failOpen: this.policy?.failOpen === true,
       properties: this.mergedProperties(properties),
       connectionId: this.nextConnectionId++,
       bufferLimitBytes: this.options.bufferLimitBytes,
@@ -408,14 +475,41 @@ export class Plugin {
     return new Map([...encodeProperties(this.options.properties), ...encodeProperties(properties)]);
   }
 
-  private running(forNewWork = false): PluginVm {
+  /** Throws unless the plugin started; returns its workers. */
+  private running(): Workers {
     const start = this.start();
-    const worker = this.worker;
-    if (!start.ok || !worker?.root) {
+    if (!start.ok || !this.fleet) {
       throw new Error(`the plugin did not start (${start.error}); Envoy would have rejected this configuration`);
     }
-    if (forNewWork && worker.state !== "running") throw new Error(`the plugin was shut down (${worker.state})`);
-    return worker;
+    return this.fleet;
+  }
+
+  /** The worker for new work (a stream or connection); throws after shutdown. */
+  private pick(worker: number | undefined): PluginVm {
+    const target = this.running().pick(worker, monotonicMs(this.clock));
+    if (target.state !== "running") throw new Error(`the plugin was shut down (${target.state})`);
+    return target;
+  }
+
+  /**
+   * The worker a callout answer goes to: `worker` when given, else the only worker whose VM
+   * `has` the token; with none, the first (whose lookup then reports the token unknown).
+   */
+  private callOwner(token: number, worker: number | undefined, has: (w: PluginVm) => boolean): PluginVm {
+    const vms = this.running().vms;
+    if (worker !== undefined) {
+      if (!vms[worker]) throw new Error(`no worker ${worker}: the plugin runs ${vms.length} worker(s)`);
+      return vms[worker];
+    }
+    const owners = vms.filter(has);
+    if (owners.length > 1) {
+      throw new Error(`token ${token} is open on workers ${owners.map((w) => vms.indexOf(w)).join(" and ")}: pass the worker`);
+    }
+    return owners[0] ?? vms[0];
+  }
+
+  private grpcOwner(token: number, worker: number | undefined): PluginVm {
+    return this.callOwner(token, worker, (w) => w.vm.grpcCallouts.has(token));
   }
 
   /** Returns the error Envoy would report, or null when the plugin is running. */
@@ -443,7 +537,16 @@ export class Plugin {
       configuration: toBytes(this.options.configuration ?? ""),
       properties: encodeProperties(this.options.properties),
     };
-    const worker = PluginVm.instantiate(
+    const policy = failurePolicy(this.options);
+    if (typeof policy === "string") return logError(policy);
+    this.policy = policy;
+    const concurrency = this.options.concurrency;
+    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+      return logError(`bad concurrency ${concurrency}: a whole number of worker threads, at least 1`);
+    }
+    const deadlineMs = this.options.callbackDeadlineMs ?? defaultCallbackDeadlineMs();
+    if (!(Number.isInteger(deadlineMs) && deadlineMs >= 0)) return logError(`bad callbackDeadlineMs ${deadlineMs}: whole milliseconds, 0 for none`);
+    this.fleet = new Workers(
       {
         module: new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>),
         parsed: parseModule(bytes),
@@ -455,11 +558,15 @@ export class Plugin {
         clusters: this.options.clusters,
         clock: this.clock,
         foreign: this.foreign,
+        callbackDeadlineMs: deadlineMs,
       },
+      policy,
       this.logs,
     );
-    if (typeof worker === "string") return worker;
-    this.worker = worker;
-    return worker.start(identity);
+    return this.fleet.start(concurrency);
   }
+}
+
+function pagesOf(worker: PluginVm): number {
+  return worker.vm.memory ? worker.vm.memory.size / 65536 : 0;
 }

@@ -11,6 +11,7 @@ import { ModuleMemory } from "./memory.js";
 import type { ParsedModule } from "./wasm-binary.js";
 import { VmCounters } from "./vm-counters.js";
 import { HostClock } from "./clock.js";
+import { callWithDeadline, DeadlineExceeded } from "./deadline.js";
 
 import type { LogEntry } from "./results.js";
 export type { LogEntry };
@@ -28,6 +29,8 @@ export interface VmConfig {
   clusters?: string[];
   /** Wall and monotonic time, and the virtual timeline timers run on. */
   clock?: HostClock;
+  /** Longest a callback may run (ms of real time) before the VM fails; undefined or 0 = no limit. */
+  callbackDeadlineMs?: number;
 }
 
 /** What a foreign function registered by a test returns: output bytes (OK), or a status. */
@@ -114,6 +117,8 @@ export class Vm {
   readonly clock: HostClock;
   /** Where posted work logs when no operation of this VM's plugin is running. */
   homeLogSink: LogEntry[] | null = null;
+  /** Also gets what goes to homeLogSink: a plugin's log of every worker VM's root-level work. */
+  echoLogSink: LogEntry[] | null = null;
   /** The module's exported functions by name. */
   private readonly functions = new Map<string, ExportedFunction>();
   /** allocMemory(): malloc, else proxy_on_memory_allocate. */
@@ -189,13 +194,22 @@ export class Vm {
     const fn = this.functions.get(name)!;
     const savedCurrent = this.current;
     const savedEffective = this.effective;
+    const savedRestriction = this.restriction;
+    const deadlineMs = this.depth === 0 ? this.config.callbackDeadlineMs : undefined;
     this.current = this.effective = ctx;
     this.depth++;
     try {
-      const result = fn(a, b, c, d, e);
+      const result = deadlineMs ? callWithDeadline(deadlineMs, fn, a, b, c, d, e) : fn(a, b, c, d, e);
       return typeof result === "number" ? result : 0;
     } catch (error) {
-      this.fail(`Function: ${name} failed: ${describeTrap(error)}`);
+      if (error instanceof DeadlineExceeded) {
+        // The stop skipped every finally inside the callback: undo what nested calls left set.
+        this.depth = 1;
+        this.restriction = savedRestriction;
+        this.fail(`Function: ${name} failed: it ran for ${error.elapsedMs} ms, past the callback deadline of ${deadlineMs} ms, and was stopped`);
+      } else {
+        this.fail(`Function: ${name} failed: ${describeTrap(error)}`);
+      }
       return null;
     } finally {
       this.depth--;
@@ -307,15 +321,17 @@ export class Vm {
     return this.memory.writeU32(ptrPtr, ptr) && this.memory.writeU32(sizePtr, data.length);
   }
 
-  /** Records a message if Envoy's wasm logger would print it at the configured level. */
   /** Whether a message at `level` is kept: callers may skip building one that is not. */
   keepsLogLevel(level: number): boolean {
     return level >= this.config.logLevel;
   }
 
+  /** Records a message if Envoy's wasm logger would print it at the configured level. */
   log(level: number, message: string): void {
     if (!this.keepsLogLevel(level)) return;
-    this.logSink.push({ level: LOG_LEVELS[level], message });
+    const entry = { level: LOG_LEVELS[level], message };
+    this.logSink.push(entry);
+    if (this.echoLogSink !== null && this.logSink === this.homeLogSink) this.echoLogSink.push(entry);
   }
 }
 

@@ -3,7 +3,9 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sha256Digest } from "./digest.js";
 import { OciError } from "./errors.js";
-import { imageFromManifest, type Image, type Manifest } from "./image.js";
+import type { Image } from "./image.js";
+import { MANIFEST_LIMIT } from "./limits.js";
+import { parseIndex, parseManifest } from "./manifest.js";
 import { OCI_INDEX, OCI_MANIFEST } from "./media-types.js";
 
 const REF_NAME = "org.opencontainers.image.ref.name";
@@ -22,7 +24,7 @@ export async function writeLayout(dir: string, image: Image, tag = "latest"): Pr
     mediaType: OCI_INDEX,
     manifests: [
       {
-        mediaType: OCI_MANIFEST,
+        mediaType: image.mediaType,
         digest: image.manifestDigest,
         size: image.manifest.length,
         annotations: { [REF_NAME]: tag },
@@ -45,21 +47,26 @@ async function readBlob(dir: string, digest: string): Promise<Buffer> {
 
 /** The layout's single image, checked against its digests. */
 export async function readLayout(dir: string): Promise<Image> {
-  let index: { manifests?: { digest: string }[] };
+  let indexBytes: Buffer;
   try {
-    index = JSON.parse(await readFile(join(dir, "index.json"), "utf8"));
+    indexBytes = await readFile(join(dir, "index.json"));
   } catch {
     throw new OciError(`${dir} is not an OCI image layout (no readable index.json)`);
   }
-  const entries = index.manifests ?? [];
+  if (indexBytes.length > MANIFEST_LIMIT) throw new OciError(`${dir}/index.json is larger than ${MANIFEST_LIMIT} bytes`);
+  const entries = parseIndex(indexBytes, `${dir}/index.json`).manifests;
   if (entries.length !== 1) throw new OciError(`${dir} holds ${entries.length} images; expected exactly one`);
   const manifestBytes = await readBlob(dir, entries[0].digest);
-  const manifest = JSON.parse(manifestBytes.toString("utf8")) as Manifest;
+  const manifest = parseManifest(manifestBytes, `the manifest in ${dir}`);
   const blobs = new Map<string, Buffer>();
-  for (const descriptor of [manifest.config, ...manifest.layers]) {
+  for (const descriptor of [...(manifest.config ? [manifest.config] : []), ...manifest.layers]) {
     blobs.set(descriptor.digest, await readBlob(dir, descriptor.digest));
   }
-  const image = imageFromManifest(manifest, blobs);
   // Keep the stored bytes: re-serialising could change the digest.
-  return { ...image, manifest: manifestBytes, manifestDigest: entries[0].digest };
+  return {
+    manifest: manifestBytes,
+    manifestDigest: entries[0].digest,
+    mediaType: manifest.mediaType || entries[0].mediaType || OCI_MANIFEST,
+    blobs,
+  };
 }

@@ -1,4 +1,4 @@
-// A ustar writer for regular files and a reader that finds one file, enough for Wasm image layers.
+// A ustar writer for regular files, enough for Wasm image layers (find-in-layer.ts reads them).
 // The writer is deterministic: fixed mtime, owner and mode, files in the order given,
 // so the same inputs always give the same bytes (and the same layer digest).
 
@@ -48,47 +48,4 @@ export function createTar(files: TarFile[]): Buffer {
   }
   parts.push(Buffer.alloc(2 * BLOCK)); // end-of-archive marker
   return Buffer.concat(parts);
-}
-
-function readString(block: Buffer, offset: number, length: number): string {
-  const field = block.subarray(offset, offset + length);
-  const end = field.indexOf(0);
-  return field.subarray(0, end === -1 ? length : end).toString("utf8");
-}
-
-function readSize(block: Buffer): number {
-  if (block[124] & 0x80) return Number(block.readBigUInt64BE(128 + 4)); // GNU base-256 size
-  return parseInt(readString(block, 124, 12).trim() || "0", 8);
-}
-
-/** PAX extended headers may carry a long path that replaces the next entry's name. */
-function paxPath(data: Buffer): string | undefined {
-  for (const record of data.toString("utf8").split("\n")) {
-    const match = /^\d+ path=(.*)$/.exec(record);
-    if (match) return match[1];
-  }
-  return undefined;
-}
-
-/** Every regular file in a tar archive, by path. */
-export function* readTar(archive: Buffer): Generator<TarFile> {
-  let offset = 0;
-  let nextName: string | undefined;
-  while (offset + BLOCK <= archive.length) {
-    const block = archive.subarray(offset, offset + BLOCK);
-    if (block.every((byte) => byte === 0)) return;
-    const size = readSize(block);
-    const type = String.fromCharCode(block[156] || 0x30);
-    const data = archive.subarray(offset + BLOCK, offset + BLOCK + size);
-    if (data.length < size) throw new Error("tar: archive is truncated");
-    offset += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
-    if (type === "x") {
-      nextName = paxPath(data);
-      continue;
-    }
-    const prefix = readString(block, 345, 155);
-    const name = nextName ?? (prefix ? `${prefix}/${readString(block, 0, 100)}` : readString(block, 0, 100));
-    nextName = undefined;
-    if (type === "0" || type === "7") yield { name, data };
-  }
 }

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
 import { DevProxy, type FilterSpec } from "../../devproxy/proxy.js";
+import type { FailurePolicyName } from "../../host/index.js";
 import { reportErrors } from "../report-errors.js";
 
 interface RunOptions {
@@ -19,6 +20,10 @@ interface RunOptions {
   cluster: string[];
   watch?: boolean;
   failOpen?: boolean;
+  failurePolicy?: string;
+  reloadBackoff?: string;
+  callbackDeadline: string;
+  concurrency?: string;
   logLevel: string;
   verbose?: boolean;
   json?: boolean;
@@ -29,6 +34,13 @@ interface RunOptions {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** A whole number of milliseconds or workers; the plugin's start reports values it cannot use. */
+function wholeNumber(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} ${text}: a whole number`);
+  return n;
+}
 
 function port(text: string, flag: string): number {
   const n = Number(text);
@@ -77,6 +89,10 @@ export function register(program: Command): void {
     .option("--cluster <name=url>", "where http_call to cluster NAME goes (repeatable)", collect, [])
     .option("--watch", "reload a filter when its .wasm file changes")
     .option("--fail-open", "let requests through a filter whose VM failed (default: 503)")
+    .option("--failure-policy <policy>", "FAIL_CLOSED (default; Istio FAIL_CLOSE), FAIL_OPEN or FAIL_RELOAD (a failed VM is recreated)")
+    .option("--reload-backoff <ms>", "FAIL_RELOAD: the backoff's base interval (Envoy's default 1000)")
+    .option("--callback-deadline <ms>", "stop a callback running longer and fail its VM (0: no limit)", "10000")
+    .option("--concurrency <n>", "Envoy's start-up with n workers (canary + n VMs per filter, emulated on one thread)")
     .option("--log-level <level>", `plugin log level: ${LOG_LEVELS.join(", ")}`, "info")
     .option("--max-headers-count <n>", "request headers allowed (Envoy's max_headers_count); more: 431", "100")
     .option("--max-request-headers-kb <n>", "KiB of request headers allowed (Envoy's max_request_headers_kb); more: 431", "60")
@@ -111,6 +127,12 @@ export function register(program: Command): void {
           clusters: parseClusters(o.cluster),
           watch: o.watch === true,
           failOpen: o.failOpen === true,
+          vms: {
+            failurePolicy: o.failurePolicy as FailurePolicyName | undefined,
+            reloadBackoffMs: o.reloadBackoff === undefined ? undefined : wholeNumber(o.reloadBackoff, "--reload-backoff"),
+            callbackDeadlineMs: wholeNumber(o.callbackDeadline, "--callback-deadline"),
+            concurrency: o.concurrency === undefined ? undefined : wholeNumber(o.concurrency, "--concurrency"),
+          },
           logLevel: o.logLevel as LogLevelName,
           json: o.json === true,
           verbose: o.verbose === true,

@@ -1,13 +1,22 @@
-// `proxy-wasm-as simulate PLUGIN.wasm ...`: start the plugin on the Envoy-like host, run N
-// identical HTTP requests through the same VM and print a readable report on a terminal, or one JSON
-// document with --json or when stdout is not a terminal (see ../format/simulate-text.ts).
+// `proxy-wasm-as simulate PLUGIN.wasm ...`: start the plugin on the Envoy-like host as Envoy
+// starts it (base VM, configuration canary, one VM per worker: --concurrency, default 1), run N
+// identical HTTP requests round-robin over the workers and print a readable report on a terminal, or one
+// JSON document with --json or when stdout is not a terminal (see ../format/simulate-text.ts).
 // Exit codes: 0 started, 2 failed to load/start/configure (JSON still printed), 1 bad usage.
 
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
 import { formatSimulateReport, simulateOutput } from "../format/simulate-text.js";
-import { createPlugin, type Header, type HttpCallAnswer, type PropertyValue, type RequestSpec } from "../../host/index.js";
+import { DEFAULT_CALLBACK_DEADLINE_MS } from "../../host/deadline.js";
+import {
+  createPlugin,
+  type FailurePolicyName,
+  type Header,
+  type HttpCallAnswer,
+  type PropertyValue,
+  type RequestSpec,
+} from "../../host/index.js";
 
 class UsageError extends Error {}
 
@@ -75,6 +84,19 @@ interface SimulateOptions {
   httpCallResponse: string[];
   tick: string;
   json?: boolean;
+  concurrency: string;
+  worker?: string;
+  failurePolicy?: string;
+  reloadBackoff?: string;
+  interval: string;
+  callbackDeadline: string;
+}
+
+/** A whole number option at least `min`. */
+function wholeNumber(flag: string, text: string, min = 0): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`bad ${flag} '${text}': a whole number${min > 0 ? ` from ${min}` : ""}`);
+  return n;
 }
 
 function run(wasmPath: string, o: SimulateOptions): number {
@@ -85,6 +107,10 @@ function run(wasmPath: string, o: SimulateOptions): number {
   const ticks = Number(o.tick);
   if (!Number.isInteger(ticks) || ticks < 0) throw new UsageError(`bad --tick '${o.tick}': a whole number`);
   const httpCallResponses = o.httpCallResponse.map(parseHttpCallResponse);
+  const concurrency = wholeNumber("--concurrency", o.concurrency, 1);
+  const worker = o.worker === undefined ? undefined : wholeNumber("--worker", o.worker);
+  if (worker !== undefined && worker >= concurrency) throw new UsageError(`bad --worker ${worker}: workers are 0 to ${concurrency - 1}`);
+  const interval = wholeNumber("--interval", o.interval);
   let wasm: Uint8Array;
   let configuration: string | Uint8Array | undefined = o.config;
   try {
@@ -101,6 +127,7 @@ function run(wasmPath: string, o: SimulateOptions): number {
     responseBody: o.responseBody,
     responseTrailers: o.responseTrailer.length ? o.responseTrailer.map(parseHeader) : undefined,
     httpCallResponses,
+    worker,
   };
   const plugin = createPlugin(wasm, {
     rootId: o.rootId,
@@ -109,6 +136,10 @@ function run(wasmPath: string, o: SimulateOptions): number {
     vmConfiguration: o.vmConfig,
     properties: Object.fromEntries(o.property.map(parseProperty)),
     failOpen: o.failOpen === true,
+    failurePolicy: o.failurePolicy as FailurePolicyName | undefined,
+    reloadBackoffMs: o.reloadBackoff === undefined ? undefined : wholeNumber("--reload-backoff", o.reloadBackoff, 2),
+    concurrency,
+    callbackDeadlineMs: wholeNumber("--callback-deadline", o.callbackDeadline),
     logLevel: o.logLevel as LogLevelName,
     clusters: o.cluster.length > 0 ? o.cluster : undefined,
   });
@@ -116,11 +147,17 @@ function run(wasmPath: string, o: SimulateOptions): number {
   let ticked = 0;
   if (start.ok) for (let i = 0; i < ticks; i++) if (plugin.tick()) ticked++;
   const tickLogs = start.ok ? plugin.logs.slice(start.logs.length) : [];
-  const results = start.ok ? Array.from({ length: requests }, () => plugin.runHttpRequest(spec)) : [];
+  const results = !start.ok
+    ? []
+    : Array.from({ length: requests }, (_, i) => {
+        if (i > 0 && interval > 0) plugin.advanceTime(interval);
+        return { worker: worker ?? i % concurrency, ...plugin.runHttpRequest(spec) };
+      });
   const metrics = plugin.metrics().map((m) => ({ ...m, value: jsonNumber(m.value), samples: m.samples.map(jsonNumber) }));
   const sharedData = Object.fromEntries(Object.entries(plugin.sharedDataEntries()).map(([k, v]) => [k, { value: v.text, cas: v.cas }]));
   const ticksSection = ticks > 0 ? { ticks: { ran: ticked, logs: tickLogs } } : {};
-  const report = { start, ...ticksSection, requests: results, metrics, sharedData };
+  const workers = plugin.workers.map((w) => ({ worker: w.index, failure: w.failure, reloads: w.reloads, logs: w.logs }));
+  const report = { start, ...ticksSection, requests: results, workers, metrics, sharedData };
   if (simulateOutput(o, process.stdout.isTTY) === "text") process.stdout.write(formatSimulateReport(report));
   else process.stdout.write(`${JSON.stringify(report, jsonReplacer, 2)}\n`);
   return start.ok ? 0 : 2;
@@ -158,7 +195,13 @@ export function registerSimulate(program: Command): void {
     .option("--response-trailer <header>", "'name: value' (repeatable)", collect, [])
     .option("--property <path=value>", "attribute, e.g. source.address=10.0.0.1 (repeatable)", collect, [])
     .option("--requests <n>", "identical requests through the same VM", "1")
-    .option("--fail-open", "let streams pass when the VM has failed")
+    .option("--fail-open", "let streams pass when the VM has failed (the same as --failure-policy FAIL_OPEN)")
+    .option("--failure-policy <policy>", "FAIL_CLOSED (default; Istio FAIL_CLOSE), FAIL_OPEN or FAIL_RELOAD")
+    .option("--reload-backoff <ms>", "FAIL_RELOAD: the backoff's base interval (Envoy's default 1000)")
+    .option("--concurrency <n>", "worker threads: Envoy's base VM, canary, then one VM per worker", "1")
+    .option("--worker <k>", "send every request to worker k (default: round-robin)")
+    .option("--interval <ms>", "time that passes between requests (ticks and callout timeouts fire; FAIL_RELOAD's backoff)", "0")
+    .option("--callback-deadline <ms>", "stop a callback running longer and fail its VM (0: no limit)", String(DEFAULT_CALLBACK_DEADLINE_MS))
     .option("--log-level <level>", "host log level", "info")
     .option("--cluster <name>", "a cluster callouts may target (repeatable; others are BAD_ARGUMENT)", collect, [])
     .option(

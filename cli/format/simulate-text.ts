@@ -7,6 +7,8 @@ import type { Header } from "../../host/index.js";
 interface LogLine { level: string; message: string }
 interface MessageLike { headers: Header[]; body: string; trailers?: Header[] }
 interface RequestLike {
+  /** The worker VM that served it (simulate --concurrency). */
+  worker?: number;
   phases: { phase: string; endOfStream?: boolean; result?: string }[];
   upstreamRequest: MessageLike | null;
   downstreamResponse: MessageLike | null;
@@ -63,7 +65,8 @@ function requestLines(request: RequestLike, index: number): string[] {
     : request.stopped
       ? `stopped: ${request.stopped}`
       : "passed through";
-  const lines = [`request ${index + 1}: ${outcome}`, "  phases:"];
+  const worker = request.worker === undefined ? "" : ` (worker ${request.worker})`;
+  const lines = [`request ${index + 1}${worker}: ${outcome}`, "  phases:"];
   for (const phase of request.phases) {
     const end = phase.endOfStream === undefined ? "" : phase.endOfStream ? " (end of stream)" : "";
     lines.push(`    ${phase.phase}${end}${phase.result ? ` → ${phase.result}` : ""}`);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { envoyFilter } from "../../deploy/envoyfilter.js";
-import { istioSchemaErrors, schemasUnavailable } from "./support/istio-schemas.js";
+import { schemaErrors, schemasUnavailable } from "./support/crd-schemas.js";
 
 const SHA = "d".repeat(64);
 
@@ -49,12 +49,19 @@ describe("generate envoyfilter", () => {
     assert.throws(() => envoyFilter({ name: "f", url: "file:///p.wasm", context: "INBOUND" }), /bad --context/);
   });
 
+  it("sets allow_on_headers_stop_iteration, which WasmPlugin cannot", () => {
+    const filter = envoyFilter({ name: "f", url: "file:///p.wasm", allowOnHeadersStopIteration: true }) as any;
+    assert.equal(filter.spec.configPatches[0].patch.value.typed_config.config.allow_on_headers_stop_iteration, true);
+    const plain = envoyFilter({ name: "f", url: "file:///p.wasm" }) as any;
+    assert.equal(plain.spec.configPatches[0].patch.value.typed_config.config.allow_on_headers_stop_iteration, undefined);
+  });
+
   it("passes Istio's EnvoyFilter schema", { skip: schemasUnavailable }, () => {
     for (const options of [
       { name: "a", url: "https://example.com/p.wasm", sha256: SHA, selector: ["app=x"], priority: 5 },
-      { name: "b", namespace: "ns", url: "file:///p.wasm", context: "SIDECAR_OUTBOUND", configuration: "raw" },
+      { name: "b", namespace: "ns", url: "file:///p.wasm", context: "SIDECAR_OUTBOUND", configuration: "raw", allowOnHeadersStopIteration: true },
     ]) {
-      assert.deepEqual(istioSchemaErrors(envoyFilter(options)), []);
+      assert.deepEqual(schemaErrors(envoyFilter(options)), []);
     }
   });
 });

@@ -72,7 +72,7 @@ describe("proxy-wasm-as simulate", () => {
     const run = simulate(okWasm, "--request-header", ":path: /x", "--request-header", "a: b: c", "--request-body", "hi", "--requests", "2");
     assert.equal(run.status, 0, run.stderr);
     const out = JSON.parse(run.stdout);
-    assert.deepEqual(Object.keys(out), ["start", "requests", "metrics", "sharedData"]);
+    assert.deepEqual(Object.keys(out), ["start", "requests", "workers", "metrics", "sharedData"]);
     assert.deepEqual(out.start, { ok: true, error: null, logs: [] });
     assert.equal(out.requests.length, 2);
     const headers = out.requests.map((r: { upstreamRequest: { headers: [string, string][] } }) => r.upstreamRequest.headers);
@@ -113,11 +113,46 @@ describe("proxy-wasm-as simulate", () => {
     const run = simulate(tickWasm, "--tick", "3", "--requests", "0", "--vm-id", `cli-tick-${process.pid}`);
     assert.equal(run.status, 0, run.stderr);
     const out = JSON.parse(run.stdout);
-    assert.deepEqual(Object.keys(out), ["start", "ticks", "requests", "metrics", "sharedData"]);
+    assert.deepEqual(Object.keys(out), ["start", "ticks", "requests", "workers", "metrics", "sharedData"]);
     assert.equal(out.ticks.ran, 3);
     assert.deepEqual(out.metrics, [{ name: "ticks", type: "counter", value: 3, samples: [] }]);
     assert.deepEqual(Object.keys(out.sharedData), ["last"]);
     assert.equal(out.sharedData.last.value, "tick");
+  });
+
+  it("--concurrency N starts Envoy's canary and N workers and spreads requests round-robin; --worker K picks one", () => {
+    const headerN = (r: { upstreamRequest: { headers: [string, string][] } }) => r.upstreamRequest.headers.find(([k]) => k === "x-n")?.[1];
+    const out = JSON.parse(simulate(okWasm, "--concurrency", "2", "--requests", "4").stdout);
+    assert.deepEqual(out.requests.map((r: { worker: number }) => r.worker), [0, 1, 0, 1]);
+    assert.deepEqual(out.requests.map(headerN), ["1", "1", "2", "2"], "each worker's VM has its own global");
+    assert.deepEqual(out.workers.map((w: { worker: number }) => w.worker), [0, 1]);
+    const pinned = JSON.parse(simulate(okWasm, "--concurrency", "2", "--worker", "1", "--requests", "2").stdout);
+    assert.deepEqual(pinned.requests.map(headerN), ["1", "2"]);
+    const bad = simulate(okWasm, "--concurrency", "2", "--worker", "2");
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /bad --worker 2: workers are 0 to 1/);
+  });
+
+  it("--failure-policy FAIL_RELOAD recreates a VM that a runaway callback failed, once --interval passed the backoff", () => {
+    const spin = join(dir, "spin.wasm");
+    writeFileSync(
+      spin,
+      filter({
+        body: `(global $n (mut i32) (i32.const 0))
+          (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+            (global.set $n (i32.add (global.get $n) (i32.const 1)))
+            (if (i32.eq (global.get $n) (i32.const 2)) (then (loop $l (br $l))))
+            (call $report (global.get $n))
+            (i32.const 0))`,
+      }),
+    );
+    const args = [spin, "--requests", "3", "--callback-deadline", "100", "--log-level", "error"];
+    const closed = JSON.parse(simulate(...args).stdout);
+    assert.deepEqual(closed.requests.map((r: { stopped: string | null }) => r.stopped), [null, "vm_failed", "vm_failed"]);
+    assert.match(closed.workers[0].failure, /proxy_on_request_headers failed: it ran for \d+ ms, past the callback deadline of 100 ms/);
+    const reload = JSON.parse(simulate(...args, "--failure-policy", "FAIL_RELOAD", "--interval", "1500").stdout);
+    assert.deepEqual(reload.requests.map((r: { stopped: string | null }) => r.stopped), [null, "vm_failed", null]);
+    assert.equal(reload.workers[0].reloads, 1);
   });
 
   it("exits 2 and still prints JSON when the plugin fails to start", () => {
