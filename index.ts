@@ -24,4 +24,5 @@ export {
   IntegerProperty,
 } from "./assembly/properties";
 export { getCurrentTimeNanoseconds } from "./assembly/hostcalls/context";
-export { JsonKind, JsonValue, JsonResult, parseJson, isJsonLike } from "./assembly/json";
+export { JsonKind, JsonValue, JsonResult, parseJson, isJsonLike, FieldStatus, JsonField } from "./assembly/json";
+export { ConfigurationResult, parseConfiguration, readConfiguration } from "./assembly/config";

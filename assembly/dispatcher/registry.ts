@@ -36,6 +36,15 @@ let namedRoots: NamedRoot | null = null;
 let pickRootFactory: () => RootContextFactory | null = (): RootContextFactory | null => defaultFactory;
 
 /**
+ * The build checks that the filter calls registerRootContext, but a call it never reaches (in a function nobody
+ * calls) gets here: say what is missing. The transform empties this when a registration is top-level code, which
+ * always runs, so most filters carry none of it.
+ */
+function reportNoRootContext(): void {
+  log.critical("proxy-wasm-as: no root context: call registerRootContext() from the entry file's top level");
+}
+
+/**
  * Registers the factory of the plugin's root context, used whatever root id Envoy's config names
  * (`root_id`, Istio's `pluginName`) unless a named one claims it. Call it from top-level code of the entry file.
  */
@@ -55,7 +64,10 @@ export function registerNamedRootContext(rootId: string, factory: RootContextFac
 
 /** The factory for a new root context, or null (after logging why) if the module has none for its root id. */
 export function rootFactory(): RootContextFactory | null {
-  return pickRootFactory();
+  const factory = pickRootFactory();
+  // The named lookup says why itself.
+  if (!factory && !namedRoots) reportNoRootContext();
+  return factory;
 }
 
 function namedRootFactory(): RootContextFactory | null {

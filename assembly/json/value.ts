@@ -1,4 +1,5 @@
 import { sameString } from "../runtime/strings";
+import { fieldOf, FieldStatus, JsonField } from "./field";
 import { toF64 } from "./number";
 import { writeJson } from "./writer";
 
@@ -21,7 +22,9 @@ export class Member {
 /**
  * A JSON value, parsed or built with the factories. Accessors never trap:
  * asking a value for the wrong kind returns a neutral result ("", 0, false,
- * null) instead, and mutators ignore values of the wrong kind.
+ * null) instead, and mutators ignore values of the wrong kind. To be told
+ * instead, use `has` and the `read...` accessors, or read a whole
+ * configuration with `readConfiguration` (assembly/config).
  *
  * Values must form a tree: a container that contains itself makes `toString`
  * run out of memory.
@@ -182,6 +185,38 @@ export class JsonValue {
   getBool(key: string, fallback: bool = false): bool {
     let value = this.get(key);
     return value && value.kind == JsonKind.Bool ? value.asBool() : fallback;
+  }
+
+  /** Whether object member `key` exists, whatever its value (null included). */
+  has(key: string): bool {
+    return this.lastNamed(key) != null;
+  }
+
+  /** Member `key` as a string, or why not: missing, or another kind (see `JsonField`). */
+  readString(key: string): JsonField<string> {
+    const field = fieldOf<string>(this, key, JsonKind.String, "a string", "");
+    return field.ok ? new JsonField<string>(FieldStatus.Ok, this.get(key)!.text, "") : field;
+  }
+
+  /** Member `key` as a number, or why not. */
+  readNumber(key: string): JsonField<f64> {
+    const field = fieldOf<f64>(this, key, JsonKind.Number, "a number", 0);
+    return field.ok ? new JsonField<f64>(FieldStatus.Ok, this.get(key)!.asNumber(), "") : field;
+  }
+
+  /** Member `key` as an exact integer (no fraction or exponent, in the i64 range), or why not. */
+  readInteger(key: string): JsonField<i64> {
+    const field = fieldOf<i64>(this, key, JsonKind.Number, "an integer", 0);
+    if (!field.ok) return field;
+    const value = this.get(key)!;
+    if (!value.isI64()) return new JsonField<i64>(FieldStatus.WrongKind, 0, key + ": expected an integer, got " + value.text);
+    return new JsonField<i64>(FieldStatus.Ok, value.asI64(), "");
+  }
+
+  /** Member `key` as a boolean, or why not. */
+  readBool(key: string): JsonField<bool> {
+    const field = fieldOf<bool>(this, key, JsonKind.Bool, "true or false", false);
+    return field.ok ? new JsonField<bool>(FieldStatus.Ok, this.get(key)!.asBool(), "") : field;
   }
 
   /** Replaces the value of object member `key` (the last one, with duplicates) or appends the member. */

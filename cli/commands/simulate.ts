@@ -1,11 +1,13 @@
 // `proxy-wasm-as simulate PLUGIN.wasm ...`: start the plugin on the Envoy-like host as Envoy
 // starts it (base VM, configuration canary, one VM per worker: --concurrency, default 1), run N
-// identical HTTP requests round-robin over the workers and print one JSON document.
+// identical HTTP requests round-robin over the workers and print a readable report on a terminal, or one
+// JSON document with --json or when stdout is not a terminal (see ../format/simulate-text.ts).
 // Exit codes: 0 started, 2 failed to load/start/configure (JSON still printed), 1 bad usage.
 
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
+import { formatSimulateReport, simulateOutput } from "../format/simulate-text.js";
 import { DEFAULT_CALLBACK_DEADLINE_MS } from "../../host/deadline.js";
 import {
   createPlugin,
@@ -82,6 +84,7 @@ interface SimulateOptions {
   cluster: string[];
   httpCallResponse: string[];
   tick: string;
+  json?: boolean;
   concurrency: string;
   worker?: string;
   failurePolicy?: string;
@@ -156,7 +159,8 @@ function run(wasmPath: string, o: SimulateOptions): number {
   const ticksSection = ticks > 0 ? { ticks: { ran: ticked, logs: tickLogs } } : {};
   const workers = plugin.workers.map((w) => ({ worker: w.index, failure: w.failure, reloads: w.reloads, logs: w.logs }));
   const report = { start, ...ticksSection, requests: results, workers, metrics, sharedData };
-  process.stdout.write(`${JSON.stringify(report, jsonReplacer, 2)}\n`);
+  if (simulateOutput(o, process.stdout.isTTY) === "text") process.stdout.write(formatSimulateReport(report));
+  else process.stdout.write(`${JSON.stringify(report, jsonReplacer, 2)}\n`);
   return start.ok ? 0 : 2;
 }
 
@@ -177,7 +181,7 @@ function jsonReplacer(key: string, value: unknown): unknown {
 export function registerSimulate(program: Command): void {
   program
     .command("simulate")
-    .description("run HTTP requests through a plugin on a host that behaves like Envoy")
+    .description("run HTTP requests through a plugin on a host that behaves like Envoy; prints a readable report on a terminal, JSON otherwise")
     .argument("<plugin>", "the plugin's .wasm file")
     .option("--root-id <id>", "root_id of the plugin")
     .option("--vm-id <id>", "vm_id of the VM")
@@ -208,6 +212,7 @@ export function registerSimulate(program: Command): void {
       [],
     )
     .option("--tick <n>", "run n ticks after start (on_tick, if the plugin set a period)", "0")
+    .option("--json", "print one JSON document even on a terminal (the default when stdout is a pipe or a file)")
     .action((wasmPath: string, options: SimulateOptions) => {
       try {
         process.exitCode = run(wasmPath, options);

@@ -34,8 +34,19 @@ describe("body-rewrite", () => {
     assert.equal(response([big.slice(0, 100), big.slice(100)], undefined, '{"field": "status", "value": 1, "maxBodyBytes": 64}').body, big);
   });
 
+  it("names the field and what was expected when it refuses a configuration", () => {
+    const start = createPlugin(wasm, { configuration: '{"field": "a", "value": 1, "maxBodyBytes": 0}' }).start();
+    assert.deepEqual(start.logs.filter((entry) => entry.level === "error").map((entry) => entry.message), [
+      "invalid configuration: maxBodyBytes: expected an integer from 1 to 67108864, got 0",
+    ]);
+    const missing = createPlugin(wasm, { configuration: '{"field": "a"}' }).start();
+    assert.deepEqual(missing.logs.filter((entry) => entry.level === "error").map((entry) => entry.message), [
+      "invalid configuration: value: missing (required: any JSON value)",
+    ]);
+  });
+
   it("refuses bad configurations", () => {
-    for (const configuration of ["", "{}", '{"field": "a"}', '{"field": "", "value": 1}', '{"field": "a", "value": 1, "maxBodyBytes": 0}']) {
+    for (const configuration of ["", "{}", '{"field": "a"}', '{"field": "", "value": 1}', '{"field": "a", "value": 1, "maxBodyBytes": 0}', '{"field": "a", "value": 1, "maxBody": 5}']) {
       assert.equal(createPlugin(wasm, { configuration }).start().ok, false, configuration);
     }
   });

@@ -46,7 +46,8 @@ describe("grpc-call", () => {
   });
 
   it("refuses a configuration that misses the cluster, service or method", () => {
-    for (const configuration of ["", "{}", '{"cluster": "c", "service": "s"}', '{"cluster": "c", "service": "s", "method": ""}', '{"cluster": "c", "service": "s", "method": "m", "timeoutMs": -1}']) {
+    for (const configuration of ["", "{}", '{"cluster": "c", "service": "s"}', '{"cluster": "c", "service": "s", "method": ""}', '{"cluster": "c", "service": "s", "method": "m", "timeoutMs": -1}',
+      '{"cluster": "c", "service": "s", "method": "m", "timeout": 5}']) {
       assert.equal(createPlugin(wasm, { configuration }).start().ok, false, configuration);
     }
   });

@@ -74,6 +74,18 @@ describe("http-auth", () => {
     assert.equal(result.httpCalls.length, 0);
   });
 
+  it("refuses a request with more than one authorization header, without asking the auth service", () => {
+    // Only the first would be checked and both forwarded: a second, unchecked credential would reach the upstream.
+    const plugin = startedPlugin();
+    const result = plugin.runHttpRequest({
+      requestHeaders: [[":path", "/data"], ["authorization", "Bearer good"], ["authorization", "Bearer smuggled"]],
+      httpCallResponses: [{ status: 200 }],
+    });
+    assert.equal(result.httpCalls.length, 0);
+    assert.equal(result.localResponse?.status, 400);
+    assert.equal(result.upstreamRequest, null);
+  });
+
   it("holds the request while the check is pending", () => {
     const plugin = startedPlugin();
     const result = plugin.runHttpRequest({ requestBody: ["payload"] });
@@ -82,11 +94,26 @@ describe("http-auth", () => {
     assert.equal(plugin.pendingHttpCalls().length, 1);
   });
 
-  it("refuses configurations without a usable cluster, path or timeout", () => {
-    for (const configuration of ["", "{}", '{"cluster": ""}', '{"cluster": 1}', '{"cluster": "a", "path": "check"}', '{"cluster": "a", "timeoutMs": 0}', '{"cluster": "a", "timeoutMs": 1.5}', "{"]) {
+  it("refuses configurations without a usable cluster, path or timeout, naming the field and what was expected", () => {
+    const cases: [string, string][] = [
+      ["", "cluster: missing (required: a non-empty string)"],
+      ["{}", "cluster: missing (required: a non-empty string)"],
+      ['{"cluster": ""}', "cluster: expected a non-empty string, got an empty string"],
+      ['{"cluster": 1}', "cluster: expected a non-empty string, got 1"],
+      ['{"cluster": "a", "path": "check"}', "path: expected a path starting with '/'"],
+      ['{"cluster": "a", "path": null}', "path: expected a string, got null"],
+      ['{"cluster": "a", "timeoutMs": 0}', "timeoutMs: expected an integer from 1 to 60000, got 0"],
+      ['{"cluster": "a", "timeoutMs": 1.5}', "timeoutMs: expected an integer from 1 to 60000, got 1.5"],
+      ['{"cluster": "a", "timeoutMs": "500"}', "timeoutMs: expected an integer from 1 to 60000, got a string"],
+      ['{"cluster": "a", "timeout": 500}', "timeout: unknown field (expected one of: cluster, path, timeoutMs)"],
+      ['{"cluster": "a", "cluster": "b"}', "cluster: given more than once"],
+      ["[1]", "expected a JSON object, got an array"],
+      ["{", "invalid JSON: expected string at 1"],
+    ];
+    for (const [configuration, problem] of cases) {
       const start = createPlugin(wasm, { configuration }).start();
       assert.equal(start.ok, false, configuration);
-      assert.ok(start.logs.some((entry) => entry.level === "error" && entry.message.startsWith("http-auth: invalid configuration")), configuration);
+      assert.deepEqual(start.logs.filter((entry) => entry.level === "error").map((entry) => entry.message), [`invalid configuration: ${problem}`], configuration);
     }
   });
 });

@@ -79,11 +79,62 @@ describe("rate-limit", () => {
     assert.equal(allowed, 50);
   });
 
-  it("refuses bad configurations", () => {
-    for (const configuration of ["", "{}", '{"requestsPerSecond": 0}', '{"requestsPerSecond": -1}', '{"requestsPerSecond": "5"}', '{"requestsPerSecond": 5, "burst": 0.5}', '{"requestsPerSecond": 5, "keyHeader": ""}', "[1]"]) {
+  it("refuses bad configurations, naming the field and what was expected", () => {
+    const rate = "requestsPerSecond: expected a number of at least 0.0000116";
+    const cases: [string, string][] = [
+      ["", "requestsPerSecond: missing (required: a number of at least 0.0000116)"],
+      ["{}", "requestsPerSecond: missing (required: a number of at least 0.0000116)"],
+      ['{"requestsPerSecond": 0}', `${rate}, got 0`],
+      ['{"requestsPerSecond": -1}', `${rate}, got -1`],
+      ['{"requestsPerSecond": "5"}', `${rate}, got a string`],
+      // Effectively zero: a token would take longer than a day to come back (and retry-after would not fit).
+      ['{"requestsPerSecond": 1e-300}', `${rate}, got 1e-300`],
+      ['{"requestsPerSecond": 0.00001}', `${rate}, got 0.00001`],
+      ['{"requestsPerSecond": 5, "burst": 0.5}', "burst: expected a number of at least 1, got 0.5"],
+      ['{"requestsPerSecond": 5, "keyHeader": ""}', "keyHeader: expected a non-empty string, got an empty string"],
+      ['{"requestsPerSecond": 5, "maxKeys": 0}', "maxKeys: expected an integer from 1 to 1000000, got 0"],
+      ['{"requestsPerSecond": 5, "maxKeys": 1.5}', "maxKeys: expected an integer from 1 to 1000000, got 1.5"],
+      ['{"requestsPerSecond": 5, "burts": 10}', "burts: unknown field (expected one of: requestsPerSecond, burst, keyHeader, maxKeys)"],
+      ["[1]", "expected a JSON object, got an array"],
+    ];
+    for (const [configuration, problem] of cases) {
       const start = createPlugin(wasm, { configuration }).start();
       assert.equal(start.ok, false, configuration);
-      assert.ok(start.logs.some((entry) => entry.message.startsWith("rate-limit: invalid configuration")), configuration);
+      assert.deepEqual(start.logs.filter((entry) => entry.level === "error").map((entry) => entry.message), [`invalid configuration: ${problem}`], configuration);
     }
+  });
+
+  it("gives a slow rate a burst of at least one token, so that it is not zero", () => {
+    const plugin = startedPlugin('{"requestsPerSecond": 0.5}');
+    assert.deepEqual([statusOf(plugin).status, statusOf(plugin).status], [200, 429]);
+  });
+
+  it("accepts one token a day, the slowest rate it takes", () => {
+    const plugin = startedPlugin('{"requestsPerSecond": 0.0000116, "burst": 1}');
+    statusOf(plugin);
+    assert.equal(headerValue(statusOf(plugin).result.localResponse?.headers, "retry-after"), "86207");
+  });
+
+  it("keeps at most maxKeys buckets, and its memory flat, whatever the number of clients", () => {
+    const plugin = startedPlugin('{"requestsPerSecond": 1, "burst": 1, "keyHeader": "x-api-key", "maxKeys": 1000}');
+    const run = (from: number, to: number) => {
+      for (let i = from; i < to; i++) plugin.runHttpRequest({ requestHeaders: [["x-api-key", `client-${i}`]], properties: { "source.address": "10.0.0.1:1" } });
+    };
+    run(0, 2_000);
+    const pages = plugin.memoryPages;
+    run(2_000, 100_000);
+    assert.ok(Object.keys(plugin.sharedDataEntries()).length <= 1000, `${Object.keys(plugin.sharedDataEntries()).length} buckets`);
+    assert.equal(plugin.memoryPages, pages);
+  });
+
+  it("forgets nothing a client relies on: an active client keeps its count, an idle one comes back to a full bucket", () => {
+    const plugin = startedPlugin('{"requestsPerSecond": 1, "burst": 2, "keyHeader": "x-api-key", "maxKeys": 1}');
+    // Every key hashes to the one bucket: an active bucket is shared (stricter, never laxer)...
+    assert.equal(statusOf(plugin, [["x-api-key", "a"]]).status, 200);
+    assert.equal(statusOf(plugin, [["x-api-key", "b"]]).status, 200);
+    assert.equal(statusOf(plugin, [["x-api-key", "a"]]).status, 429);
+    // ...and once idle long enough to be full again, it is as good as new for anyone.
+    plugin.advanceTime(2_000);
+    assert.deepEqual([statusOf(plugin, [["x-api-key", "c"]]).status, statusOf(plugin, [["x-api-key", "c"]]).status], [200, 200]);
   });
 });

@@ -35,7 +35,7 @@ describe("tcp-guard", () => {
   });
 
   it("refuses a missing, empty or oversized pattern", () => {
-    for (const configuration of ["", "{}", '{"pattern": ""}', '{"pattern": 5}', JSON.stringify({ pattern: "x".repeat(1025) })]) {
+    for (const configuration of ["", "{}", '{"pattern": ""}', '{"pattern": 5}', JSON.stringify({ pattern: "x".repeat(1025) }), '{"pattern": "x", "patern": "y"}']) {
       assert.equal(createPlugin(wasm, { configuration }).start().ok, false, configuration);
     }
   });

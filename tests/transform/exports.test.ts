@@ -122,4 +122,20 @@ describe("transform: root context registration", () => {
     assert.equal(run.status, 1);
     assert.match(run.stderr, /Transform 'proxy-wasm-as': the filter registers no root context: call registerRootContext\(\.\.\.\) from its entry file/);
   });
+
+  it("an import left in place while the call is commented out registers nothing: the build still fails", () => {
+    const run = spawnSync(process.execPath, [cliMain, "build", `${repoRoot}tests/fixtures/exports/commented-root`], { encoding: "utf8", timeout: 120_000 });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /the filter registers no root context/);
+  });
+
+  it("a registration the filter never reaches builds, then start-up fails with a log line saying what is missing", async () => {
+    const result = await build(`${repoRoot}tests/fixtures/exports/unreached-root`, { quiet: true });
+    const start = createPlugin(readFileSync(result.path)).start();
+    assert.equal(start.ok, false);
+    assert.ok(
+      start.logs.some((entry) => entry.level === "critical" && entry.message.includes("no root context: call registerRootContext()")),
+      JSON.stringify(start.logs),
+    );
+  });
 });

@@ -1,9 +1,18 @@
 // body-rewrite: buffers a JSON response body and sets one top-level field to a configured value.
 import {
-  Configuration, FilterDataStatus, FilterHeadersStatus, HttpContext, JsonKind, JsonValue, log, parseJson,
+  Configuration, FilterDataStatus, FilterHeadersStatus, HttpContext, JsonKind, JsonValue, log, parseJson, readConfiguration,
   registerRootContext, RootContext,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports";
+
+/** `{"field": "status", "value": "rewritten", "maxBodyBytes": 524288}`; `value` may be any JSON value. */
+@configuration
+class Settings {
+  @required @nonEmpty field: string = "";
+  @required value: JsonValue = JsonValue.newNull();
+  /** Below Envoy's default 1 MiB buffer limit, which resets a response buffered past it. */
+  @range(1, 67108864) maxBodyBytes: u32 = 512 << 10;
+}
 
 class BodyRewriteRoot extends RootContext {
   field: string = "";
@@ -11,23 +20,12 @@ class BodyRewriteRoot extends RootContext {
   /** Below Envoy's default 1 MiB buffer limit, which resets a response buffered past it. */
   maxBodyBytes: u32 = 512 << 10;
 
-  /** `{"field": "status", "value": "rewritten", "maxBodyBytes": 524288}`; `value` may be any JSON value. */
   onConfigure(configuration: Configuration): bool {
-    const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error);
-    const json = parsed.value;
-    if (json.kind != JsonKind.Object) return refuse("the configuration must be a JSON object");
-    const field = json.get("field");
-    if (!field || field.kind != JsonKind.String || field.asString().length == 0) return refuse("'field' must be a non-empty string");
-    const value = json.get("value");
-    if (!value) return refuse("'value' is required");
-    this.field = field.asString();
-    this.value = value;
-    const limit = json.get("maxBodyBytes");
-    if (limit) {
-      if (!limit.isU64() || limit.asU64() == 0 || limit.asU64() > 64 << 20) return refuse("'maxBodyBytes' must be an integer from 1 to 67108864");
-      this.maxBodyBytes = <u32>limit.asU64();
-    }
+    const settings = readConfiguration<Settings>(configuration);
+    if (!settings) return false; // the problem is logged
+    this.field = settings.field;
+    this.value = settings.value;
+    this.maxBodyBytes = settings.maxBodyBytes;
     return true;
   }
 
@@ -78,11 +76,6 @@ function isJsonType(contentType: string): bool {
   const semicolon = contentType.indexOf(";");
   const mediaType = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim().toLowerCase();
   return mediaType == "application/json" || (mediaType.startsWith("application/") && mediaType.endsWith("+json"));
-}
-
-function refuse(reason: string): bool {
-  log.error("body-rewrite: invalid configuration: " + reason);
-  return false;
 }
 
 registerRootContext((contextId: u32): RootContext => new BodyRewriteRoot(contextId));

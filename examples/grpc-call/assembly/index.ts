@@ -1,10 +1,19 @@
 // grpc-call: on each request, a unary gRPC call asks a configured service whether to let it through.
 // The request message is a protobuf `{ string path = 1; string method = 2; }`.
 import {
-  Configuration, FilterHeadersStatus, GrpcCallResponse, GrpcStatus, HttpContext, JsonKind, JsonValue, log, parseJson,
-  registerRootContext, RootContext, WasmResult,
+  Configuration, FilterHeadersStatus, GrpcCallResponse, GrpcStatus, HttpContext, log, readConfiguration, registerRootContext,
+  RootContext, WasmResult,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports";
+
+/** `{"cluster": "checker", "service": "acme.Checker", "method": "Check", "timeoutMs": 500}`; timeoutMs is optional. */
+@configuration
+class Settings {
+  @required @nonEmpty cluster: string = "";
+  @required @nonEmpty service: string = "";
+  @required @nonEmpty method: string = "";
+  @range(1, 4294967295) timeoutMs: u32 = 500;
+}
 
 class GrpcCallRoot extends RootContext {
   cluster: string = "";
@@ -12,22 +21,13 @@ class GrpcCallRoot extends RootContext {
   method: string = "";
   timeoutMs: u32 = 500;
 
-  /** `{"cluster": "checker", "service": "acme.Checker", "method": "Check", "timeoutMs": 500}`; timeoutMs is optional. */
   onConfigure(configuration: Configuration): bool {
-    const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error);
-    const json = parsed.value;
-    if (!requiredString(json, "cluster") || !requiredString(json, "service") || !requiredString(json, "method")) {
-      return refuse("'cluster', 'service' and 'method' must be non-empty strings");
-    }
-    this.cluster = json.getString("cluster");
-    this.service = json.getString("service");
-    this.method = json.getString("method");
-    const timeout = json.get("timeoutMs");
-    if (timeout) {
-      if (!timeout.isU64() || timeout.asU64() == 0 || timeout.asU64() > 4294967295) return refuse("'timeoutMs' must be a positive integer");
-      this.timeoutMs = <u32>timeout.asU64();
-    }
+    const settings = readConfiguration<Settings>(configuration);
+    if (!settings) return false; // the problem is logged
+    this.cluster = settings.cluster;
+    this.service = settings.service;
+    this.method = settings.method;
+    this.timeoutMs = settings.timeoutMs;
     return true;
   }
 
@@ -89,16 +89,6 @@ function concat(a: ArrayBuffer, b: ArrayBuffer): ArrayBuffer {
   memory.copy(changetype<usize>(joined), changetype<usize>(a), a.byteLength);
   memory.copy(changetype<usize>(joined) + a.byteLength, changetype<usize>(b), b.byteLength);
   return joined;
-}
-
-function requiredString(json: JsonValue, key: string): bool {
-  const value = json.get(key);
-  return value != null && value.kind == JsonKind.String && value.asString().length > 0;
-}
-
-function refuse(reason: string): bool {
-  log.error("grpc-call: invalid configuration: " + reason);
-  return false;
 }
 
 registerRootContext((contextId: u32): RootContext => new GrpcCallRoot(contextId));

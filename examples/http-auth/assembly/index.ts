@@ -1,36 +1,31 @@
 // http-auth: asks an auth cluster whether to let each request through.
 import {
-  Configuration, FilterHeadersStatus, Header, HttpCallResponse, HttpContext, JsonKind, JsonValue, log, parseJson,
-  registerRootContext, RootContext, WasmResult,
+  Configuration, FilterHeadersStatus, Header, HttpCallResponse, HttpContext, log, readConfiguration, registerRootContext,
+  RootContext, WasmResult,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports";
 
 const AUTH_USER = "x-auth-user";
 
-class HttpAuthRoot extends RootContext {
-  cluster: string = "";
+/** `{"cluster": "auth", "path": "/check", "timeoutMs": 500}`; only `cluster` is required. */
+@configuration
+class Settings {
+  @required @nonEmpty cluster: string = "";
   path: string = "/check";
-  timeoutMs: u32 = 500;
+  @range(1, 60000) timeoutMs: u32 = 500;
+}
 
-  /** `{"cluster": "auth", "path": "/check", "timeoutMs": 500}`; only `cluster` is required. */
+class HttpAuthRoot extends RootContext {
+  settings: Settings = new Settings();
+
   onConfigure(configuration: Configuration): bool {
-    const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error);
-    const json = parsed.value;
-    if (json.kind != JsonKind.Object) return refuse("the configuration must be a JSON object");
-    const cluster = json.get("cluster");
-    if (!cluster || cluster.kind != JsonKind.String || cluster.asString().length == 0) return refuse("'cluster' must be a non-empty string");
-    this.cluster = cluster.asString();
-    const path = json.get("path");
-    if (path) {
-      if (path.kind != JsonKind.String || !path.asString().startsWith("/")) return refuse("'path' must be a string starting with '/'");
-      this.path = path.asString();
+    const settings = readConfiguration<Settings>(configuration);
+    if (!settings) return false; // the problem is logged
+    if (!settings.path.startsWith("/")) {
+      log.error("invalid configuration: path: expected a path starting with '/'");
+      return false;
     }
-    const timeout = json.get("timeoutMs");
-    if (timeout) {
-      if (!isPositiveInteger(timeout)) return refuse("'timeoutMs' must be a positive integer");
-      this.timeoutMs = <u32>timeout.asU64();
-    }
+    this.settings = settings;
     return true;
   }
 
@@ -48,13 +43,19 @@ class HttpAuth extends HttpContext {
     const headers = this.requestHeaders;
     // Only the auth service may vouch for a user: drop whatever the client claims.
     headers.remove(AUTH_USER);
-    const check = [new Header(":method", "GET"), new Header(":path", this.plugin.path), new Header(":authority", this.plugin.cluster)];
+    // Only one credential is checked: a second one would reach the upstream unchecked.
+    if (headers.values("authorization").length > 1) {
+      log.debug("http-auth: request refused: more than one authorization header");
+      this.sendLocalResponse(400, "More than one authorization header.");
+      return FilterHeadersStatus.StopIteration;
+    }
+    const check = [new Header(":method", "GET"), new Header(":path", this.plugin.settings.path), new Header(":authority", this.plugin.settings.cluster)];
     const authorization = headers.getBytes("authorization");
     if (authorization) check.push(Header.fromBytes(String.UTF8.encode("authorization"), authorization));
-    const result = this.httpCall<HttpAuth>(this.plugin.cluster, check, null, [], this.plugin.timeoutMs,
+    const result = this.httpCall<HttpAuth>(this.plugin.settings.cluster, check, null, [], this.plugin.settings.timeoutMs,
       (context: HttpAuth, response: HttpCallResponse): void => context.onAuthResponse(response));
     if (result != WasmResult.Ok) {
-      log.error("http-auth: could not call cluster '" + this.plugin.cluster + "'");
+      log.error("http-auth: could not call cluster '" + this.plugin.settings.cluster + "'");
       this.sendLocalResponse(503, "Authorization service unavailable.");
     }
     return FilterHeadersStatus.StopIteration;
@@ -73,15 +74,6 @@ class HttpAuth extends HttpContext {
       this.sendLocalResponse(503, "Authorization service unavailable.");
     }
   }
-}
-
-function isPositiveInteger(value: JsonValue): bool {
-  return value.kind == JsonKind.Number && value.isInteger() && value.asNumber() >= 1 && value.asNumber() <= 4294967295;
-}
-
-function refuse(reason: string): bool {
-  log.error("http-auth: invalid configuration: " + reason);
-  return false;
 }
 
 registerRootContext((contextId: u32): RootContext => new HttpAuthRoot(contextId));

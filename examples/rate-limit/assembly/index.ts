@@ -1,39 +1,36 @@
 // rate-limit: a token bucket per client, kept in shared data so every VM with the same vm_id
 // (every Envoy worker thread) draws from the same bucket. Updates use compare-and-swap retries.
 import {
-  Configuration, FilterHeadersStatus, getCurrentTimeNanoseconds, getPropertyString, Header, HttpContext, JsonKind, JsonValue,
-  log, parseJson, registerRootContext, RootContext, SharedData, WasmResult,
+  Configuration, FilterHeadersStatus, getCurrentTimeNanoseconds, getPropertyString, Header, HttpContext, log, readConfiguration,
+  registerRootContext, RootContext, SharedData, WasmResult,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports";
 
 const NANOS_PER_SECOND: f64 = 1e9;
 const BUCKET_BYTES = 16; // f64 tokens, then u64 time of the last update in nanoseconds
 
-class RateLimitRoot extends RootContext {
-  requestsPerSecond: f64 = 0;
-  burst: f64 = 0;
-  keyHeader: string = "";
+/**
+ * `{"requestsPerSecond": 10, "burst": 20, "keyHeader": "x-api-key", "maxKeys": 10000}`; burst defaults to the
+ * rate (at least 1), the key to the source address.
+ */
+@configuration
+class Settings {
+  /** At least one a day: below that a rate is effectively zero (every request 429, retry-after beyond any use). */
+  @required @range(0.0000116, f64.MAX_VALUE) requestsPerSecond: f64 = 0;
+  /** 0 until configured: then the rate, and never under one token. */
+  @range(1, f64.MAX_VALUE) burst: f64 = 0;
+  @nonEmpty keyHeader: string = "";
+  @range(1, 1000000) maxKeys: u32 = 10000;
+}
 
-  /** `{"requestsPerSecond": 10, "burst": 20, "keyHeader": "x-api-key"}`; burst defaults to the rate, the key to the source address. */
+class RateLimitRoot extends RootContext {
+  settings: Settings = new Settings();
+
   onConfigure(configuration: Configuration): bool {
-    const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error);
-    const json = parsed.value;
-    if (json.kind != JsonKind.Object) return refuse("the configuration must be a JSON object");
-    const rate = json.get("requestsPerSecond");
-    if (!rate || !isPositive(rate)) return refuse("'requestsPerSecond' must be a positive number");
-    this.requestsPerSecond = rate.asNumber();
-    this.burst = this.requestsPerSecond;
-    const burst = json.get("burst");
-    if (burst) {
-      if (!isPositive(burst) || burst.asNumber() < 1) return refuse("'burst' must be a number of at least 1");
-      this.burst = burst.asNumber();
-    }
-    const keyHeader = json.get("keyHeader");
-    if (keyHeader) {
-      if (keyHeader.kind != JsonKind.String || keyHeader.asString().length == 0) return refuse("'keyHeader' must be a non-empty string");
-      this.keyHeader = keyHeader.asString();
-    }
+    const settings = readConfiguration<Settings>(configuration);
+    if (!settings) return false; // the problem is logged
+    if (settings.burst == 0) settings.burst = max(1, settings.requestsPerSecond);
+    this.settings = settings;
     return true;
   }
 
@@ -76,8 +73,9 @@ class RateLimit extends HttpContext {
   }
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    const request = new TokenRequest(getCurrentTimeNanoseconds(), this.plugin.requestsPerSecond, this.plugin.burst);
-    const result = SharedData.update<TokenRequest>("rate-limit/" + this.clientKey(), request, takeToken);
+    const request = new TokenRequest(getCurrentTimeNanoseconds(), this.plugin.settings.requestsPerSecond, this.plugin.settings.burst);
+    const bucket = hashKey(this.clientKey()) % this.plugin.settings.maxKeys;
+    const result = SharedData.update<TokenRequest>("rate-limit/" + bucket.toString(), request, takeToken);
     if (result != WasmResult.Ok) {
       // Losing every CAS race means heavy contention: let the request through rather than fail traffic.
       log.warn("rate-limit: could not update the bucket");
@@ -89,8 +87,8 @@ class RateLimit extends HttpContext {
   }
 
   private clientKey(): string {
-    if (this.plugin.keyHeader.length > 0) {
-      const key = this.requestHeaders.get(this.plugin.keyHeader);
+    if (this.plugin.settings.keyHeader.length > 0) {
+      const key = this.requestHeaders.get(this.plugin.settings.keyHeader);
       if (key && key.length > 0) return "header:" + key;
     }
     const address = getPropertyString(["source", "address"]);
@@ -106,13 +104,14 @@ function stripPort(address: string): string {
   return address.substring(0, colon);
 }
 
-function isPositive(value: JsonValue): bool {
-  return value.kind == JsonKind.Number && value.asNumber() > 0 && isFinite(value.asNumber());
-}
-
-function refuse(reason: string): bool {
-  log.error("rate-limit: invalid configuration: " + reason);
-  return false;
+/**
+ * FNV-1a over the key's UTF-16 code units: the same bucket in every VM. Keys share `maxKeys` buckets, so shared data
+ * (which Envoy never frees) holds at most that many, whatever the number of clients.
+ */
+function hashKey(key: string): u32 {
+  let hash: u32 = 2166136261;
+  for (let i = 0, n = key.length; i < n; ++i) hash = (hash ^ <u32>key.charCodeAt(i)) * 16777619;
+  return hash;
 }
 
 registerRootContext((contextId: u32): RootContext => new RateLimitRoot(contextId));

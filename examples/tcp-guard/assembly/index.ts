@@ -1,9 +1,15 @@
 // tcp-guard: a network filter that counts the bytes each way and closes a connection whose client
 // sends a configured pattern, even when the pattern is split across reads.
 import {
-  Configuration, Counter, FilterStatus, JsonKind, log, parseJson, PeerType, registerRootContext, RootContext, StreamContext,
+  Configuration, Counter, FilterStatus, log, PeerType, readConfiguration, registerRootContext, RootContext, StreamContext,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports";
+
+/** `{"pattern": "DROP TABLE"}`: the bytes that close the connection (required, 1 to 1024 bytes). */
+@configuration
+class Settings {
+  @required @nonEmpty pattern: string = "";
+}
 
 class TcpGuardRoot extends RootContext {
   pattern: ArrayBuffer = new ArrayBuffer(0);
@@ -11,14 +17,14 @@ class TcpGuardRoot extends RootContext {
   upstreamBytes: Counter | null = null;
   closedConnections: Counter | null = null;
 
-  /** `{"pattern": "DROP TABLE"}`: the bytes that close the connection (required, 1 to 1024 bytes). */
   onConfigure(configuration: Configuration): bool {
-    const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error);
-    const pattern = parsed.value.get("pattern");
-    if (!pattern || pattern.kind != JsonKind.String) return refuse("'pattern' must be a string");
-    this.pattern = String.UTF8.encode(pattern.asString());
-    if (this.pattern.byteLength == 0 || this.pattern.byteLength > 1024) return refuse("'pattern' must be 1 to 1024 bytes");
+    const settings = readConfiguration<Settings>(configuration);
+    if (!settings) return false; // the problem is logged
+    this.pattern = String.UTF8.encode(settings.pattern);
+    if (this.pattern.byteLength > 1024) {
+      log.error("invalid configuration: pattern: expected 1 to 1024 bytes of UTF-8, got " + this.pattern.byteLength.toString());
+      return false;
+    }
     this.downstreamBytes = new Counter("tcp_guard.downstream_bytes");
     this.upstreamBytes = new Counter("tcp_guard.upstream_bytes");
     this.closedConnections = new Counter("tcp_guard.closed_connections");
@@ -77,11 +83,6 @@ function indexOf(haystack: ArrayBuffer, needle: ArrayBuffer): i32 {
     if (memory.compare(changetype<usize>(haystack) + i, changetype<usize>(needle), needle.byteLength) == 0) return i;
   }
   return -1;
-}
-
-function refuse(reason: string): bool {
-  log.error("tcp-guard: invalid configuration: " + reason);
-  return false;
 }
 
 registerRootContext((contextId: u32): RootContext => new TcpGuardRoot(contextId));

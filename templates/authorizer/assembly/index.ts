@@ -1,29 +1,29 @@
 // {{name}}: lets a request through only when its API key header holds one of the configured keys;
 // answers 401 itself otherwise, so the upstream never sees the request.
-import { Configuration, FilterHeadersStatus, HttpContext, JsonKind, log, parseJson, registerRootContext, RootContext } from "proxy-wasm-as";
+import { Configuration, FilterHeadersStatus, HttpContext, log, readConfiguration, registerRootContext, RootContext } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports"; // the Proxy-Wasm ABI exports Envoy calls
+
+/** `{"header": "x-api-key", "keys": ["k1", "k2"]}`: `keys` is required, `header` optional. */
+@configuration
+class Settings {
+  @nonEmpty header: string = "x-api-key";
+  @required @nonEmpty keys: string[] = [];
+}
 
 class AuthorizerRoot extends RootContext {
   header: string = "x-api-key";
   keys: Set<string> = new Set();
 
-  /** `{"header": "x-api-key", "keys": ["k1", "k2"]}`: `keys` is required, `header` optional. */
   onConfigure(configuration: Configuration): bool {
-    const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error);
-    const json = parsed.value;
-    if (json.kind != JsonKind.Object) return refuse("the configuration must be a JSON object");
-    const header = json.get("header");
-    if (header) {
-      if (header.kind != JsonKind.String || header.asString().length == 0) return refuse("'header' must be a non-empty string");
-      this.header = header.asString();
-    }
-    const keys = json.get("keys");
-    if (!keys || keys.kind != JsonKind.Array || keys.length == 0) return refuse("'keys' must be a non-empty array of strings");
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys.at(i)!;
-      if (key.kind != JsonKind.String || key.asString().length == 0) return refuse("every key must be a non-empty string");
-      this.keys.add(key.asString());
+    const settings = readConfiguration<Settings>(configuration);
+    if (!settings) return false; // the problem is logged
+    this.header = settings.header;
+    for (let i = 0; i < settings.keys.length; i++) {
+      if (settings.keys[i].length == 0) {
+        log.error("invalid configuration: keys[" + i.toString() + "]: expected a non-empty string");
+        return false;
+      }
+      this.keys.add(settings.keys[i]);
     }
     return true;
   }
@@ -49,11 +49,6 @@ class Authorizer extends HttpContext {
     this.sendLocalResponse(401, "Unauthorized.\n");
     return FilterHeadersStatus.StopIteration;
   }
-}
-
-function refuse(reason: string): bool {
-  log.error("{{name}}: invalid configuration: " + reason);
-  return false;
 }
 
 registerRootContext((contextId: u32): RootContext => new AuthorizerRoot(contextId));

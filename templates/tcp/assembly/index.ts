@@ -2,9 +2,15 @@
 // sends the configured word, even when the word is split across reads.
 // In Envoy it goes in a listener's filter_chains[].filters as envoy.filters.network.wasm.
 import {
-  Configuration, Counter, FilterStatus, JsonKind, log, parseJson, PeerType, registerRootContext, RootContext, StreamContext,
+  Configuration, Counter, FilterStatus, log, PeerType, readConfiguration, registerRootContext, RootContext, StreamContext,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports"; // the Proxy-Wasm ABI exports Envoy calls
+
+/** `{"blocked": "QUIT"}` (optional): the bytes that close the connection, 1 to 1024 of them. */
+@configuration
+class Settings {
+  @nonEmpty blocked: string = "QUIT";
+}
 
 class TcpRoot extends RootContext {
   blocked: ArrayBuffer = String.UTF8.encode("QUIT");
@@ -12,15 +18,14 @@ class TcpRoot extends RootContext {
   upstreamBytes: Counter = new Counter("{{metric}}.upstream_bytes");
   closed: Counter = new Counter("{{metric}}.closed_connections");
 
-  /** `{"blocked": "QUIT"}` (optional): the bytes that close the connection, 1 to 1024 of them. */
   onConfigure(configuration: Configuration): bool {
-    if (configuration.isEmpty) return true;
-    const parsed = parseJson(configuration.toString());
-    if (!parsed.ok) return refuse(parsed.error);
-    const blocked = parsed.value.get("blocked");
-    if (!blocked || blocked.kind != JsonKind.String) return refuse("'blocked' must be a string");
-    this.blocked = String.UTF8.encode(blocked.asString());
-    if (this.blocked.byteLength == 0 || this.blocked.byteLength > 1024) return refuse("'blocked' must be 1 to 1024 bytes");
+    const settings = readConfiguration<Settings>(configuration);
+    if (!settings) return false; // the problem is logged
+    this.blocked = String.UTF8.encode(settings.blocked);
+    if (this.blocked.byteLength > 1024) {
+      log.error("invalid configuration: blocked: expected 1 to 1024 bytes of UTF-8");
+      return false;
+    }
     return true;
   }
 
@@ -74,11 +79,6 @@ function indexOf(haystack: ArrayBuffer, needle: ArrayBuffer): i32 {
     if (memory.compare(changetype<usize>(haystack) + i, changetype<usize>(needle), needle.byteLength) == 0) return i;
   }
   return -1;
-}
-
-function refuse(reason: string): bool {
-  log.error("{{name}}: invalid configuration: " + reason);
-  return false;
 }
 
 registerRootContext((contextId: u32): RootContext => new TcpRoot(contextId));
