@@ -55,6 +55,8 @@ export async function startRegistry(dir: string): Promise<Registry> {
       "  htpasswd:",
       `    file: ${JSON.stringify(join(dir, "htpasswd"))}`,
       "uplinks: {}",
+      // binaryen, which asc 0.28 depends on, packs to 23 MB; verdaccio's default limit is 10 MB.
+      "max_body_size: 64mb",
       "packages:",
       "  '**':",
       "    access: $all",
