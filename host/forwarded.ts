@@ -22,6 +22,8 @@ export interface Forwarded {
 export class ForwardedState {
   headers: HeaderMap | null = null;
   private chunks: Uint8Array[] = [];
+  /** Every body byte passed on, taken or not: what a content-length must match. */
+  bodyBytesPassed = 0;
   trailers: HeaderMap | null = null;
   complete = false;
   private built: Forwarded | null = null;
@@ -43,7 +45,9 @@ export class ForwardedState {
 
   /** Appends body bytes the caller hands over (they are not changed afterwards). */
   appendBody(bytes: Uint8Array): void {
-    if (bytes.length > 0) this.chunks.push(bytes);
+    if (bytes.length === 0) return;
+    this.chunks.push(bytes);
+    this.bodyBytesPassed += bytes.length;
   }
 
   /** Hands over the body chunks passed on since the last take; the body no longer holds them. */

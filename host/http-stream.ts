@@ -527,7 +527,7 @@ export class HttpStream implements StreamHost {
     fwd.markComplete();
     const declared = fwd.headers?.getFirst("content-length");
     if (declared === undefined || !/^\d+$/.test(declared)) return;
-    const sent = fwd.body.length;
+    const sent = fwd.bodyBytesPassed;
     if (Number(declared) === sent || sent === this.received[d]) return;
     this.env.vm.log(
       3,
