@@ -5,7 +5,6 @@
 // joined only when read: appending stays linear, and a consumer that streams (the dev proxy)
 // takes the chunks as they come, so nothing holds the whole body.
 
-import { concat } from "./imports/buffers.js";
 import { HeaderMap, type Header, type HeaderBytes } from "./header-map.js";
 import { EMPTY_BYTES } from "./text.js";
 
@@ -39,7 +38,7 @@ export class ForwardedState {
   /** The body passed on (and not taken): joined into one array on read. */
   get body(): Uint8Array {
     if (this.chunks.length === 0) return EMPTY_BYTES;
-    if (this.chunks.length > 1) this.chunks = [this.chunks.reduce((a, b) => concat(a, b))];
+    if (this.chunks.length > 1) this.chunks = [joinChunks(this.chunks, this.chunks.reduce((n, c) => n + c.length, 0))];
     return this.chunks[0];
   }
 
@@ -87,4 +86,15 @@ export class ForwardedState {
       complete: this.complete,
     });
   }
+}
+
+/** The chunks in one Uint8Array, copied once. */
+function joinChunks(chunks: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
