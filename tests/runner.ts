@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildAll } from "../cli/commands/build.js";
 
@@ -65,9 +65,12 @@ function run(job: Job): Promise<Outcome> {
   });
 }
 
+/** Fixtures whose build must fail (tests/transform/exports.test.ts builds them itself). */
+const FAILS_TO_BUILD = new Set(["no-root", "commented-root"]);
+
 async function main(): Promise<void> {
   const started = Date.now();
-  const filters = [...folders("examples"), ...folders("tests/filters"), ...folders("tests/fixtures/exports").filter((d) => !d.endsWith("no-root"))];
+  const filters = [...folders("examples"), ...folders("tests/filters"), ...folders("tests/fixtures/exports").filter((d) => !FAILS_TO_BUILD.has(basename(d)))];
   const built = await buildAll(filters.map((f) => join(root, f)), { quiet: true });
   const compiled = built.filter((b) => !b.upToDate).length;
   process.stdout.write(`built ${built.length} filters (${compiled} compiled, ${built.length - compiled} up to date) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
