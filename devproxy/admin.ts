@@ -10,8 +10,12 @@ export interface AdminSource {
   proxyStats(): ProxyStats;
 }
 
-export function createAdminServer(source: AdminSource): http.Server {
-  return http.createServer((req, res) => {
+/** The same, gathered asynchronously (from the dev proxy's worker threads). */
+export type AsyncAdminSource = () => Promise<{ filters: ReturnType<AdminSource["filters"]>; proxy: ProxyStats }>;
+
+export function createAdminServer(given: AdminSource | AsyncAdminSource): http.Server {
+  const gather = typeof given === "function" ? given : async () => ({ filters: given.filters(), proxy: given.proxyStats() });
+  return http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://admin");
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) });
@@ -19,14 +23,18 @@ export function createAdminServer(source: AdminSource): http.Server {
     };
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain", "GET only\n");
     switch (url.pathname) {
-      case "/stats":
+      case "/stats": {
+        const { filters, proxy } = await gather();
         if (url.searchParams.get("format") === "json") {
-          const json = JSON.stringify({ proxy: source.proxyStats(), filters: source.filters() }, (_k, v) => (typeof v === "bigint" ? Number(v) : v), 2);
+          const json = JSON.stringify({ proxy, filters }, (_k, v) => (typeof v === "bigint" ? Number(v) : v), 2);
           return send(200, "application/json", `${json}\n`);
         }
-        return send(200, "text/plain; version=0.0.4", prometheusText(source.filters(), source.proxyStats()));
-      case "/stats/prometheus":
-        return send(200, "text/plain; version=0.0.4", prometheusText(source.filters(), source.proxyStats()));
+        return send(200, "text/plain; version=0.0.4", prometheusText(filters, proxy));
+      }
+      case "/stats/prometheus": {
+        const { filters, proxy } = await gather();
+        return send(200, "text/plain; version=0.0.4", prometheusText(filters, proxy));
+      }
       case "/ready":
         return send(200, "text/plain", "LIVE\n");
       case "/":

@@ -74,12 +74,9 @@ export class FilterSet {
 
   /** Loads and starts every filter; throws with the reason if one does not start. */
   load(): void {
-    const names = new Set<string>();
-    for (const spec of this.options.filters) {
-      const base = spec.name ?? (spec.rootId ? `${filterName(spec.path)}/${spec.rootId}` : filterName(spec.path));
-      let name = base;
-      for (let i = 2; names.has(name); i++) name = `${base}#${i}`;
-      names.add(name);
+    const names = filterNames(this.options.filters);
+    for (const [i, spec] of this.options.filters.entries()) {
+      const name = names[i];
       const path = resolve(spec.path);
       const slot = { spec, name, path, reloadTimer: null } as unknown as Slot;
       const result = this.start(slot, readWasm(path), 1);
@@ -152,18 +149,7 @@ export class FilterSet {
   }
 
   private start(slot: Slot, bytes: Uint8Array, version: number): { loaded: Loaded } | { error: string } {
-    const spec = slot.spec;
-    const plugin = createPlugin(bytes, {
-      name: slot.name,
-      rootId: spec.rootId,
-      vmId: spec.vmId,
-      configuration: spec.configuration,
-      failOpen: this.options.failOpen,
-      ...this.options.vms,
-      logLevel: this.options.logLevel,
-      clusters: Object.keys(this.options.clusters),
-      bufferLimitBytes: this.options.bufferLimitBytes,
-    });
+    const plugin = filterPlugin(bytes, slot.spec, slot.name, this.options);
     const start = plugin.start();
     this.log.pluginLogs(start.logs.map((l) => ({ filter: slot.name, ...l })));
     if (!start.ok) return { error: start.error ?? "the plugin did not start" };
@@ -185,11 +171,17 @@ export class FilterSet {
     return { loaded };
   }
 
-  private reload(slot: Slot): void {
+  /** Loads `bytes` (already checked by the main thread's canary) as filter `index`'s new version. */
+  reloadWith(index: number, bytes: Uint8Array): void {
+    const slot = this.slots[index];
+    if (slot) this.reload(slot, bytes);
+  }
+
+  private reload(slot: Slot, given?: Uint8Array): void {
     const old = slot.current;
     let bytes: Uint8Array;
     try {
-      bytes = readWasm(slot.path);
+      bytes = given ?? readWasm(slot.path);
     } catch (e) {
       return this.refuse(slot, (e as Error).message);
     }
@@ -315,13 +307,40 @@ export class FilterSet {
   }
 }
 
-function readWasm(path: string): Uint8Array {
+/** One filter's plugin as the dev proxy creates it (not started). */
+export function filterPlugin(bytes: Uint8Array, spec: FilterSpec, name: string, options: FilterSetOptions): Plugin {
+  return createPlugin(bytes, {
+    name,
+    rootId: spec.rootId,
+    vmId: spec.vmId,
+    configuration: spec.configuration,
+    failOpen: options.failOpen,
+    ...options.vms,
+    logLevel: options.logLevel,
+    clusters: Object.keys(options.clusters),
+    bufferLimitBytes: options.bufferLimitBytes,
+  });
+}
+
+export function readWasm(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new Error(err.code === "ENOENT" ? `${path} not found (build it first: npx proxy-wasm-as build)` : err.message);
   }
+}
+
+/** The filters' names in logs and metrics: given, or from the path (and root id), made unique. */
+export function filterNames(specs: FilterSpec[]): string[] {
+  const names = new Set<string>();
+  return specs.map((spec) => {
+    const base = spec.name ?? (spec.rootId ? `${filterName(spec.path)}/${spec.rootId}` : filterName(spec.path));
+    let name = base;
+    for (let i = 2; names.has(name); i++) name = `${base}#${i}`;
+    names.add(name);
+    return name;
+  });
 }
 
 /** examples/add-header/build/plugin.wasm → add-header; other/thing.wasm → thing. */

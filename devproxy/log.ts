@@ -43,19 +43,51 @@ export interface RequestLog {
   error?: string;
 }
 
+/**
+ * Which requests get a log line: "all"; "sampled", at most one line a second, saying how many
+ * were left out since the last (the first request always shows); "off".
+ */
+export type RequestLogging = "all" | "sampled" | "off";
+
+/** The default: every request on a terminal or with --json; sampled into a pipe or a file. */
+export function defaultRequestLogging(out: { isTTY?: boolean }, json: boolean): RequestLogging {
+  return json || out.isTTY === true ? "all" : "sampled";
+}
+
+const SAMPLE_EVERY_MS = 1000;
+
 export class Logger {
   private readonly paint: ReturnType<typeof painter>;
+  private readonly tag: string;
+  private sampledAt = -Infinity;
+  private unsampled = 0;
 
   constructor(
     private readonly out: Writable & { isTTY?: boolean },
     private readonly json: boolean,
     private readonly verbose: boolean,
+    private readonly options: { requests?: RequestLogging; worker?: number } = {},
   ) {
     this.paint = painter(colourEnabled(out));
+    this.tag = options.worker === undefined ? "" : ` ${this.paint("dim", `w${options.worker}`)}`;
+  }
+
+  /** Whether a finished request gets its log line; counts the ones left out. */
+  wantsRequest(): boolean {
+    const mode = this.options.requests ?? "all";
+    if (mode === "all") return true;
+    if (mode === "off") return false;
+    const now = performance.now();
+    if (now - this.sampledAt < SAMPLE_EVERY_MS) {
+      this.unsampled++;
+      return false;
+    }
+    this.sampledAt = now;
+    return true;
   }
 
   event(event: string, data: Record<string, unknown>, text: string, style?: Style): void {
-    if (this.json) this.write(JSON.stringify({ event, ...data }));
+    if (this.json) this.write(JSON.stringify(this.options.worker === undefined ? { event, ...data } : { event, worker: this.options.worker, ...data }));
     else this.write(style ? this.paint(style, text) : text);
   }
 
@@ -79,15 +111,20 @@ export class Logger {
     }
   }
 
+  /** A request's line (see wantsRequest); with sampling, how many were left out before it. */
   request(r: RequestLog): void {
+    const skipped = this.unsampled;
+    this.unsampled = 0;
     if (this.json) {
-      this.write(JSON.stringify({ event: "request", ...r }));
+      const tags = { ...(this.options.worker === undefined ? {} : { worker: this.options.worker }), ...(skipped ? { notShown: skipped } : {}) };
+      this.write(JSON.stringify({ event: "request", ...tags, ...r }));
       return;
     }
     const status = r.status === null ? this.paint("red", "---") : this.paint(statusStyle(r.status), String(r.status));
     let line = `${this.time()} ${this.paint("bold", r.method)} ${r.path} ${this.paint("dim", "→")} ${status} ${this.paint("dim", `${r.durationMs} ms`)}`;
     if (r.endedBy) line += this.paint("dim", ` (${describeEnd(r.endedBy.how)} by ${r.endedBy.filter})`);
     if (r.error) line += ` ${this.paint("red", r.error)}`;
+    if (skipped) line += this.paint("dim", ` (+${skipped} requests not shown)`);
     const lines = [line];
     if (this.verbose) {
       for (const f of r.filters) {
@@ -107,7 +144,7 @@ export class Logger {
   }
 
   private time(): string {
-    return this.paint("dim", new Date().toTimeString().slice(0, 8));
+    return this.paint("dim", new Date().toTimeString().slice(0, 8)) + this.tag;
   }
 
   private write(text: string): void {

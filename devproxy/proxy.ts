@@ -9,11 +9,13 @@ import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Writable } from "node:stream";
 import type { LogLevelName } from "../host/abi/enums.js";
+import type { MetricValue } from "../host/index.js";
 import { createAdminServer } from "./admin.js";
 import { FilterSet, type FilterSetOptions, type FilterSpec } from "./filters.js";
 import { createProxyServer, ENVOY_LIMITS, type Limits } from "./intake.js";
-import { Logger } from "./log.js";
+import { defaultRequestLogging, Logger, type RequestLogging } from "./log.js";
 import { serveRequest, type RequestContext } from "./request.js";
+import type { ProxyStats } from "./stats.js";
 
 export { filterName, type FilterSpec } from "./filters.js";
 export { ENVOY_LIMITS, type Limits } from "./intake.js";
@@ -38,6 +40,14 @@ export interface DevProxyOptions {
   verbose?: boolean;
   /** Envoy's defaults (ENVOY_LIMITS) for whatever is not given. */
   limits?: Partial<Limits>;
+  /** Which requests get a log line; default: all on a terminal or with `json`, else sampled. */
+  requestLogging?: RequestLogging;
+  /** In a worker thread (devproxy/workers): its index, on its log lines. */
+  worker?: number;
+  /** In a worker thread: serve the listening socket another worker opened (its fd), not `port`. */
+  listenFd?: number;
+  /** Print the "listening" banner (default true; the workers' main thread prints its own). */
+  banner?: boolean;
 }
 
 export class DevProxy {
@@ -51,7 +61,11 @@ export class DevProxy {
   adminUrl = "";
 
   constructor(private readonly options: DevProxyOptions) {
-    this.log = new Logger(options.out ?? process.stdout, options.json === true, options.verbose === true);
+    const out = options.out ?? process.stdout;
+    this.log = new Logger(out, options.json === true, options.verbose === true, {
+      requests: options.requestLogging ?? defaultRequestLogging(out, options.json === true),
+      worker: options.worker,
+    });
     if (options.filters.length === 0) throw new Error("no filter given: pass at least one PLUGIN.wasm");
     if (options.upstream) {
       const u = new URL(options.upstream);
@@ -106,39 +120,55 @@ export class DevProxy {
       },
     };
     this.server = createProxyServer(this.limits, this.log, (req, res) => serveRequest(ctx, req, res));
-    const port = await listen(this.server, this.options.port ?? 10000, host, "port");
+    const port = await listen(this.server, this.options.listenFd !== undefined ? { fd: this.options.listenFd } : (this.options.port ?? 10000), host, "port");
     this.url = `http://${hostForUrl(host)}:${port}`;
     ctx.authority = this.url.replace(/^http:\/\//, "");
     if (this.options.adminPort !== null) {
-      this.admin = createAdminServer({
-        filters: () => this.filters.slots.map((s) => ({ name: s.name, version: s.current.version, metrics: s.current.plugin.metrics() })),
-        proxyStats: () => ({ requests: this.counts.requests, byStatus: [...this.counts.byStatus.entries()], ...this.filters.counts }),
-      });
+      this.admin = createAdminServer({ filters: () => this.stats().filters, proxyStats: () => this.stats().proxy });
       const adminPort = await listen(this.admin, this.options.adminPort ?? 9901, host, "admin port");
       this.adminUrl = `http://${hostForUrl(host)}:${adminPort}`;
     }
     if (this.options.watch) this.filters.watch();
-    const chain = this.filters.slots.map((s) => s.name).join(" → ");
-    const upstream = this.options.upstream ?? "built-in echo upstream";
-    const clusters = Object.entries(this.options.clusters ?? {});
-    this.log.event(
-      "listening",
-      {
-        url: this.url,
-        admin: this.adminUrl || null,
-        filters: this.filters.slots.map((s) => ({ name: s.name, path: s.path })),
-        upstream,
-        limits: this.limits,
-      },
-      `listening on ${this.url}\n  filters:  ${chain}\n  upstream: ${upstream}` +
-        (clusters.length ? `\n  clusters: ${clusters.map(([k, v]) => `${k}=${v}`).join(", ")}` : "") +
-        (this.adminUrl ? `\n  admin:    ${this.adminUrl}/stats` : "") +
-        (this.options.watch ? "\n  watching the .wasm files for changes" : ""),
-    );
-    const warning = exposureWarning(host, this.adminUrl);
-    if (warning) this.log.warn(warning);
+    if (this.options.banner !== false) this.banner(host);
     this.filters.settle();
     return { url: this.url, adminUrl: this.adminUrl };
+  }
+
+  private banner(host: string): void {
+    announce(this.log, {
+      host,
+      url: this.url,
+      adminUrl: this.adminUrl,
+      filters: this.filters.slots.map((s) => ({ name: s.name, path: s.path })),
+      upstream: this.options.upstream ?? null,
+      clusters: this.options.clusters ?? {},
+      limits: this.limits,
+      watch: this.options.watch === true,
+    });
+  }
+
+  /** Every filter's metrics (current version) and the proxy's counters: what GET /stats shows. */
+  stats(): { filters: { name: string; version: number; metrics: MetricValue[] }[]; proxy: ProxyStats } {
+    return {
+      filters: this.filters.slots.map((s) => ({ name: s.name, version: s.current.version, metrics: s.current.plugin.metrics() })),
+      proxy: { requests: this.counts.requests, byStatus: [...this.counts.byStatus.entries()], ...this.filters.counts },
+    };
+  }
+
+  /** Filter `index` becomes `bytes` (a version the main thread's canary started); see FilterSet.reloadWith. */
+  reloadFilter(index: number, bytes: Uint8Array): void {
+    this.filters.reloadWith(index, bytes);
+  }
+
+  /** Moves everything along after work arrived from outside (a queue's on_queue_ready). */
+  settle(): void {
+    this.filters.settle();
+  }
+
+  /** The listening socket's file descriptor, for other workers to serve too (Linux, macOS). */
+  get listeningFd(): number | null {
+    const handle = (this.server as unknown as { _handle?: { fd?: number } } | null)?._handle;
+    return typeof handle?.fd === "number" && handle.fd >= 0 ? handle.fd : null;
   }
 
   async stop(): Promise<void> {
@@ -153,20 +183,52 @@ export class DevProxy {
   }
 }
 
-function listen(server: http.Server, port: number, host: string, what: "port" | "admin port"): Promise<number> {
+export function listen(server: http.Server, port: number | { fd: number }, host: string, what: "port" | "admin port"): Promise<number> {
   return new Promise((resolveListen, reject) => {
     const flag = what === "port" ? "--port" : "--admin-port";
     const onError = (e: NodeJS.ErrnoException) =>
       reject(new Error(e.code === "EADDRINUSE" ? `${what} ${port} on ${host} is in use (pick another with ${flag}, or 0 for any)` : `${what} ${port} on ${host}: ${e.message}`));
     server.once("error", onError);
-    server.listen(port, host, () => {
+    const ready = () => {
       server.off("error", onError);
       resolveListen((server.address() as AddressInfo).port);
-    });
+    };
+    if (typeof port === "number") server.listen(port, host, ready);
+    else server.listen(port, ready);
   });
 }
 
-function hostForUrl(host: string): string {
+/** The first lines: where the proxy listens, its chain, upstream, clusters, admin; the exposure warning. */
+export function announce(
+  log: Logger,
+  a: {
+    host: string;
+    url: string;
+    adminUrl: string;
+    filters: { name: string; path: string }[];
+    upstream: string | null;
+    clusters: Record<string, string>;
+    limits: Limits;
+    watch: boolean;
+    workers?: number;
+  },
+): void {
+  const upstream = a.upstream ?? "built-in echo upstream";
+  const clusters = Object.entries(a.clusters);
+  log.event(
+    "listening",
+    { url: a.url, admin: a.adminUrl || null, filters: a.filters, upstream, limits: a.limits, ...(a.workers === undefined ? {} : { workers: a.workers }) },
+    `listening on ${a.url}\n  filters:  ${a.filters.map((f) => f.name).join(" → ")}\n  upstream: ${upstream}` +
+      (clusters.length ? `\n  clusters: ${clusters.map(([k, v]) => `${k}=${v}`).join(", ")}` : "") +
+      (a.adminUrl ? `\n  admin:    ${a.adminUrl}/stats` : "") +
+      (a.workers === undefined ? "" : `\n  workers:  ${a.workers} (worker threads, one VM of each filter per worker)`) +
+      (a.watch ? "\n  watching the .wasm files for changes" : ""),
+  );
+  const warning = exposureWarning(a.host, a.adminUrl);
+  if (warning) log.warn(warning);
+}
+
+export function hostForUrl(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 

@@ -94,6 +94,10 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
         error ??= `${details}: ${o.filter} buffered more than the buffer limit of ${ctx.limits.bufferLimitBytes} bytes (Envoy's per_connection_buffer_limit_bytes; --buffer-limit)`;
       }
     }
+    if (ctx.log.wantsRequest()) logRequest(outcomes);
+    ctx.filters.settle();
+  };
+  const logRequest = (outcomes: ReturnType<Exchange["finish"]>) => {
     const logs: LogLine[] = outcomes.flatMap((o) => o.result.logs.map((e) => ({ filter: o.filter, ...e })));
     ctx.log.request({
       method,
@@ -105,7 +109,6 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
       logs,
       ...(error ? { error } : {}),
     });
-    ctx.filters.settle();
   };
   const reply = new ClientReply(res, method, finish, (busy) => responseValve.busy(busy));
 

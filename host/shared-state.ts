@@ -9,6 +9,26 @@ export interface Entry {
   cas: number;
 }
 
+/**
+ * Where the store lives when it is not this thread's: the dev proxy's worker threads install one
+ * that asks the main thread (devproxy/workers/shared-broker.ts), so every worker sees one store.
+ */
+export interface SharedStateBackend {
+  get(vmId: string, key: string): Entry | undefined;
+  set(vmId: string, key: string, value: Uint8Array, cas: number): WasmResult;
+  register(vmId: string, name: string, consumer: QueueConsumer): number;
+  resolve(vmId: string, name: string): number | undefined;
+  enqueue(token: number, value: Uint8Array): WasmResult;
+  dequeue(token: number): Uint8Array | WasmResult;
+}
+
+let backend: SharedStateBackend | null = null;
+
+/** Serves shared data and queues from `remote` (null: this thread's own store). */
+export function useSharedStateBackend(remote: SharedStateBackend | null): void {
+  backend = remote;
+}
+
 let casCounter = 0;
 const data = new Map<string, Map<string, Entry>>();
 
@@ -20,10 +40,12 @@ function nextCas(): number {
 }
 
 export function getSharedData(vmId: string, key: string): Entry | undefined {
+  if (backend) return backend.get(vmId, key);
   return data.get(vmId)?.get(key);
 }
 
 export function setSharedData(vmId: string, key: string, value: Uint8Array, cas: number): WasmResult {
+  if (backend) return backend.set(vmId, key, value, cas);
   let map = data.get(vmId);
   if (!map) data.set(vmId, (map = new Map()));
   const existing = map.get(key);
@@ -49,6 +71,7 @@ const queueKey = (vmId: string, name: string) => `${vmId}\0${name}`;
 
 /** Registering again returns the same token and moves the consumer; items are kept. */
 export function registerQueue(vmId: string, name: string, consumer: QueueConsumer): number {
+  if (backend) return backend.register(vmId, name, consumer);
   const key = queueKey(vmId, name);
   let token = queueTokens.get(key);
   if (token === undefined) {
@@ -62,10 +85,12 @@ export function registerQueue(vmId: string, name: string, consumer: QueueConsume
 }
 
 export function resolveQueue(vmId: string, name: string): number | undefined {
+  if (backend) return backend.resolve(vmId, name);
   return queueTokens.get(queueKey(vmId, name));
 }
 
 export function enqueue(token: number, value: Uint8Array): WasmResult {
+  if (backend) return backend.enqueue(token, value);
   const queue = queues.get(token);
   if (!queue) return WasmResult.NotFound;
   queue.items.push(value.slice());
@@ -74,6 +99,7 @@ export function enqueue(token: number, value: Uint8Array): WasmResult {
 }
 
 export function dequeue(token: number): Uint8Array | WasmResult {
+  if (backend) return backend.dequeue(token);
   const queue = queues.get(token);
   if (!queue) return WasmResult.NotFound;
   return queue.items.shift() ?? WasmResult.Empty;

@@ -8,7 +8,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
-import { DevProxy, type FilterSpec } from "../../devproxy/proxy.js";
+import type { RequestLogging } from "../../devproxy/log.js";
+import type { FilterSpec } from "../../devproxy/proxy.js";
+import { ThreadedDevProxy } from "../../devproxy/workers/pool.js";
 import type { FailurePolicyName } from "../../host/index.js";
 import { readConfigFile } from "../config-file.js";
 import { reportErrors } from "../report-errors.js";
@@ -31,6 +33,7 @@ interface RunOptions {
   callbackDeadline: string;
   concurrency?: string;
   logLevel: string;
+  logRequests?: string;
   verbose?: boolean;
   json?: boolean;
   maxHeadersCount: string;
@@ -116,12 +119,13 @@ export function register(program: Command): void {
     .option("--failure-policy <policy>", "FAIL_CLOSED (default; Istio FAIL_CLOSE), FAIL_OPEN or FAIL_RELOAD (a failed VM is recreated)")
     .option("--reload-backoff <ms>", "FAIL_RELOAD: the backoff's base interval (Envoy's default 1000)")
     .option("--callback-deadline <ms>", "stop a callback running longer and fail its VM (0: no limit)", "10000")
-    .option("--concurrency <n>", "Envoy's start-up with n workers (canary + n VMs per filter, emulated on one thread)")
+    .option("--concurrency <n>", "worker threads serving in parallel, as Envoy's --concurrency (a canary, then one VM per filter per worker)", "1")
     .option("--log-level <level>", `plugin log level: ${LOG_LEVELS.join(", ")}`, "info")
     .option("--max-headers-count <n>", "request headers allowed (Envoy's max_headers_count); more: 431", "100")
     .option("--max-request-headers-kb <n>", "KiB of request headers allowed (Envoy's max_request_headers_kb); more: 431", "60")
     .option("--buffer-limit <bytes>", "what a filter may buffer per direction (Envoy's per_connection_buffer_limit_bytes); more: 413/500", "1048576")
     .option("--route-timeout <ms>", "from the end of the request to the end of the response (Envoy's route timeout; 0: none); then 504", "15000")
+    .option("--log-requests <mode>", "a line per request: all, sampled (at most one a second) or off (default: all on a terminal or with --json, else sampled)")
     .option("--verbose", "also print each filter's callbacks and statuses, and every callout")
     .option("--json", "print one JSON object per line (listening, request, log, reload, ...)")
     .action(
@@ -137,7 +141,13 @@ export function register(program: Command): void {
           else if (c) configuration = c.text;
           return { path, configuration, rootId: o.rootId[i], vmId: o.vmId[i] };
         });
-        const proxy = new DevProxy({
+        const logRequests = o.logRequests as RequestLogging | undefined;
+        if (logRequests !== undefined && !["all", "sampled", "off"].includes(logRequests)) throw new Error(`bad --log-requests '${logRequests}': all, sampled or off`);
+        let lost: ((reason: string) => void) | null = null;
+        const proxy = new ThreadedDevProxy({
+          workers: whole(o.concurrency ?? "1", "--concurrency", 1),
+          onWorkerLost: (reason) => lost?.(reason),
+          requestLogging: logRequests,
           filters,
           port: port(o.port, "--port"),
           host: o.host,
@@ -150,7 +160,6 @@ export function register(program: Command): void {
             failurePolicy: o.failurePolicy as FailurePolicyName | undefined,
             reloadBackoffMs: o.reloadBackoff === undefined ? undefined : wholeNumber(o.reloadBackoff, "--reload-backoff"),
             callbackDeadlineMs: wholeNumber(o.callbackDeadline, "--callback-deadline"),
-            concurrency: o.concurrency === undefined ? undefined : wholeNumber(o.concurrency, "--concurrency"),
           },
           logLevel: o.logLevel as LogLevelName,
           json: o.json === true,
@@ -183,7 +192,10 @@ export function register(program: Command): void {
           throw e;
         }
         await new Promise<void>((resolve) => {
+          let stopping = false;
           const stop = (signal: string) => {
+            if (stopping) return;
+            stopping = true;
             process.off("SIGINT", onInt);
             process.off("SIGTERM", onTerm);
             builds?.close();
@@ -194,6 +206,10 @@ export function register(program: Command): void {
               // Whatever is still in flight (a callout, a keep-alive socket) must not keep us up.
               setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
             });
+          };
+          lost = () => {
+            process.exitCode = 1;
+            stop("a worker thread stopped");
           };
           const onInt = () => stop("SIGINT");
           const onTerm = () => stop("SIGTERM");

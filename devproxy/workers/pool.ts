@@ -1,0 +1,289 @@
+// `run`'s dev proxy with real worker threads, the way Envoy runs --concurrency workers. The main
+// thread starts the configuration canary of every filter (one VM: on_vm_start, on_configure;
+// then dropped), then N workers (worker.ts), each with its own VM of every filter. Worker 0 opens
+// the listening socket and the others serve the same one, so a request never hops between
+// threads. The main thread keeps what Envoy's main thread keeps: shared data and queues
+// (shared-broker.ts), the admin port (stats gathered from the workers), --watch (a changed
+// .wasm goes through a new canary, then to every worker), the log, and the signals: it is never
+// busy in wasm, so Ctrl-C stops the proxy even while a worker runs a callback that never returns.
+
+import { createHash } from "node:crypto";
+import type http from "node:http";
+import { resolve } from "node:path";
+import { unwatchFile, watchFile, type Stats } from "node:fs";
+import { MessageChannel, Worker } from "node:worker_threads";
+import type { MetricValue } from "../../host/index.js";
+import { createAdminServer } from "../admin.js";
+import { filterNames, filterPlugin, readWasm, type FilterSetOptions } from "../filters.js";
+import { ENVOY_LIMITS, type Limits } from "../intake.js";
+import { defaultRequestLogging, Logger } from "../log.js";
+import { announce, DevProxy, hostForUrl, listen, type DevProxyOptions } from "../proxy.js";
+import type { ProxyStats } from "../stats.js";
+import { Channel, type Message } from "./channel.js";
+import { serveSharedState } from "./shared-broker.js";
+import type { WorkerSetup } from "./worker.js";
+
+export interface ThreadedOptions extends Omit<DevProxyOptions, "worker" | "listenFd" | "banner"> {
+  /** How many worker threads (Envoy's --concurrency), at least 1. */
+  workers: number;
+  /** A worker thread ended on its own (a crash): the proxy cannot serve on; the caller stops it. */
+  onWorkerLost?: (reason: string) => void;
+}
+
+interface Running {
+  thread: Worker;
+  channel: Channel;
+  exited: Promise<void>;
+}
+
+type FilterStats = { name: string; version: number; metrics: MetricValue[] };
+
+/** How long a worker gets to close its connections at stop before it is terminated. */
+const STOP_GRACE_MS = 500;
+
+export class ThreadedDevProxy {
+  private readonly log: Logger;
+  private readonly names: string[];
+  private readonly paths: string[];
+  private readonly hashes: string[] = [];
+  private readonly reloadTimers: (NodeJS.Timeout | null)[] = [];
+  private readonly workers: Running[] = [];
+  /** Events the workers forward (inspector traces, recordings), by sink. */
+  private readonly sinks = new Map<string, (data: unknown, worker: number) => void>();
+  private admin: http.Server | null = null;
+  private stopping = false;
+  private readonly counts = { reloads: 0, reloadsRefused: 0 };
+  url = "";
+  adminUrl = "";
+
+  constructor(private readonly options: ThreadedOptions) {
+    if (!(Number.isInteger(options.workers) && options.workers >= 1)) throw new Error(`bad --concurrency ${options.workers}: a whole number of worker threads, at least 1`);
+    // The single-thread proxy checks the options (filters, upstream, clusters, limits) as it is built.
+    new DevProxy({ ...options, out: undefined });
+    const out = options.out ?? process.stdout;
+    this.log = new Logger(out, options.json === true, options.verbose === true);
+    this.names = filterNames(options.filters);
+    this.paths = options.filters.map((f) => resolve(f.path));
+  }
+
+  /** Handles events of `sink` that workers `emit` over their channel. */
+  onWorkerEvent(sink: string, handler: (data: unknown, worker: number) => void): void {
+    this.sinks.set(sink, handler);
+    for (const [i, w] of this.workers.entries()) w.channel.onEvent(sink, (d) => handler(d, i));
+  }
+
+  /** Canary, workers, admin port; throws with the reason (and holds nothing open) if any fails. */
+  async start(): Promise<{ url: string; adminUrl: string }> {
+    try {
+      return await this.listen();
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  private async listen(): Promise<{ url: string; adminUrl: string }> {
+    for (let i = 0; i < this.paths.length; i++) {
+      const bytes = readWasm(this.paths[i]);
+      const error = this.canary(i, bytes);
+      if (error !== null) throw new Error(`${this.names[i]} (${this.options.filters[i].path}) did not start: ${error}`);
+      this.hashes[i] = hash(bytes);
+    }
+    const first = await this.spawn(0, null);
+    this.url = first.url;
+    if (this.options.workers > 1) {
+      if (first.fd === null) throw new Error("the listening socket has no file descriptor to share with other workers on this platform");
+      await Promise.all(Array.from({ length: this.options.workers - 1 }, (_, k) => this.spawn(k + 1, first.fd)));
+    }
+    const host = this.options.host ?? "127.0.0.1";
+    if (this.options.adminPort !== null) {
+      this.admin = createAdminServer(() => this.stats());
+      this.adminUrl = `http://${hostForUrl(host)}:${await listen(this.admin, this.options.adminPort ?? 9901, host, "admin port")}`;
+    }
+    if (this.options.watch) this.watch();
+    announce(this.log, {
+      host,
+      url: this.url,
+      adminUrl: this.adminUrl,
+      filters: this.names.map((name, i) => ({ name, path: this.paths[i] })),
+      upstream: this.options.upstream ?? null,
+      clusters: this.options.clusters ?? {},
+      limits: { ...ENVOY_LIMITS, ...this.options.limits } as Limits,
+      watch: this.options.watch === true,
+      workers: this.options.workers,
+    });
+    return { url: this.url, adminUrl: this.adminUrl };
+  }
+
+  /** Envoy's configuration canary: a VM that starts and configures, then is dropped. Returns the error, or null. */
+  private canary(index: number, bytes: Uint8Array): string | null {
+    const plugin = filterPlugin(bytes, this.options.filters[index], this.names[index], this.filterOptions());
+    const start = plugin.start();
+    this.log.pluginLogs(start.logs.map((l) => ({ filter: this.names[index], ...l })));
+    return start.ok ? null : (start.error ?? "the plugin did not start");
+  }
+
+  private filterOptions(): FilterSetOptions {
+    const o = this.options;
+    return {
+      filters: o.filters,
+      clusters: o.clusters ?? {},
+      failOpen: o.failOpen === true,
+      vms: { ...o.vms, concurrency: undefined },
+      logLevel: o.logLevel ?? "info",
+      bufferLimitBytes: { ...ENVOY_LIMITS, ...o.limits }.bufferLimitBytes,
+      verbose: o.verbose === true,
+    };
+  }
+
+  private spawn(index: number, listenFd: number | null): Promise<{ url: string; fd: number | null }> {
+    const out = this.options.out ?? process.stdout;
+    const rpc = new MessageChannel();
+    const flag = new SharedArrayBuffer(4);
+    const o = this.options;
+    const setup: WorkerSetup = {
+      index,
+      options: {
+        filters: o.filters,
+        port: o.port,
+        host: o.host,
+        upstream: o.upstream,
+        clusters: o.clusters,
+        failOpen: o.failOpen,
+        vms: { ...o.vms, concurrency: undefined },
+        logLevel: o.logLevel,
+        json: o.json,
+        verbose: o.verbose,
+        limits: o.limits,
+        requestLogging: o.requestLogging ?? defaultRequestLogging(out, o.json === true),
+      },
+      listenFd,
+      isTTY: (out as { isTTY?: boolean }).isTTY === true,
+      broker: { port: rpc.port2, flag },
+    };
+    const thread = new Worker(new URL("./worker.js", import.meta.url), { workerData: setup, transferList: [rpc.port2] });
+    const channel = new Channel(thread);
+    serveSharedState({ port: rpc.port1, flag }, (token) => channel.send({ type: "queue-ready", token }));
+    rpc.port1.unref();
+    channel.onEvent("out", (text) => out.write(text as string));
+    for (const [sink, handler] of this.sinks) channel.onEvent(sink, (d) => handler(d, index));
+    let lastError = "";
+    thread.on("error", (e) => (lastError = e.message));
+    const exited = new Promise<void>((done) =>
+      thread.once("exit", (code) => {
+        rpc.port1.close();
+        channel.close(`worker ${index} exited`);
+        if (!this.stopping) {
+          const reason = `worker ${index} stopped (exit code ${code}${lastError ? `: ${lastError}` : ""}); its listening socket went with it`;
+          this.log.error(reason);
+          this.options.onWorkerLost?.(reason);
+        }
+        done();
+      }),
+    );
+    this.workers.push({ thread, channel, exited });
+    return new Promise((ready, fail) => {
+      channel.on("listening", (m: Message) => ready({ url: m.url as string, fd: (m.fd as number | null) ?? null }));
+      channel.on("failed", (m: Message) => fail(new Error(m.message as string)));
+      void exited.then(() => fail(new Error(`worker ${index} exited before it listened${lastError ? `: ${lastError}` : ""}`)));
+    });
+  }
+
+  /** What GET /stats shows: each filter's metrics added up over the workers (Envoy keeps one stat per name). */
+  async stats(): Promise<{ filters: FilterStats[]; proxy: ProxyStats }> {
+    const answers = await Promise.all(this.workers.map((w) => w.channel.request({ type: "stats" }, 2000).catch(() => null)));
+    const filters: FilterStats[] = this.names.map((name) => ({ name, version: 0, metrics: [] }));
+    const proxy: ProxyStats = { requests: 0, byStatus: [], reloads: this.counts.reloads, reloadsRefused: this.counts.reloadsRefused, callouts: 0, calloutFailures: 0 };
+    const byStatus = new Map<number, number>();
+    for (const answer of answers) {
+      if (answer === null) continue;
+      const a = answer as unknown as { filters: FilterStats[]; proxy: ProxyStats };
+      a.filters.forEach((f, i) => {
+        filters[i].version = Math.max(filters[i].version, f.version);
+        filters[i].metrics = mergeMetrics(filters[i].metrics, f.metrics);
+      });
+      proxy.requests += a.proxy.requests;
+      proxy.callouts += a.proxy.callouts;
+      proxy.calloutFailures += a.proxy.calloutFailures;
+      for (const [status, n] of a.proxy.byStatus) byStatus.set(status, (byStatus.get(status) ?? 0) + n);
+    }
+    proxy.byStatus = [...byStatus];
+    return { filters, proxy };
+  }
+
+  /** --watch: a changed .wasm gets a new canary; if it starts, every worker loads it, else the old version keeps serving. */
+  private watch(): void {
+    this.paths.forEach((path, i) => {
+      watchFile(path, { interval: 200 }, (curr: Stats, prev: Stats) => {
+        if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size) return;
+        if (this.reloadTimers[i]) clearTimeout(this.reloadTimers[i]!);
+        this.reloadTimers[i] = setTimeout(() => {
+          this.reloadTimers[i] = null;
+          this.reload(i);
+        }, 150);
+      });
+    });
+  }
+
+  private reload(index: number): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = readWasm(this.paths[index]);
+    } catch (e) {
+      return this.refuse(index, (e as Error).message);
+    }
+    if (hash(bytes) === this.hashes[index]) return;
+    const error = this.canary(index, bytes);
+    if (error !== null) return this.refuse(index, error);
+    this.hashes[index] = hash(bytes);
+    this.counts.reloads++;
+    for (const w of this.workers) w.channel.send({ type: "reload", index, bytes });
+  }
+
+  private refuse(index: number, reason: string): void {
+    this.counts.reloadsRefused++;
+    this.log.event(
+      "reload",
+      { filter: this.names[index], ok: false, error: reason },
+      `reload refused: ${this.names[index]} changed but the new version did not start: ${reason}; the workers keep the version they serve`,
+      "red",
+    );
+  }
+
+  /** Stops the workers (terminating one stuck in a callback), the admin port and the watchers. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const path of this.paths) unwatchFile(path);
+    for (const t of this.reloadTimers) if (t) clearTimeout(t);
+    await Promise.all(
+      this.workers.map(async (w) => {
+        await Promise.race([w.channel.request({ type: "stop" }, STOP_GRACE_MS).catch(() => undefined), w.exited]);
+        await w.thread.terminate();
+      }),
+    );
+    await new Promise<void>((done) => {
+      if (!this.admin?.listening) return done();
+      this.admin.close(() => done());
+      this.admin.closeAllConnections();
+    });
+  }
+}
+
+function hash(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Adds one worker's metrics to the others': values summed, histogram samples kept. */
+function mergeMetrics(into: MetricValue[], more: MetricValue[]): MetricValue[] {
+  const merged = new Map(into.map((m) => [`${m.type}\0${m.name}`, m]));
+  for (const m of more) {
+    const seen = merged.get(`${m.type}\0${m.name}`);
+    if (seen) {
+      seen.value += m.value;
+      seen.samples.push(...m.samples);
+    } else {
+      merged.set(`${m.type}\0${m.name}`, { ...m, samples: [...m.samples] });
+    }
+  }
+  return [...merged.values()];
+}
