@@ -174,10 +174,10 @@ export class FilterSet {
   /** Loads `bytes` (already checked by the main thread's canary) as filter `index`'s new version. */
   reloadWith(index: number, bytes: Uint8Array): void {
     const slot = this.slots[index];
-    if (slot) this.reload(slot, bytes);
+    if (slot) this.reload(slot, bytes, false);
   }
 
-  private reload(slot: Slot, given?: Uint8Array): void {
+  private reload(slot: Slot, given?: Uint8Array, announce = true): void {
     const old = slot.current;
     let bytes: Uint8Array;
     try {
@@ -193,11 +193,14 @@ export class FilterSet {
     this.stopTicks(old);
     this.retireIfIdle(old);
     this.counts.reloads++;
-    this.log.event(
-      "reload",
-      { filter: slot.name, ok: true, version: result.loaded.version },
-      `reloaded ${slot.name} (version ${result.loaded.version}) from ${slot.path}`,
-    );
+    // A worker thread's reload was announced by the main thread, once for all workers.
+    if (announce) {
+      this.log.event(
+        "reload",
+        { filter: slot.name, ok: true, version: result.loaded.version },
+        `reloaded ${slot.name} (version ${result.loaded.version}) from ${slot.path}`,
+      );
+    }
     this.settle();
   }
 

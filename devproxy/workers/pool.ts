@@ -46,6 +46,7 @@ export class ThreadedDevProxy {
   private readonly names: string[];
   private readonly paths: string[];
   private readonly hashes: string[] = [];
+  private readonly versions: number[] = [];
   private readonly reloadTimers: (NodeJS.Timeout | null)[] = [];
   private readonly workers: Running[] = [];
   /** Events the workers forward (inspector traces, recordings), by sink. */
@@ -88,6 +89,7 @@ export class ThreadedDevProxy {
       const error = this.canary(i, bytes);
       if (error !== null) throw new Error(`${this.names[i]} (${this.options.filters[i].path}) did not start: ${error}`);
       this.hashes[i] = hash(bytes);
+      this.versions[i] = 1;
     }
     const first = await this.spawn(0, null);
     this.url = first.url;
@@ -237,15 +239,21 @@ export class ThreadedDevProxy {
     if (error !== null) return this.refuse(index, error);
     this.hashes[index] = hash(bytes);
     this.counts.reloads++;
+    const version = ++this.versions[index];
     for (const w of this.workers) w.channel.send({ type: "reload", index, bytes });
+    this.log.event(
+      "reload",
+      { filter: this.names[index], ok: true, version },
+      `reloaded ${this.names[index]} (version ${version}) from ${this.paths[index]} on ${this.workers.length === 1 ? "the worker" : `all ${this.workers.length} workers`}`,
+    );
   }
 
   private refuse(index: number, reason: string): void {
     this.counts.reloadsRefused++;
     this.log.event(
       "reload",
-      { filter: this.names[index], ok: false, error: reason },
-      `reload refused: ${this.names[index]} changed but the new version did not start: ${reason}; the workers keep the version they serve`,
+      { filter: this.names[index], ok: false, version: this.versions[index], error: reason },
+      `reload refused: ${this.names[index]} changed but the new version did not start: ${reason}; still serving version ${this.versions[index]}`,
       "red",
     );
   }

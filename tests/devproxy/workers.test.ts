@@ -1,0 +1,164 @@
+// `run --concurrency N` serves with N worker threads, as Envoy's workers: a callback that never
+// returns on one worker leaves the others serving and Ctrl-C still stops the proxy; shared data
+// (with CAS) and queues are shared across the threads by vm_id; a VM that fails on one worker
+// fails only that worker's streams. Each test filter is hand-written WAT.
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { filter } from "../host/support/wat.js";
+import { send } from "./hostile-support.js";
+import { startProxy, type RunningProxy } from "./support.js";
+
+const dir = mkdtempSync(join(tmpdir(), "pwas-workers-"));
+
+/**
+ * x-spin on a request: on_request_headers loops forever. Otherwise it bumps the byte at shared
+ * key "count" with compare-and-swap (retrying on CasMismatch) and adds it as request header
+ * x-count, so the echo upstream shows the value this request got.
+ */
+const counting = filter({
+  imports: ["proxy_get_header_map_value", "proxy_get_shared_data", "proxy_set_shared_data", "proxy_add_header_map_value"],
+  body: `(data (i32.const 100) "x-spin") (data (i32.const 120) "count") (data (i32.const 140) "x-count")
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (local $v i32)
+      (if (i32.eqz (call $proxy_get_header_map_value (i32.const 0) (i32.const 100) (i32.const 6) (i32.const 300) (i32.const 304)))
+        (then (loop $forever (br $forever))))
+      (loop $retry
+        (i32.store (i32.const 308) (i32.const 0))
+        (local.set $v (i32.const 49))
+        (if (i32.eqz (call $proxy_get_shared_data (i32.const 120) (i32.const 5) (i32.const 300) (i32.const 304) (i32.const 308)))
+          (then (local.set $v (i32.add (i32.load8_u (i32.load (i32.const 300))) (i32.const 1)))))
+        (i32.store8 (i32.const 400) (local.get $v))
+        (br_if $retry (call $proxy_set_shared_data (i32.const 120) (i32.const 5) (i32.const 400) (i32.const 1) (i32.load (i32.const 308)))))
+      (drop (call $proxy_add_header_map_value (i32.const 0) (i32.const 140) (i32.const 7) (i32.const 400) (i32.const 1)))
+      (i32.const 0))`,
+});
+
+/**
+ * Every VM registers queue "jobs" in on_vm_start (the last to register is its consumer, as in
+ * cpp-host); each request enqueues its path; on_queue_ready dequeues and logs the item.
+ */
+const queueing = filter({
+  imports: ["proxy_register_shared_queue", "proxy_resolve_shared_queue", "proxy_enqueue_shared_queue", "proxy_dequeue_shared_queue", "proxy_get_header_map_value"],
+  body: `(data (i32.const 100) "jobs") (data (i32.const 120) ":path")
+    (func (export "proxy_on_vm_start") (param i32 i32) (result i32)
+      (drop (call $proxy_register_shared_queue (i32.const 100) (i32.const 4) (i32.const 500)))
+      (i32.const 1))
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+      (drop (call $proxy_resolve_shared_queue (i32.const 0) (i32.const 0) (i32.const 100) (i32.const 4) (i32.const 504)))
+      (drop (call $proxy_get_header_map_value (i32.const 0) (i32.const 120) (i32.const 5) (i32.const 300) (i32.const 304)))
+      (drop (call $proxy_enqueue_shared_queue (i32.load (i32.const 504)) (i32.load (i32.const 300)) (i32.load (i32.const 304))))
+      (i32.const 0))
+    (func (export "proxy_on_queue_ready") (param i32 i32)
+      (if (i32.eqz (call $proxy_dequeue_shared_queue (local.get 1) (i32.const 300) (i32.const 304)))
+        (then (call $log_out))))`,
+});
+
+const countingPath = join(dir, "counting.wasm");
+const queueingPath = join(dir, "queueing.wasm");
+writeFileSync(countingPath, counting);
+writeFileSync(queueingPath, queueing);
+
+type Event = Record<string, unknown>;
+const requestOn = (p: RunningProxy, path: string) => p.waitFor((e) => e.event === "request" && e.path === path, 10_000);
+const exitWithin = async (p: RunningProxy, ms: number) => {
+  const started = Date.now();
+  const code = await new Promise<number | null>((resolve) => {
+    if (p.child.exitCode !== null) return resolve(p.child.exitCode);
+    p.child.once("exit", (c) => resolve(c));
+  });
+  return { code, ms: Date.now() - started, within: Date.now() - started < ms };
+};
+
+describe("run --concurrency: worker threads", () => {
+  const running: RunningProxy[] = [];
+  after(async () => {
+    for (const p of running) if (p.child.exitCode === null) p.child.kill("SIGKILL");
+  });
+
+  for (const workers of [1, 2]) {
+    it(`--concurrency ${workers}: Ctrl-C stops the proxy within seconds while a callback loops forever${workers > 1 ? ", and the other worker keeps serving meanwhile" : ""}`, async () => {
+      const proxy = await startProxy([countingPath, "--concurrency", String(workers), "--callback-deadline", "0"]);
+      running.push(proxy);
+      const spinning = send(`${proxy.url}/spin`, { headers: { "x-spin": "1" } }).catch((e: Error) => e);
+      await new Promise((r) => setTimeout(r, 300));
+      if (workers > 1) {
+        const served: Event[] = [];
+        for (let i = 0; i < 4; i++) {
+          const res = await send(`${proxy.url}/meanwhile${i}`, { ms: 5000 });
+          assert.equal(res.status, 200, `request ${i} while worker spins`);
+          served.push(await requestOn(proxy, `/meanwhile${i}`));
+        }
+        assert.equal(new Set(served.map((e) => e.worker)).size, 1, "one worker is stuck: the other served them all");
+      }
+      proxy.child.kill("SIGINT");
+      const exit = await exitWithin(proxy, 5000);
+      assert.ok(exit.within, `exited ${exit.ms} ms after SIGINT`);
+      assert.equal(exit.code, 0);
+      assert.ok(proxy.events.some((e) => e.event === "stopped" && e.signal === "SIGINT"));
+      assert.ok((await spinning) instanceof Error, "the stuck request ends with the proxy");
+    });
+  }
+
+  it("shared data is one store across worker threads: CAS increments from both workers lose nothing", async () => {
+    const proxy = await startProxy([countingPath, "--concurrency", "2"]);
+    running.push(proxy);
+    try {
+      const first = await send(`${proxy.url}/first`);
+      assert.equal(JSON.parse(first.body.toString()).headers["x-count"], "1");
+      const workersSeen = new Set<unknown>();
+      const values: string[] = [];
+      for (let round = 0; round < 5 && (workersSeen.size < 2 || values.length < 20); round++) {
+        const batch = await Promise.all(Array.from({ length: 10 }, (_, i) => send(`${proxy.url}/r${round}-${i}`)));
+        for (const [i, res] of batch.entries()) {
+          assert.equal(res.status, 200);
+          values.push(JSON.parse(res.body.toString()).headers["x-count"]);
+          workersSeen.add((await requestOn(proxy, `/r${round}-${i}`)).worker);
+        }
+      }
+      assert.deepEqual(workersSeen, new Set([0, 1]), "both workers served");
+      const numbers = values.map((v) => v.charCodeAt(0) - 48).sort((a, b) => a - b);
+      assert.deepEqual(numbers, Array.from({ length: values.length }, (_, i) => i + 2), "every request got its own value");
+    } finally {
+      assert.equal(await proxy.stop(), 0);
+    }
+  });
+
+  it("a shared queue's on_queue_ready runs on the worker whose VM registered it last, whoever enqueues", async () => {
+    const proxy = await startProxy([queueingPath, "--concurrency", "2"]);
+    running.push(proxy);
+    try {
+      const enqueuedBy = new Set<unknown>();
+      for (let i = 0; i < 30 && enqueuedBy.size < 2; i++) {
+        assert.equal((await send(`${proxy.url}/job${i}`)).status, 200);
+        enqueuedBy.add((await requestOn(proxy, `/job${i}`)).worker);
+        const ready = await proxy.waitFor((e) => e.event === "log" && e.message === `/job${i}`, 5000);
+        assert.equal(ready.worker, 1, "worker 1 started after worker 0 and registered last");
+      }
+      assert.deepEqual(enqueuedBy, new Set([0, 1]), "both workers enqueued");
+    } finally {
+      assert.equal(await proxy.stop(), 0);
+    }
+  });
+
+  it("a VM that fails on one worker (FAIL_CLOSED) fails that worker's streams; the other worker serves", async () => {
+    const proxy = await startProxy([countingPath, "--concurrency", "2", "--callback-deadline", "300"]);
+    running.push(proxy);
+    try {
+      const failed = await send(`${proxy.url}/spin`, { headers: { "x-spin": "1" } });
+      assert.equal(failed.status, 503);
+      const failedOn = (await requestOn(proxy, "/spin")).worker;
+      const statusBy = new Map<unknown, Set<number>>();
+      for (let i = 0; i < 40 && statusBy.size < 2; i++) {
+        const res = await send(`${proxy.url}/after${i}`);
+        const worker = (await requestOn(proxy, `/after${i}`)).worker;
+        statusBy.set(worker, new Set([...(statusBy.get(worker) ?? []), res.status]));
+      }
+      assert.deepEqual(statusBy.get(failedOn === 0 ? 1 : 0), new Set([200]), "the other worker serves");
+      if (statusBy.has(failedOn)) assert.deepEqual(statusBy.get(failedOn), new Set([503]), "the failed worker's VM stays failed");
+    } finally {
+      assert.equal(await proxy.stop(), 0);
+    }
+  });
+});
