@@ -203,7 +203,8 @@ export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
     abort: () => {
       aborted = true;
       if (routeTimer) clearTimeout(routeTimer);
-      req.destroy();
+      // An exchange that went all the way leaves the connection to the agent, to be used again.
+      if (!(complete && req.writableFinished)) req.destroy();
     },
   };
 }

@@ -1,0 +1,170 @@
+// The dev proxy's throughput, side by side with a plain Node reverse proxy (node:http, a dozen
+// lines) in front of the same upstream: autocannon with the same connections and duration
+// against each, one after the other in one run, the plain proxy measured first and last. Every
+// server is its own process (`run` as users start it, its stdout a pipe, so request lines are
+// sampled). Targets (issue 18): with one worker >= 0.8x the plain proxy's requests/s, with two
+// workers above it. `node dist/bench/devproxy.js [--seconds 5] [--connections 32] [--json]`.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const CLI = join(ROOT, "dist/cli/main.js");
+const wasm = (name: string) => join(ROOT, "examples", name, "build", "plugin.wasm");
+
+export interface DevProxyBenchOptions {
+  seconds: number;
+  connections: number;
+}
+
+export interface Measured {
+  name: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface DevProxyBenchResult {
+  connections: number;
+  seconds: number;
+  rows: (Measured & { ratio: number | null })[];
+  verdicts: { what: string; ratio: number; target: string; met: boolean }[];
+}
+
+const UPSTREAM = `
+const http = require("node:http");
+http.createServer((req, res) => {
+  req.resume();
+  req.on("end", () => res.end("hello from upstream"));
+}).listen(0, "127.0.0.1", function () { console.log("listening on http://127.0.0.1:" + this.address().port); });`;
+
+/** The plain reverse proxy the dev proxy is held against. */
+const PLAIN_PROXY = `
+const http = require("node:http");
+const upstream = new URL(process.argv[1]);
+http.createServer((req, res) => {
+  const up = http.request({ hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+    res.writeHead(r.statusCode, r.headers);
+    r.pipe(res);
+  });
+  up.on("error", () => res.writeHead(502).end());
+  req.pipe(up);
+}).listen(0, "127.0.0.1", function () { console.log("listening on http://127.0.0.1:" + this.address().port); });`;
+
+/** Starts a server process and waits for its "listening on URL" line. */
+function serve(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  let seen = "";
+  let found = false;
+  return new Promise((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error(`no "listening" from ${args.join(" ")}: ${seen}`)), 60_000);
+    child.stderr!.on("data", (d) => (seen += d));
+    // Read all it prints (sampled request lines after the first), or its pipe fills and it blocks.
+    child.stdout!.on("data", (d) => {
+      if (found) return;
+      seen += d;
+      const match = /listening on (http:\/\/\S+)/.exec(seen);
+      if (match) {
+        found = true;
+        clearTimeout(timer);
+        ready({ url: match[1], child });
+      }
+    });
+    child.once("exit", (code) => fail(new Error(`${args.join(" ")} exited (${code}): ${seen}`)));
+  });
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function load(url: string, headers: Record<string, string>, o: DevProxyBenchOptions, seconds: number) {
+  return autocannon({ url, connections: o.connections, duration: seconds, headers });
+}
+
+async function measure(name: string, args: string[], headers: Record<string, string>, o: DevProxyBenchOptions): Promise<Measured> {
+  const { url, child } = await serve(args);
+  try {
+    await load(url, headers, o, 1); // warm-up: JIT, connections, the filters' first requests
+    const r = await load(url, headers, o, o.seconds);
+    return { name, requestsPerSecond: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  } finally {
+    await stopProcess(child);
+  }
+}
+
+export async function devProxyBench(o: DevProxyBenchOptions, progress: (s: string) => void = () => undefined): Promise<DevProxyBenchResult> {
+  for (const name of ["add-header", "prime-authorizer"]) {
+    if (!existsSync(wasm(name))) throw new Error(`${wasm(name)} missing: build it (node dist/cli/main.js build examples/${name})`);
+  }
+  const upstream = await serve(["-e", UPSTREAM]);
+  try {
+    const run = (filter: string, workers: number) => [CLI, "run", wasm(filter), "--upstream", upstream.url, "--port", "0", "--no-admin", "--concurrency", String(workers)];
+    const prime = { token: "7919" }; // a prime: the authorizer lets it through to the upstream
+    const plan: [string, string[], Record<string, string>][] = [
+      ["plain node:http proxy", ["-e", PLAIN_PROXY, upstream.url], {}],
+      ["run add-header, 1 worker", run("add-header", 1), {}],
+      ["run add-header, 2 workers", run("add-header", 2), {}],
+      ["run prime-authorizer, 1 worker", run("prime-authorizer", 1), prime],
+      ["run prime-authorizer, 2 workers", run("prime-authorizer", 2), prime],
+      ["plain node:http proxy (again)", ["-e", PLAIN_PROXY, upstream.url], {}],
+    ];
+    const measured: Measured[] = [];
+    for (const [name, args, headers] of plan) {
+      progress(`dev proxy: ${name} (${o.connections} connections, ${o.seconds} s)`);
+      measured.push(await measure(name, args, headers, o));
+    }
+    const plains = measured.filter((m) => m.name.startsWith("plain"));
+    const plain = plains.reduce((n, m) => n + m.requestsPerSecond, 0) / plains.length;
+    const rows = measured.map((m) => ({ ...m, ratio: m.name.startsWith("plain") ? null : m.requestsPerSecond / plain }));
+    const verdicts = rows
+      .filter((r) => r.ratio !== null)
+      .map((r) => {
+        const one = r.name.endsWith("1 worker");
+        return { what: r.name, ratio: r.ratio!, target: one ? ">= 0.8x" : "> 1.0x", met: one ? r.ratio! >= 0.8 : r.ratio! > 1 };
+      });
+    return { connections: o.connections, seconds: o.seconds, rows, verdicts };
+  } finally {
+    await stopProcess(upstream.child);
+  }
+}
+
+export function formatDevProxyBench(r: DevProxyBenchResult): string {
+  const lines = [`dev proxy throughput (autocannon, ${r.connections} connections, ${r.seconds} s each; plain = mean of the two plain runs):`];
+  const pad = Math.max(...r.rows.map((x) => x.name.length));
+  for (const x of r.rows) {
+    const flags = x.non2xx || x.errors ? `  (${x.non2xx} non-2xx, ${x.errors} errors)` : "";
+    lines.push(
+      `  ${x.name.padEnd(pad)}  ${x.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${String(x.p50Ms).padStart(3)} ms  p99 ${String(x.p99Ms).padStart(3)} ms` +
+        (x.ratio === null ? "" : `  ${x.ratio.toFixed(2)}x plain`) +
+        flags,
+    );
+  }
+  lines.push("verdicts:");
+  for (const v of r.verdicts) lines.push(`  ${v.what}: ${v.ratio.toFixed(2)}x the plain proxy (target ${v.target}): ${v.met ? "met" : "NOT met"}`);
+  return lines.join("\n");
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const o: DevProxyBenchOptions = { seconds: 5, connections: 32 };
+  let json = false;
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--seconds") o.seconds = Number(argv[++i]);
+    else if (argv[i] === "--connections") o.connections = Number(argv[++i]);
+    else if (argv[i] === "--json") json = true;
+    else throw new Error(`unknown option ${argv[i]}: --seconds N, --connections N, --json`);
+  }
+  const result = await devProxyBench(o, (s) => process.stderr.write(`${s}\n`));
+  process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${formatDevProxyBench(result)}\n`);
+}
