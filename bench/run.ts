@@ -11,6 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createPlugin, type Plugin, type PluginOptions } from "../host/index.js";
 import { functionSizes, sectionSizes, withCustomSection } from "./wasm-sizes.js";
+import { devProxyBench, formatDevProxyBench } from "./devproxy.js";
 import { formatBuildTimes, measureBuildTimes, type BuildTimes } from "./build-times.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -611,8 +612,9 @@ function round(n: number | null, digits = 0): number | null {
 try {
   main();
   const buildTimes: BuildTimes = await measureBuildTimes((what) => process.stderr.write(`${what}\n`));
-  if (benchResults) process.stdout.write(`${JSON.stringify({ results: benchResults, buildTimes }, null, 2)}\n`);
-  else process.stdout.write(`\n${formatBuildTimes(buildTimes)}\n`);
+  const devProxy = await devProxyBench({ seconds: 5, connections: 32 }, (what) => process.stderr.write(`${what}\n`));
+  if (benchResults) process.stdout.write(`${JSON.stringify({ results: benchResults, buildTimes, devProxy }, null, 2)}\n`);
+  else process.stdout.write(`\n${formatBuildTimes(buildTimes)}\n\n${formatDevProxyBench(devProxy)}\n`);
 } catch (e) {
   process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
   process.exitCode = 1;
