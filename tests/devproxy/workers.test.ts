@@ -55,7 +55,18 @@ const queueing = filter({
         (then (call $log_out))))`,
 });
 
+/** Every VM asks for a tick every 100 ms in on_vm_start and logs "42" on each tick. */
+const ticking = filter({
+  imports: ["proxy_set_tick_period_milliseconds"],
+  body: `(func (export "proxy_on_vm_start") (param i32 i32) (result i32)
+      (drop (call $proxy_set_tick_period_milliseconds (i32.const 100)))
+      (i32.const 1))
+    (func (export "proxy_on_tick") (param i32) (call $report (i32.const 42)))`,
+});
+
 const countingPath = join(dir, "counting.wasm");
+const tickingPath = join(dir, "ticking.wasm");
+writeFileSync(tickingPath, ticking);
 const queueingPath = join(dir, "queueing.wasm");
 writeFileSync(countingPath, counting);
 writeFileSync(queueingPath, queueing);
@@ -141,6 +152,17 @@ describe("run --concurrency: worker threads", () => {
         assert.equal(ready.worker, 1, "worker 1 started after worker 0 and registered last");
       }
       assert.deepEqual(enqueuedBy, new Set([0, 1]), "both workers enqueued");
+    } finally {
+      assert.equal(await proxy.stop(), 0);
+    }
+  });
+
+  it("ticks fire on every worker's VM, never on the canary", async () => {
+    const proxy = await startProxy([tickingPath, "--concurrency", "2"]);
+    running.push(proxy);
+    try {
+      for (const worker of [0, 1]) await proxy.waitFor((e) => e.event === "log" && e.message === "42" && e.worker === worker, 10_000);
+      assert.ok(proxy.events.filter((e) => e.message === "42").every((e) => e.worker === 0 || e.worker === 1), "only workers tick");
     } finally {
       assert.equal(await proxy.stop(), 0);
     }
