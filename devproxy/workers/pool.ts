@@ -258,7 +258,12 @@ export class ThreadedDevProxy {
     );
   }
 
-  /** Stops the workers (terminating one stuck in a callback), the admin port and the watchers. */
+  /**
+   * Stops the workers (terminating one stuck in a callback), the admin port and the watchers.
+   * Every worker's handle on the one listening fd closes it (Node cannot duplicate an fd), so
+   * after a stop the process is meant to end, as `run` does; a crashed worker likewise takes the
+   * socket with it (onWorkerLost).
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     for (const path of this.paths) unwatchFile(path);
