@@ -163,6 +163,7 @@ export class FilterSet {
       logLevel: this.options.logLevel,
       clusters: Object.keys(this.options.clusters),
       bufferLimitBytes: this.options.bufferLimitBytes,
+      sourceMap: `${slot.path}.map`,
     });
     const start = plugin.start();
     this.log.pluginLogs(start.logs.map((l) => ({ filter: slot.name, ...l })));

@@ -50,6 +50,8 @@ import {
 import type { TcpConnection, TcpResult } from "./tcp-connection.js";
 import { flushPosted, type ForeignFunction } from "./vm.js";
 import { parseModule } from "./wasm-binary.js";
+import { ModuleDebugInfo } from "./debug/trap-location.js";
+import { withoutSourceMappingUrl, withSourceMappingUrl } from "./debug/custom-sections.js";
 
 const NO_PROPERTIES: ReadonlyMap<string, PropertyValue> = new Map();
 
@@ -546,9 +548,15 @@ export class Plugin {
     }
     const deadlineMs = this.options.callbackDeadlineMs ?? defaultCallbackDeadlineMs();
     if (!(Number.isInteger(deadlineMs) && deadlineMs >= 0)) return logError(`bad callbackDeadlineMs ${deadlineMs}: whole milliseconds, 0 for none`);
+    const debugInfo = ModuleDebugInfo.load(bytes, {
+      wasmPath: typeof this.wasm === "string" ? this.wasm : undefined,
+      sourceMapPath: this.options.sourceMap,
+    });
+    // The map's absolute URL lets a debugger (node --inspect) show the source; no code moves.
+    const compiled = debugInfo.sourceMapUrl ? withSourceMappingUrl(withoutSourceMappingUrl(bytes), debugInfo.sourceMapUrl) : bytes;
     this.fleet = new Workers(
       {
-        module: new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>),
+        module: new WebAssembly.Module(compiled as Uint8Array<ArrayBuffer>),
         parsed: parseModule(bytes),
         abi: check.abiVersion as AbiVersion,
         identity,
@@ -559,6 +567,7 @@ export class Plugin {
         clock: this.clock,
         foreign: this.foreign,
         callbackDeadlineMs: deadlineMs,
+        debugInfo,
       },
       policy,
       this.logs,
