@@ -2,15 +2,15 @@
 // section in the module; that section is taken out again, so the module is the same bytes as a build without a
 // map (the host finds the map next to the module and gives V8 its absolute URL). The map's sources point at the
 // files on disk (relative to the map), so editors and DevTools resolve breakpoints in assembly/index.ts; the
-// standard library and the SDK go on DevTools' ignore list; release modules name no functions, so the names
-// binaryen gives them are kept in the map.
+// standard library and the SDK go on DevTools' ignore list; release modules have no name section, so the one
+// binaryen would write (functions and locals) is kept in the map for the host to add when it compiles the module.
 
 import { existsSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { functionNames, withoutSourceMappingUrl } from "../../host/debug/custom-sections.js";
-import { FUNCTION_NAMES_FIELD } from "../../host/debug/trap-location.js";
+import { nameSection, withoutSourceMappingUrl } from "../../host/debug/custom-sections.js";
+import { NAME_SECTION_FIELD } from "../../host/debug/trap-location.js";
 import type { FileHashes } from "./build-cache.js";
 
 /** asc's arguments for a map (asc names it after the module). */
@@ -86,6 +86,7 @@ export function finishSourceMap(dir: string, outFile: string, named: Uint8Array 
   });
   delete map.sourceRoot;
   map.x_google_ignoreList = ignored;
-  if (named !== null) map[FUNCTION_NAMES_FIELD] = Object.fromEntries(functionNames(named));
+  const names = named === null ? null : nameSection(named);
+  if (names !== null) map[NAME_SECTION_FIELD] = Buffer.from(names).toString("base64");
   writeFileSync(mapFile, JSON.stringify(map));
 }

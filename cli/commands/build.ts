@@ -109,16 +109,17 @@ function runAsc(args: string[], progress: (elapsedMs: number) => void): Promise<
  */
 export async function build(
   dirArg: string,
-  options: { target?: string; quiet?: boolean; force?: boolean; parallel?: boolean } = {},
+  options: { target?: string; quiet?: boolean; force?: boolean; parallel?: boolean; outFile?: string } = {},
 ): Promise<BuildResult> {
   const dir = resolve(dirArg);
   const target = options.target ?? "release";
   if (!existsSync(resolve(dir, "asconfig.json"))) {
     throw new Error(`no asconfig.json in ${dir}: run it in a filter project (npx proxy-wasm-as init DIR makes one)`);
   }
-  const out = configuredOutFile(dir, target);
+  // `outFile` puts another target where the release module goes (test --inspect: the debug build).
+  const out = options.outFile ?? configuredOutFile(dir, target);
   const args = ["--baseDir", dir, "--config", "asconfig.json", "--target", target, ...SOURCE_MAP_ARGS];
-  if (out === null) args.push("--outFile", "build/plugin.wasm");
+  if (out === null || options.outFile !== undefined) args.push("--outFile", out ?? "build/plugin.wasm");
   const outFile = resolve(dir, out ?? "build/plugin.wasm");
   const err = process.stderr;
   // One spinner line cannot show several builds at once.

@@ -78,26 +78,40 @@ export function withoutSourceMappingUrl(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The module with a sourceMappingURL section appended (after everything, so no code moves). */
-export function withSourceMappingUrl(bytes: Uint8Array, url: string): Uint8Array {
-  const encode = (s: string) => {
-    const b = new TextEncoder().encode(s);
-    return [...encodeU32(b.length), ...b];
-  };
-  const payload = [...encode("sourceMappingURL"), ...encode(url)];
-  const section = [0, ...encodeU32(payload.length), ...payload];
-  const out = new Uint8Array(bytes.length + section.length);
+function encodeName(s: string): number[] {
+  const b = new TextEncoder().encode(s);
+  return [...encodeU32(b.length), ...b];
+}
+
+/** The module with custom sections appended (after everything, so no code moves). */
+export function withCustomSections(bytes: Uint8Array, sections: { name: string; content: Uint8Array }[]): Uint8Array {
+  const encoded = sections.map(({ name, content }) => {
+    const payload = [...encodeName(name), ...content];
+    return Uint8Array.from([0, ...encodeU32(payload.length), ...payload]);
+  });
+  const out = new Uint8Array(bytes.length + encoded.reduce((n, e) => n + e.length, 0));
   out.set(bytes, 0);
-  out.set(section, bytes.length);
+  let at = bytes.length;
+  for (const e of encoded) {
+    out.set(e, at);
+    at += e.length;
+  }
   return out;
 }
 
-/** Function index -> name from the name section's function names (subsection 1); empty without one. */
-export function functionNames(bytes: Uint8Array): Map<number, string> {
+/** A sourceMappingURL section's content. */
+export function sourceMappingUrlSection(url: string): { name: string; content: Uint8Array } {
+  return { name: "sourceMappingURL", content: Uint8Array.from(encodeName(url)) };
+}
+
+/** The content of the module's name section, or null. */
+export function nameSection(bytes: Uint8Array): Uint8Array | null {
+  return customSections(bytes).find((s) => s.name === "name")?.content ?? null;
+}
+
+/** Function index -> name from a name section's function names (subsection 1). */
+export function functionNames(content: Uint8Array): Map<number, string> {
   const names = new Map<number, string>();
-  const section = customSections(bytes).find((s) => s.name === "name");
-  if (!section) return names;
-  const content = section.content;
   let pos = 0;
   while (pos < content.length) {
     const id = content[pos++];

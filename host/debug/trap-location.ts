@@ -3,14 +3,21 @@
 // the source map next to the module gives file:line:column. Envoy (cpp-host v8.cc getFailMessage) prints the same
 // frames as "Proxy-Wasm plugin in-VM backtrace:" with names only, and nothing without a name section.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { isIgnored, originalPositionFor, TraceMap } from "@jridgewell/trace-mapping";
-import { functionNames, sourceMappingUrlOf } from "./custom-sections.js";
+import {
+  functionNames,
+  nameSection,
+  sourceMappingUrlOf,
+  sourceMappingUrlSection,
+  withCustomSections,
+  withoutSourceMappingUrl,
+} from "./custom-sections.js";
 
-/** The source map field where `build` keeps function names (release modules have no name section). */
-export const FUNCTION_NAMES_FIELD = "x_proxy_wasm_as_functions";
+/** The source map field where `build` keeps the module's name section (base64): release modules have none. */
+export const NAME_SECTION_FIELD = "x_proxy_wasm_as_name_section";
 
 export interface TrapFrame {
   /** The wasm function's index and the frame's byte offset in the module (the trapping or calling instruction). */
@@ -26,56 +33,86 @@ export interface TrapFrame {
   library: boolean;
 }
 
+interface LoadedMap {
+  map: TraceMap;
+  names: Uint8Array | null;
+}
+
+/** Source maps read, by path, size and mtime: many plugins of one build read it once. */
+const maps = new Map<string, LoadedMap | null>();
+
+function readMap(path: string): LoadedMap | null {
+  let key: string;
+  try {
+    const stat = statSync(path);
+    key = `${path}\0${stat.size}\0${stat.mtimeMs}`;
+  } catch {
+    return null;
+  }
+  if (maps.has(key)) return maps.get(key)!;
+  let loaded: LoadedMap | null = null;
+  try {
+    const json = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    const names = typeof json[NAME_SECTION_FIELD] === "string" ? Uint8Array.from(Buffer.from(json[NAME_SECTION_FIELD], "base64")) : null;
+    loaded = { map: new TraceMap(json as never, pathToFileURL(path).href), names };
+  } catch {
+    loaded = null;
+  }
+  if (maps.size >= 64) maps.clear();
+  maps.set(key, loaded);
+  return loaded;
+}
+
 const WASM_FRAME = /^\s*at (?:.*? \()?wasm:\/\/wasm\/[^:]*:wasm-function\[(\d+)\]:0x([0-9a-f]+)\)?\s*$/;
 
 export class ModuleDebugInfo {
-  private map: TraceMap | null = null;
-  private mapRead = false;
-
   private constructor(
-    private names: Map<number, string>,
-    /** The source map file the locations come from (read at the first trap). */
+    private readonly names: Map<number, string>,
+    private readonly map: TraceMap | null,
+    /** The source map file the locations come from. */
     readonly sourceMapPath: string | null,
+    /** The name section `build` kept in the map, for a module that has none. */
+    private readonly addedNames: Uint8Array | null,
   ) {}
 
   /**
-   * Finds the names and source map of a module: `sourceMapPath`, else `<wasmPath>.map`, else the module's own
+   * Reads the names and source map of a module: `sourceMapPath`, else `<wasmPath>.map`, else the module's own
    * sourceMappingURL when it names a file.
    */
   static load(bytes: Uint8Array, where: { wasmPath?: string; sourceMapPath?: string | false } = {}): ModuleDebugInfo {
-    let names: Map<number, string>;
+    let own: Uint8Array | null = null;
     try {
-      names = functionNames(bytes);
+      own = nameSection(bytes);
+    } catch {
+      own = null;
+    }
+    const path = where.sourceMapPath === false ? null : (where.sourceMapPath ?? findSourceMap(bytes, where.wasmPath));
+    const loaded = path === null ? null : readMap(resolve(path));
+    const added = own === null ? (loaded?.names ?? null) : null;
+    let names = new Map<number, string>();
+    try {
+      if (own ?? added) names = functionNames((own ?? added)!);
     } catch {
       names = new Map();
     }
-    const path = where.sourceMapPath === false ? null : (where.sourceMapPath ?? findSourceMap(bytes, where.wasmPath));
-    return new ModuleDebugInfo(names, path !== null && existsSync(path) ? resolve(path) : null);
+    return new ModuleDebugInfo(names, loaded?.map ?? null, loaded ? resolve(path!) : null, added);
   }
 
-  /** The URL a debugger fetches the source map from, or null without one. */
-  get sourceMapUrl(): string | null {
-    return this.sourceMapPath === null ? null : pathToFileURL(this.sourceMapPath).href;
-  }
-
-  /** The source map, read once; a map that cannot be read gives names only. */
-  private sourceMap(): TraceMap | null {
-    if (this.mapRead || this.sourceMapPath === null) return this.map;
-    this.mapRead = true;
-    try {
-      const json = JSON.parse(readFileSync(this.sourceMapPath, "utf8")) as Record<string, unknown>;
-      this.map = new TraceMap(json as never, this.sourceMapUrl);
-      if (this.names.size === 0) this.names = namesFromMap(json[FUNCTION_NAMES_FIELD]);
-    } catch {
-      this.map = null;
-    }
-    return this.map;
+  /**
+   * What V8 compiles: the module plus the names `build` kept and the map's absolute URL, so stack traces and a
+   * debugger (node --inspect) show functions, locals and the AssemblyScript source. Custom sections only, after
+   * the code: no instruction moves and nothing the module does changes.
+   */
+  compiledBytes(bytes: Uint8Array): Uint8Array {
+    if (this.sourceMapPath === null) return bytes;
+    const added = this.addedNames ? [{ name: "name", content: this.addedNames }] : [];
+    return withCustomSections(withoutSourceMappingUrl(bytes), [...added, sourceMappingUrlSection(pathToFileURL(this.sourceMapPath).href)]);
   }
 
   /** The wasm frames of an error's stack, innermost first, with their names and source locations. */
   frames(error: unknown): TrapFrame[] {
     const stack = error instanceof Error && typeof error.stack === "string" ? error.stack : "";
-    const map = this.sourceMap();
+    const map = this.map;
     const frames: TrapFrame[] = [];
     for (const line of stack.split("\n")) {
       const m = WASM_FRAME.exec(line);
@@ -145,14 +182,6 @@ function findSourceMap(bytes: Uint8Array, wasmPath: string | undefined): string 
   if (url === null) return null;
   const path = url.startsWith("file:") ? fileURLToPath(url) : /^[a-z][a-z0-9+.-]*:/i.test(url) ? null : resolve(dirname(wasmPath), url);
   return path !== null && existsSync(path) ? path : null;
-}
-
-function namesFromMap(field: unknown): Map<number, string> {
-  const names = new Map<number, string>();
-  if (field && typeof field === "object") {
-    for (const [index, name] of Object.entries(field)) if (typeof name === "string") names.set(Number(index), name);
-  }
-  return names;
 }
 
 /** A file on disk relative to the working directory; a source that is not (the standard library) from `~lib/`. */
