@@ -33,6 +33,7 @@ export function inspectAddress(spec: string | true): { host: string; port: numbe
 /** Opens the inspector in this process (run --inspect); returns its WebSocket URL. */
 export function openInspector(spec: string | true): string {
   const { host, port } = inspectAddress(spec);
-  inspector.open(port, host, false);
+  // Already open: node was started with --inspect, or VS Code launched it.
+  if (inspector.url() === undefined) inspector.open(port, host, false);
   return inspector.url() ?? `ws://${host}:${port}`;
 }
