@@ -134,6 +134,11 @@ export class HttpStream implements StreamHost {
     return (direction === "request" ? this.req.forwarded : this.resp.forwarded).takeBody();
   }
 
+  /** The callbacks so far, in order, without a copy (result().phases copies): a tracer reads what each operation added. */
+  get phasesSoFar(): readonly Readonly<Phase>[] {
+    return this.phases;
+  }
+
   /** result().stopped without building the result. */
   get stoppedBy(): RequestResult["stopped"] {
     return this.stopped;
