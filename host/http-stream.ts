@@ -13,7 +13,7 @@ import type { Forwarded } from "./forwarded.js";
 import { FilterManager } from "./filter-manager.js";
 import { HeaderMap, type HeaderInput } from "./header-map.js";
 import { requestKind } from "./local-reply.js";
-import type { RequestResult } from "./results.js";
+import type { Phase, RequestResult } from "./results.js";
 import { flushPosted } from "./vm.js";
 import { StreamAttributes, type AttributeStream } from "./stream-attributes.js";
 import { EMPTY_BODY, message, toBytes } from "./stream-direction.js";

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { LEAK_RULE, type Snapshot } from "../../devproxy/inspector/model.js";
 import { filter, data } from "../host/support/wat.js";
 import { repoRoot } from "../support/plugins.js";
 import { startProxy, type RunningProxy } from "./support.js";
@@ -60,14 +61,12 @@ describe("the inspector page in headless chromium", { skip }, () => {
   let proxy: RunningProxy;
   let browser: Browser;
   let page: Page;
-  let startedAt: number;
   const errors: string[] = [];
 
   before(async () => {
     assert.ok(executablePath, "chromium is not installed: CI must have it (apt-get install chromium, in .ci/run's install list)");
     const leaky = join(dir, "leaky.wasm");
     writeFileSync(leaky, LEAKY);
-    startedAt = Date.now();
     proxy = await startProxy([
       example("add-header"),
       leaky,
@@ -127,8 +126,10 @@ describe("the inspector page in headless chromium", { skip }, () => {
   });
 
   it("raises the leak alarm for the VM that keeps growing, not for the others", async () => {
-    // The rule leaves out a VM's first 5 s (warm-up).
-    await new Promise((r) => setTimeout(r, Math.max(0, startedAt + 6000 - Date.now())));
+    // The rule leaves out a VM's first 5 s (warm-up), from its first memory sample.
+    const state = (await (await fetch(`${proxy.admin}/inspector/state`)).json()) as Snapshot;
+    const firstSample = state.memory.find((m) => m.vm === "leaky v1")!.samples[0][0];
+    await new Promise((r) => setTimeout(r, Math.max(0, firstSample + LEAK_RULE.warmupMs + 500 - Date.now())));
     for (let i = 0; i < 5; i++) assert.equal(await get(proxy.url, `/leak/${i}`, { token: "7" }), 200);
     const alarm = page.locator(".vm[data-vm='leaky v1'] .leak");
     await alarm.waitFor({ timeout: 10_000 });
