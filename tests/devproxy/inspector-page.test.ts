@@ -17,8 +17,10 @@ import { filter, data } from "../host/support/wat.js";
 import { repoRoot } from "../support/plugins.js";
 import { startProxy, type RunningProxy } from "./support.js";
 
+/** CHROMIUM_PATH when set (and nothing else), else Debian's chromium. */
 function findChromium(): string | null {
-  for (const candidate of [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"]) if (candidate && existsSync(candidate)) return candidate;
+  if (process.env.CHROMIUM_PATH) return existsSync(process.env.CHROMIUM_PATH) ? process.env.CHROMIUM_PATH : null;
+  for (const candidate of ["/usr/bin/chromium", "/usr/bin/chromium-browser"]) if (existsSync(candidate)) return candidate;
   try {
     return execFileSync("sh", ["-c", "command -v chromium || command -v chromium-browser"], { encoding: "utf8" }).trim() || null;
   } catch {
