@@ -148,6 +148,7 @@ describe("the inspector page in headless chromium", { skip }, () => {
     await row.locator("summary").click();
     const trap = row.locator(".filter[data-filter='leaky'] .trap");
     assert.match(String(await trap.textContent()), /trap in request_headers.*proxy_on_request_headers.*unreachable/s);
+    assert.match(String(await row.locator(".filter[data-filter='leaky'] .log").first().textContent()), /^error.*unreachable/);
     // The README's picture: the trap open, the local reply closed, the leak alarm on the right.
     await page.locator(".request[data-status='403'] > summary").click();
     await page.locator(".request[data-status='403']:not([open])").waitFor();
