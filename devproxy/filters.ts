@@ -9,7 +9,7 @@ import { readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { LogLevelName } from "../host/abi/enums.js";
 import { createPlugin, type Plugin, type PluginOptions } from "../host/index.js";
-import { sendCallout } from "./callouts.js";
+import { sendCallout, type CalloutAnswer } from "./callouts.js";
 import type { Exchange } from "./exchange.js";
 import type { Logger } from "./log.js";
 
@@ -34,6 +34,8 @@ export interface FilterSetOptions {
   /** Envoy's per_connection_buffer_limit_bytes for every stream. */
   bufferLimitBytes: number;
   verbose: boolean;
+  /** Told every answer delivered to a callout (run --record). */
+  calloutAnswered?: (plugin: Plugin, token: number, answer: CalloutAnswer) => void;
 }
 
 /** A loaded version of one filter. */
@@ -280,6 +282,7 @@ export class FilterSet {
         answer: (response) => {
           l.callouts--;
           if (response === null || response === "timeout") this.counts.calloutFailures++;
+          this.options.calloutAnswered?.(l.plugin, call.token, response);
           try {
             if (response === "timeout") l.plugin.timeoutHttpCall(call.token);
             else l.plugin.respondToHttpCall(call.token, response);

@@ -13,6 +13,7 @@ import { createAdminServer } from "./admin.js";
 import { FilterSet, type FilterSetOptions, type FilterSpec } from "./filters.js";
 import { createProxyServer, ENVOY_LIMITS, type Limits } from "./intake.js";
 import { Logger } from "./log.js";
+import { Recorder, recordedFilters } from "./record/recorder.js";
 import { serveRequest, type RequestContext } from "./request.js";
 
 export { filterName, type FilterSpec } from "./filters.js";
@@ -38,6 +39,8 @@ export interface DevProxyOptions {
   verbose?: boolean;
   /** Envoy's defaults (ENVOY_LIMITS) for whatever is not given. */
   limits?: Partial<Limits>;
+  /** Write every exchange to this file (JSON Lines; see host/recording.ts). */
+  record?: string;
 }
 
 export class DevProxy {
@@ -47,6 +50,7 @@ export class DevProxy {
   private admin: http.Server | null = null;
   private readonly counts = { requests: 0, byStatus: new Map<number, number>() };
   private readonly limits: Limits;
+  private readonly recorder: Recorder | null;
   url = "";
   adminUrl = "";
 
@@ -64,6 +68,8 @@ export class DevProxy {
     for (const [name, value] of Object.entries(this.limits)) {
       if (!Number.isSafeInteger(value) || value < 0 || (value === 0 && name !== "routeTimeoutMs")) throw new Error(`bad limit ${name}: ${value}`);
     }
+    this.recorder = options.record ? new Recorder(options.record, this.limits.bufferLimitBytes, this.log) : null;
+    const recorder = this.recorder;
     this.filters = new FilterSet(
       {
         filters: options.filters,
@@ -73,6 +79,7 @@ export class DevProxy {
         logLevel: options.logLevel ?? "info",
         bufferLimitBytes: this.limits.bufferLimitBytes,
         verbose: options.verbose === true,
+        calloutAnswered: recorder ? (plugin, token, answer) => recorder.calloutAnswered(plugin, token, answer) : undefined,
       },
       this.log,
     );
@@ -93,6 +100,7 @@ export class DevProxy {
 
   private async listen(): Promise<{ url: string; adminUrl: string }> {
     this.filters.load();
+    this.recorder?.open(recordedFilters(this.filters), Object.keys(this.options.clusters ?? {}));
     const host = this.options.host ?? "127.0.0.1";
     const ctx: RequestContext = {
       filters: this.filters,
@@ -100,6 +108,7 @@ export class DevProxy {
       upstream: this.options.upstream ?? null,
       limits: this.limits,
       authority: "",
+      recorder: this.recorder,
       counted: (status) => {
         this.counts.requests++;
         if (status !== null) this.counts.byStatus.set(status, (this.counts.byStatus.get(status) ?? 0) + 1);
@@ -129,11 +138,13 @@ export class DevProxy {
         filters: this.filters.slots.map((s) => ({ name: s.name, path: s.path })),
         upstream,
         limits: this.limits,
+        ...(this.recorder ? { record: this.recorder.path } : {}),
       },
       `listening on ${this.url}\n  filters:  ${chain}\n  upstream: ${upstream}` +
         (clusters.length ? `\n  clusters: ${clusters.map(([k, v]) => `${k}=${v}`).join(", ")}` : "") +
         (this.adminUrl ? `\n  admin:    ${this.adminUrl}/stats` : "") +
-        (this.options.watch ? "\n  watching the .wasm files for changes" : ""),
+        (this.options.watch ? "\n  watching the .wasm files for changes" : "") +
+        (this.recorder ? `\n  recording every exchange to ${this.recorder.path}` : ""),
     );
     const warning = exposureWarning(host, this.adminUrl);
     if (warning) this.log.warn(warning);
@@ -150,6 +161,7 @@ export class DevProxy {
         s.closeAllConnections();
       });
     await Promise.all([close(this.server), close(this.admin)]);
+    this.recorder?.close();
   }
 }
 
