@@ -23,7 +23,8 @@ function around(bytes: Uint8Array, at: number): string {
   return JSON.stringify(text);
 }
 
-function bodyLine(what: string, before: RecordedBody, after: RecordedBody): string | null {
+/** `prefixOnly`: what was fed in was cut, so only the bytes both kept can be compared, not the sizes. */
+function bodyLine(what: string, before: RecordedBody, after: RecordedBody, prefixOnly = false): string | null {
   const a = decodeBody(before);
   const b = decodeBody(after);
   const sizeA = before.size ?? a.length;
@@ -37,7 +38,7 @@ function bodyLine(what: string, before: RecordedBody, after: RecordedBody): stri
     }
   }
   // Past the bytes both kept (a recording keeps up to the buffer limit), only the sizes can be compared.
-  if (at < 0 && sizeA === sizeB) return null;
+  if (at < 0 && (sizeA === sizeB || prefixOnly)) return null;
   if (at < 0) at = kept;
   return `${what}: ${sizeA} bytes → ${sizeB} bytes, first difference at byte ${at}: ${around(a, at)} → ${around(b, at)}`;
 }
@@ -53,11 +54,11 @@ function sameLocalReply(a: RecordedLocalReply | null, b: RecordedLocalReply | nu
   return a.status === b.status && a.details === b.details && headerChanges(a.headers, b.headers).length === 0 && bodyLine("", a.body, b.body) === null;
 }
 
-function messageLines(what: string, before: RecordedMessage | null, after: RecordedMessage | null, absent: string): string[] {
+function messageLines(what: string, before: RecordedMessage | null, after: RecordedMessage | null, absent: string, prefixOnly: boolean): string[] {
   if (!before && !after) return [];
   if (!before || !after) return [`${what}: ${before ? "sent" : absent} → ${after ? "sent" : absent}`];
   const lines = headerLines(`${what} header`, before.headers, after.headers);
-  const body = bodyLine(`${what} body`, before.body, after.body);
+  const body = bodyLine(`${what} body`, before.body, after.body, prefixOnly);
   if (body) lines.push(body);
   if ((before.trailers === null) !== (after.trailers === null)) lines.push(`${what} trailers: ${before.trailers ? "sent" : "(none)"} → ${after.trailers ? "sent" : "(none)"}`);
   else if (before.trailers && after.trailers) lines.push(...headerLines(`${what} trailer`, before.trailers, after.trailers));
@@ -70,13 +71,13 @@ export function differences(recorded: RecordedExchange, replayed: ReplayedExchan
   const was = status(recorded.response);
   const now = status(replayed.response);
   if (was !== now) lines.push(`status: ${was ?? "(no response)"} → ${now ?? "(no response)"}`);
-  if (recorded.response && replayed.response) lines.push(...messageLines("response", recorded.response, replayed.response, "(none)"));
+  if (recorded.response && replayed.response) lines.push(...messageLines("response", recorded.response, replayed.response, "(none)", replayed.inputCut));
   recorded.filters.forEach((f, k) => {
     const after = replayed.localReplies[k] ?? null;
     if (!sameLocalReply(f.localReply, after)) lines.push(`local reply from ${f.name}: ${localReplyText(f.localReply)} → ${localReplyText(after)}`);
   });
   const wasReset = recorded.endedBy?.how === "reset" ? recorded.endedBy.filter : null;
   if (wasReset !== replayed.reset) lines.push(`stream reset: ${wasReset ? `by ${wasReset}` : "(none)"} → ${replayed.reset ? `by ${replayed.reset}` : "(none)"}`);
-  lines.push(...messageLines("upstream request", recorded.upstream?.request ?? null, replayed.upstreamRequest, "not sent"));
+  lines.push(...messageLines("upstream request", recorded.upstream?.request ?? null, replayed.upstreamRequest, "not sent", replayed.inputCut));
   return lines;
 }

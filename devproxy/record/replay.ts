@@ -24,6 +24,8 @@ export interface ReplayedExchange {
   reset: string | null;
   /** What the replay had to make up (a callout or upstream answer the recording does not have). */
   notes: string[];
+  /** The recording kept only the first bytes of a body fed in: bodies out can only be compared on their first bytes. */
+  inputCut: boolean;
 }
 
 /** Starts one plugin per recorded filter from the given .wasm files, with the recorded configuration. */
@@ -112,6 +114,8 @@ export function replayExchange(chain: ChainFilter[], recorded: RecordedExchange,
     send(response, (h, eos) => exchange.responseHeaders(h, eos), (b, eos) => exchange.responseBody(b, eos), (t) => exchange.responseTrailers(t), settle);
   }
   const outcomes = exchange.finish();
+  const cut = [recorded.request.body, recorded.upstream?.response?.body].some((b) => b?.size !== undefined);
+  if (cut) notes.push(`the recording kept the first ${limit} bytes of each body (its buffer limit): bodies compared on those`);
   return {
     upstreamRequest: upstream.record(),
     response: client.record(),
@@ -120,6 +124,7 @@ export function replayExchange(chain: ChainFilter[], recorded: RecordedExchange,
     ),
     reset,
     notes,
+    inputCut: cut,
   };
 }
 
