@@ -66,18 +66,21 @@ function messageLines(what: string, before: RecordedMessage | null, after: Recor
 }
 
 /** Every difference between the recording and the replay, one line each; empty when nothing changed. */
-export function differences(recorded: RecordedExchange, replayed: ReplayedExchange): string[] {
+export function differences(recorded: RecordedExchange, { record: replayed, inputCut }: ReplayedExchange): string[] {
   const lines: string[] = [];
   const was = status(recorded.response);
   const now = status(replayed.response);
   if (was !== now) lines.push(`status: ${was ?? "(no response)"} → ${now ?? "(no response)"}`);
-  if (recorded.response && replayed.response) lines.push(...messageLines("response", recorded.response, replayed.response, "(none)", replayed.inputCut));
+  if (recorded.response && replayed.response) lines.push(...messageLines("response", recorded.response, replayed.response, "(none)", inputCut));
   recorded.filters.forEach((f, k) => {
-    const after = replayed.localReplies[k] ?? null;
+    const after = replayed.filters[k]?.localReply ?? null;
     if (!sameLocalReply(f.localReply, after)) lines.push(`local reply from ${f.name}: ${localReplyText(f.localReply)} → ${localReplyText(after)}`);
   });
-  const wasReset = recorded.endedBy?.how === "reset" ? recorded.endedBy.filter : null;
-  if (wasReset !== replayed.reset) lines.push(`stream reset: ${wasReset ? `by ${wasReset}` : "(none)"} → ${replayed.reset ? `by ${replayed.reset}` : "(none)"}`);
-  lines.push(...messageLines("upstream request", recorded.upstream?.request ?? null, replayed.upstreamRequest, "not sent", replayed.inputCut));
+  const resetBy = (e: RecordedExchange) => (e.endedBy?.how === "reset" ? e.endedBy.filter : null);
+  if (resetBy(recorded) !== resetBy(replayed)) {
+    const by = (f: string | null) => (f ? `by ${f}` : "(none)");
+    lines.push(`stream reset: ${by(resetBy(recorded))} → ${by(resetBy(replayed))}`);
+  }
+  lines.push(...messageLines("upstream request", recorded.upstream?.request ?? null, replayed.upstream?.request ?? null, "not sent", inputCut));
   return lines;
 }

@@ -1,27 +1,17 @@
 // Replays recorded exchanges through a chain of plugins on the Node host, with no sockets: the
 // dev proxy's own filter-chain driver (Exchange) gets the recorded request; the upstream and the
-// callouts are answered with what the recording says they answered. What the chain sends to the
-// upstream and to the client is collected for comparison (diff.ts).
+// callouts are answered with what the recording says they answered. The replay is captured as the
+// dev proxy captures an exchange (capture.ts), so diff.ts compares like with like.
 
 import { Exchange, type ChainFilter, type ExchangeEnds } from "../exchange.js";
 import { createPlugin, type Plugin } from "../../host/index.js";
-import {
-  bodyChunks,
-  decodeBody,
-  type RecordedExchange,
-  type RecordedLocalReply,
-  type RecordedMessage,
-  type RecordingHeader,
-} from "../../host/recording.js";
-import { encodeBody } from "../../host/recording.js";
-import { MessageTap } from "./capture.js";
+import { bodyChunks, decodeBody, type RecordedCalloutAnswer, type RecordedExchange, type RecordedMessage, type RecordingHeader } from "../../host/recording.js";
+import { CalloutAnswers } from "./callout-answers.js";
+import { ExchangeCapture } from "./capture.js";
 
 export interface ReplayedExchange {
-  upstreamRequest: RecordedMessage | null;
-  response: RecordedMessage | null;
-  localReplies: (RecordedLocalReply | null)[];
-  /** The filter that reset the stream, if one did. */
-  reset: string | null;
+  /** The replay as the dev proxy would have recorded it, with the recorded inputs (request, upstream answer). */
+  record: RecordedExchange;
   /** What the replay had to make up (a callout or upstream answer the recording does not have). */
   notes: string[];
   /** The recording kept only the first bytes of a body fed in: bodies out can only be compared on their first bytes. */
@@ -56,23 +46,24 @@ function properties(recorded: RecordedExchange): Record<string, string | bigint>
 }
 
 export function replayExchange(chain: ChainFilter[], recorded: RecordedExchange, limit: number): ReplayedExchange {
-  const upstream = new MessageTap(limit);
-  const client = new MessageTap(limit);
   const notes: string[] = [];
+  const answered = new CalloutAnswers(limit);
+  const capture = new ExchangeCapture(limit, chain.map((f) => f.plugin), answered, recorded.connection);
   let upstreamEnded = false;
   let upstreamAborted = false;
-  let reset: string | null = null;
-  const ends: ExchangeEnds = {
-    upstreamHeaders: (h, eos) => ((upstream.headers = h), (upstreamEnded ||= eos)),
-    upstreamBody: (b, eos) => (upstream.body(b), (upstreamEnded ||= eos)),
-    upstreamTrailers: (t) => ((upstream.trailers = t), (upstreamEnded = true)),
+  let status: number | null = null;
+  const ends: ExchangeEnds = capture.ends({
+    upstreamHeaders: (_h, eos) => (upstreamEnded ||= eos),
+    upstreamBody: (_b, eos) => (upstreamEnded ||= eos),
+    upstreamTrailers: () => (upstreamEnded = true),
     abortUpstream: () => (upstreamAborted = true),
-    clientHeaders: (h) => (client.headers = h),
-    clientBody: (b) => client.body(b),
-    clientTrailers: (t) => (client.trailers = t),
-    reset: (filter) => (reset = filter),
-  };
+    clientHeaders: (h) => (status = Number(h.find(([k]) => k === ":status")?.[1]) || null),
+    clientBody: () => undefined,
+    clientTrailers: () => undefined,
+    reset: () => undefined,
+  });
   const exchange = new Exchange(chain, properties(recorded), ends);
+  const input = capture.input(exchange);
   const answers = recorded.filters.map((f) => f.callouts.map((c) => c.answer));
   const handled = chain.map(() => new Set<number>());
 
@@ -86,46 +77,48 @@ export function replayExchange(chain: ChainFilter[], recorded: RecordedExchange,
           if (call.contextId !== id || handled[k].has(call.token)) continue;
           handled[k].add(call.token);
           progress = true;
-          answer(f, call.token, call.upstream, answers[k].shift());
+          answer(f.name, f.plugin, call.token, call.upstream, answers[k].shift());
         }
       });
       if (!progress) return;
     }
   };
-  const answer = (f: ChainFilter, token: number, cluster: string, recordedAnswer: RecordedExchange["filters"][number]["callouts"][number]["answer"] | undefined) => {
-    const plugin: Plugin = f.plugin;
+  const answer = (name: string, plugin: Plugin, token: number, cluster: string, recordedAnswer: RecordedCalloutAnswer | undefined) => {
     if (recordedAnswer === undefined) {
-      notes.push(`${f.name} made a callout to cluster '${cluster}' that the recording does not have: answered as a failure`);
+      notes.push(`${name} made a callout to cluster '${cluster}' that the recording does not have: answered as a failure`);
+      answered.answered(plugin, token, null);
       plugin.failHttpCall(token);
     } else if (recordedAnswer === null) {
-      notes.push(`${f.name}'s callout to cluster '${cluster}' was not answered in the recording: left unanswered`);
-    } else if (recordedAnswer === "fail") plugin.failHttpCall(token);
-    else if (recordedAnswer === "timeout") plugin.timeoutHttpCall(token);
-    else plugin.respondToHttpCall(token, { headers: recordedAnswer.headers, body: decodeBody(recordedAnswer.body), trailers: recordedAnswer.trailers });
+      notes.push(`${name}'s callout to cluster '${cluster}' was not answered in the recording: left unanswered`);
+    } else if (recordedAnswer === "fail" || recordedAnswer === "timeout") {
+      answered.answered(plugin, token, recordedAnswer === "fail" ? null : "timeout");
+      if (recordedAnswer === "fail") plugin.failHttpCall(token);
+      else plugin.timeoutHttpCall(token);
+    } else {
+      const response = { headers: recordedAnswer.headers, body: decodeBody(recordedAnswer.body), trailers: recordedAnswer.trailers };
+      answered.answered(plugin, token, response);
+      plugin.respondToHttpCall(token, response);
+    }
   };
 
-  send(recorded.request, (h, eos) => exchange.requestHeaders(h, eos), (b, eos) => exchange.requestBody(b, eos), (t) => exchange.requestTrailers(t), settle);
+  send(recorded.request, (h, eos) => input.requestHeaders(h, eos), (b, eos) => input.requestBody(b, eos), (t) => input.requestTrailers(t), settle);
   if (upstreamEnded && !upstreamAborted && !exchange.finished) {
     let response = recorded.upstream?.response ?? null;
     if (response === null) {
       notes.push("the request went upstream, which it did not in the recording: answered 503 (no recorded upstream answer)");
       response = { headers: [[":status", "503"], ["content-type", "text/plain"]], body: { text: "no upstream answer in the recording" }, trailers: null };
     }
-    send(response, (h, eos) => exchange.responseHeaders(h, eos), (b, eos) => exchange.responseBody(b, eos), (t) => exchange.responseTrailers(t), settle);
+    send(response, (h, eos) => input.responseHeaders(h, eos), (b, eos) => input.responseBody(b, eos), (t) => input.responseTrailers(t), settle);
   }
   const outcomes = exchange.finish();
-  const cut = [recorded.request.body, recorded.upstream?.response?.body].some((b) => b?.size !== undefined);
-  if (cut) notes.push(`the recording kept the first ${limit} bytes of each body (its buffer limit): bodies compared on those`);
-  return {
-    upstreamRequest: upstream.record(),
-    response: client.record(),
-    localReplies: outcomes.map(({ result: { localResponse: l } }) =>
-      l ? { status: l.status, details: l.details, headers: l.headers, body: encodeBody([l.bodyBytes], limit) } : null,
-    ),
-    reset,
-    notes,
-    inputCut: cut,
-  };
+  const record = capture.finish(recorded.exchange, outcomes, status, exchange.endedBy, undefined);
+  // The inputs as recorded (with the sizes of bodies the recording cut).
+  record.request = recorded.request;
+  record.startedAt = recorded.startedAt;
+  if (record.upstream && recorded.upstream?.response) record.upstream.response = recorded.upstream.response;
+  const inputCut = [recorded.request.body, recorded.upstream?.response?.body].some((b) => b?.size !== undefined);
+  if (inputCut) notes.push(`the recording kept the first ${limit} bytes of each body (its buffer limit): bodies compared on those`);
+  return { record, notes, inputCut };
 }
 
 /** Headers, then the body in the chunks it arrived in, then trailers; end_of_stream on the last. */

@@ -2,7 +2,7 @@
 // proxy, replayed on the Node host against the same builds (no changes), against changed ones
 // (the diff names what changed), from broken files (exit 2, one line), and loaded as fixtures.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -127,6 +127,26 @@ describe("run --record: add-header and the prime authorizer", () => {
     const denied = json.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l))[1];
     assert.equal(denied.path, "/denied");
     assert.ok(denied.changes.includes("status: 403 → 503"), denied.changes.join("; "));
+  });
+
+  it("replay --accept rewrites the recording with a new build's behaviour, which later replays hold it to", async () => {
+    const golden = join(dir, "golden.jsonl");
+    copyFileSync(recording, golden);
+    const accept = await runCli(["replay", "--accept", golden, example("add-header"), passThrough]);
+    assert.equal(accept.code, 0, accept.stdout + accept.stderr);
+    assert.match(accept.stdout, /status: 403 → 503/);
+    assert.match(accept.stdout, /now holds what these builds do/);
+    const again = await runCli(["replay", golden, example("add-header"), passThrough]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /4 exchanges replayed: no changes/);
+    // The old behaviour is now the change.
+    const back = await runCli(["replay", golden, example("add-header"), example("prime-authorizer")]);
+    assert.equal(back.code, 1, back.stdout + back.stderr);
+    assert.match(back.stdout, /#2 GET \/denied: \d+ changes\n {2}status: 503 → 403/);
+    // The inputs are kept as recorded, bodies cut at the buffer limit included.
+    const [, , , , bigOne] = lines(golden);
+    assert.equal(bigOne.request.body.size, 10_000);
+    assert.equal(loadRecording(golden).exchanges.length, 4);
   });
 
   it("the testing API loads the recording as request specs the request runner accepts", () => {
