@@ -317,7 +317,12 @@ function* lines(path: string, maxLine: number): Generator<{ n: number; text: str
     let held = 0;
     let n = 1;
     for (;;) {
-      const got = readSync(fd, chunk, 0, chunk.length, null);
+      let got: number;
+      try {
+        got = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (e) {
+        throw new RecordingError(`${path} line ${n}: ${(e as NodeJS.ErrnoException).code === "EISDIR" ? "a directory, not a recording" : (e as Error).message}`);
+      }
       if (got === 0) break;
       let from = 0;
       for (let nl = chunk.indexOf(10, 0); nl >= 0 && nl < got; nl = chunk.indexOf(10, from)) {

@@ -179,6 +179,9 @@ describe("run --record: a callout's answer is recorded, so replay needs no auth 
     const port = (auth.address() as AddressInfo).port;
     const proxy = await startProxy([example("http-auth"), "--config", '{"cluster": "auth"}', "--cluster", `auth=http://127.0.0.1:${port}`, "--record", recording]);
     assert.equal((await fetch(`${proxy.url}/private`, { headers: { authorization: "Bearer good" } })).status, 200);
+    await proxy.waitFor((e) => e.event === "request" && e.status === 200);
+    // Written as each exchange ends, not when the proxy stops.
+    assert.equal(lines(recording).length, 2);
     assert.equal((await fetch(`${proxy.url}/private`, { headers: { authorization: "Bearer bad" } })).status, 401);
     await proxy.waitFor((e) => e.event === "request" && e.status === 401);
     assert.equal(await proxy.stop(), 0);
