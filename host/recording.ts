@@ -79,6 +79,8 @@ export interface RecordedFilterRun {
   stopped: string | null;
   callouts: RecordedCallout[];
   logs: { level: string; message: string }[];
+  /** Phases and logs past the first 1,000 of each, left out (log messages are cut at 4,096 characters). */
+  omitted?: { phases: number; logs: number };
 }
 
 export interface RecordedExchange {
@@ -241,6 +243,9 @@ function filterRun(v: unknown, what: string): RecordedFilterRun {
       const lo = obj(l, `${what}.logs[${i}]`);
       return { level: str(lo.level, `${what}.logs[${i}].level`), message: str(lo.message, `${what}.logs[${i}].message`) };
     }),
+    ...(o.omitted !== undefined
+      ? { omitted: { phases: int(obj(o.omitted, `${what}.omitted`).phases, `${what}.omitted.phases`), logs: int((o.omitted as Json).logs, `${what}.omitted.logs`) } }
+      : {}),
   };
 }
 

@@ -11,6 +11,10 @@ import type { HeaderChange, RecordedExchange, RecordedFilterRun, RecordedMessage
 import { encodeBody } from "../../host/recording.js";
 import type { CalloutAnswers } from "./callout-answers.js";
 
+/** Phases and logs kept per filter (a body in many chunks has a phase per chunk); what is left out is counted. */
+const MAX_ENTRIES = 1000;
+const MAX_LOG_CHARS = 4096;
+
 /** One message (headers, body, trailers) as it passes, its body kept up to `limit` bytes. */
 export class MessageTap {
   headers: Header[] | null = null;
@@ -118,7 +122,7 @@ export class ExchangeCapture {
       const local = r.localResponse;
       return {
         name: o.filter,
-        phases: r.phases.map((p) => ({ ...p })),
+        phases: r.phases.slice(0, MAX_ENTRIES).map((p) => ({ ...p })),
         requestHeaderChanges: headerChanges(requestIn(k), r.upstreamRequest?.headers ?? null),
         responseHeaderChanges: local ? [] : headerChanges(responseIn(k), r.downstreamResponse?.headers ?? null),
         localReply: local && { status: local.status, details: local.details, headers: local.headers, body: encodeBody([local.bodyBytes], this.limit) },
@@ -130,7 +134,8 @@ export class ExchangeCapture {
           timeoutMs: c.timeoutMs,
           answer: this.answers.take(this.plugins[k], c.token),
         })),
-        logs: r.logs.map((l) => ({ level: l.level, message: l.message })),
+        logs: r.logs.slice(0, MAX_ENTRIES).map((l) => ({ level: l.level, message: l.message.slice(0, MAX_LOG_CHARS) })),
+        ...(r.phases.length > MAX_ENTRIES || r.logs.length > MAX_ENTRIES ? { omitted: { phases: Math.max(0, r.phases.length - MAX_ENTRIES), logs: Math.max(0, r.logs.length - MAX_ENTRIES) } } : {}),
       };
     });
     return {

@@ -5,7 +5,7 @@
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { Plugin } from "../../host/index.js";
-import { encodeBody, RECORDING_FORMAT, RECORDING_VERSION, type RecordedExchange, type RecordingHeader } from "../../host/recording.js";
+import { encodeBody, MAX_LINE_BYTES, RECORDING_FORMAT, RECORDING_VERSION, type RecordedExchange, type RecordingHeader } from "../../host/recording.js";
 import type { CalloutAnswer } from "../callouts.js";
 import type { FilterSet } from "../filters.js";
 import type { Logger } from "../log.js";
@@ -56,7 +56,7 @@ export class Recorder {
     } catch (e) {
       throw new Error(`--record ${this.path}: ${(e as Error).message}`);
     }
-    this.line(header);
+    this.text(JSON.stringify(header));
   }
 
   /** A plugin's callout was answered (FilterSet's hook): kept until its exchange is recorded. */
@@ -71,7 +71,16 @@ export class Recorder {
   /** Writes one exchange; `finish` gives it its number (exchanges are numbered as they end). */
   write(finish: (number: number) => RecordedExchange): void {
     if (this.fd === null) return;
-    this.line(finish(++this.count));
+    const record = finish(++this.count);
+    const text = JSON.stringify(record);
+    if (text.length > MAX_LINE_BYTES / 4) {
+      // Each character is at most 4 bytes; the precise check only when it could matter.
+      if (Buffer.byteLength(text) > MAX_LINE_BYTES) {
+        this.log.warn(`--record ${this.path}: exchange #${record.exchange} not recorded: its record is larger than ${MAX_LINE_BYTES} bytes, the most replay reads`);
+        return;
+      }
+    }
+    this.text(text);
   }
 
   close(): void {
@@ -79,10 +88,10 @@ export class Recorder {
     this.fd = null;
   }
 
-  private line(value: unknown): void {
+  private text(line: string): void {
     if (this.fd === null) return;
     try {
-      writeSync(this.fd, `${JSON.stringify(value)}\n`);
+      writeSync(this.fd, `${line}\n`);
     } catch (e) {
       // A full disk must not take the proxy down: stop recording and say so once.
       this.log.error(`--record ${this.path}: writing failed (${(e as Error).message}); recording stopped`);
