@@ -128,6 +128,8 @@ export function register(program: Command): void {
     .argument("<plugins...>", "the filters' .wasm files, one for each recorded filter, in chain order")
     .option("--json", "print one JSON object per exchange ({exchange, method, path, changes, notes}) and a summary")
     .option("--accept", "after a fix: rewrite FILE with what these builds do (same requests and upstream answers), so later replays expect it; exit 0")
+    // A usage error must not read as "something changed" (1) in CI.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action((file: string, plugins: string[], o: ReplayOptions) => {
       try {
         process.exitCode = replay(file, plugins, o);

@@ -255,6 +255,13 @@ describe("replay: a bad recording is refused in one line naming the line, exit 2
     });
   }
 
+  it("a usage error exits 2 too (1 means a difference), as does a plugin count that does not match", async () => {
+    assert.equal((await runCli(["replay", good])).code, 2);
+    const r = await runCli(["replay", good, passThrough, passThrough]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /records a chain of 1 filter\(s\) \(p\); give one \.wasm for each, in order \(2 given\)/);
+  });
+
   it("a well-formed file replays (the cases above differ from it in one thing)", async () => {
     const r = await runCli(["replay", good, passThrough]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
