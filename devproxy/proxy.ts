@@ -13,7 +13,8 @@ import { createAdminServer } from "./admin.js";
 import { FilterSet, type FilterSetOptions, type FilterSpec } from "./filters.js";
 import { createProxyServer, ENVOY_LIMITS, type Limits } from "./intake.js";
 import { Logger } from "./log.js";
-import { Recorder, recordedFilters } from "./record/recorder.js";
+import { RecordingFile, recordedFilters } from "./record/file.js";
+import { Recorder, type RecordSink } from "./record/recorder.js";
 import { serveRequest, type RequestContext } from "./request.js";
 
 export { filterName, type FilterSpec } from "./filters.js";
@@ -41,6 +42,8 @@ export interface DevProxyOptions {
   limits?: Partial<Limits>;
   /** Write every exchange to this file (JSON Lines; see host/recording.ts). */
   record?: string;
+  /** In a worker thread: where each recorded exchange goes (posted to the thread that writes the file), instead of `record`. */
+  recordSink?: RecordSink;
 }
 
 export class DevProxy {
@@ -51,6 +54,7 @@ export class DevProxy {
   private readonly counts = { requests: 0, byStatus: new Map<number, number>() };
   private readonly limits: Limits;
   private readonly recorder: Recorder | null;
+  private readonly recording: RecordingFile | null;
   url = "";
   adminUrl = "";
 
@@ -68,7 +72,10 @@ export class DevProxy {
     for (const [name, value] of Object.entries(this.limits)) {
       if (!Number.isSafeInteger(value) || value < 0 || (value === 0 && name !== "routeTimeoutMs")) throw new Error(`bad limit ${name}: ${value}`);
     }
-    this.recorder = options.record ? new Recorder(options.record, this.limits.bufferLimitBytes, this.log) : null;
+    this.recording = options.record ? new RecordingFile(options.record, this.log) : null;
+    const file = this.recording;
+    const sink = options.recordSink ?? (file ? (r: Parameters<RecordSink>[0]) => file.append(r) : null);
+    this.recorder = sink ? new Recorder(this.limits.bufferLimitBytes, sink) : null;
     const recorder = this.recorder;
     this.filters = new FilterSet(
       {
@@ -100,7 +107,7 @@ export class DevProxy {
 
   private async listen(): Promise<{ url: string; adminUrl: string }> {
     this.filters.load();
-    this.recorder?.open(recordedFilters(this.filters), Object.keys(this.options.clusters ?? {}));
+    this.recording?.open(recordedFilters(this.filters), Object.keys(this.options.clusters ?? {}), this.limits.bufferLimitBytes);
     const host = this.options.host ?? "127.0.0.1";
     const ctx: RequestContext = {
       filters: this.filters,
@@ -138,13 +145,13 @@ export class DevProxy {
         filters: this.filters.slots.map((s) => ({ name: s.name, path: s.path })),
         upstream,
         limits: this.limits,
-        ...(this.recorder ? { record: this.recorder.path } : {}),
+        ...(this.recording ? { record: this.recording.path } : {}),
       },
       `listening on ${this.url}\n  filters:  ${chain}\n  upstream: ${upstream}` +
         (clusters.length ? `\n  clusters: ${clusters.map(([k, v]) => `${k}=${v}`).join(", ")}` : "") +
         (this.adminUrl ? `\n  admin:    ${this.adminUrl}/stats` : "") +
         (this.options.watch ? "\n  watching the .wasm files for changes" : "") +
-        (this.recorder ? `\n  recording every exchange to ${this.recorder.path}` : ""),
+        (this.recording ? `\n  recording every exchange to ${this.recording.path}` : ""),
     );
     const warning = exposureWarning(host, this.adminUrl);
     if (warning) this.log.warn(warning);
@@ -161,7 +168,7 @@ export class DevProxy {
         s.closeAllConnections();
       });
     await Promise.all([close(this.server), close(this.admin)]);
-    this.recorder?.close();
+    this.recording?.close();
   }
 }
 

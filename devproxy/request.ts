@@ -97,7 +97,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
         error ??= `${details}: ${o.filter} buffered more than the buffer limit of ${ctx.limits.bufferLimitBytes} bytes (Envoy's per_connection_buffer_limit_bytes; --buffer-limit)`;
       }
     }
-    if (capture) ctx.recorder?.write((n) => capture.finish(n, outcomes, reply.status, exchange.endedBy, error));
+    if (capture) ctx.recorder?.record(capture.finish(0, outcomes, reply.status, exchange.endedBy, error));
     const logs: LogLine[] = outcomes.flatMap((o) => o.result.logs.map((e) => ({ filter: o.filter, ...e })));
     ctx.log.request({
       method,

@@ -3,12 +3,14 @@
 // (the diff names what changed), from broken files (exit 2, one line), and loaded as fixtures.
 import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { Writable } from "node:stream";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { createPlugin, loadRecording } from "../../host/index.js";
+import { DevProxy } from "../../devproxy/proxy.js";
+import { createPlugin, loadRecording, type RecordedExchange } from "../../host/index.js";
 import { readRecording } from "../../host/recording.js";
 import { filter } from "../host/support/wat.js";
 import { repoRoot } from "../support/plugins.js";
@@ -271,5 +273,31 @@ describe("replay: a bad recording is refused in one line naming the line, exit 2
     const long = join(dir, "long.jsonl");
     writeFileSync(long, `${JSON.stringify(header)}\n${"x".repeat(5000)}\n`);
     assert.throws(() => readRecording(long, () => undefined, () => undefined, 1000), /long\.jsonl line 2: longer than 1000 bytes/);
+  });
+});
+
+describe("the record sink: what a worker thread would post to the thread that writes the file", () => {
+  it("gets each exchange as plain JSON (it survives JSON and structured clone unchanged)", async () => {
+    const records: RecordedExchange[] = [];
+    const proxy = new DevProxy({
+      filters: [{ path: example("add-header") }],
+      port: 0,
+      adminPort: null,
+      recordSink: (r) => records.push(r),
+      out: new Writable({ write: (_c, _e, done) => done() }),
+    });
+    const { url } = await proxy.start();
+    try {
+      const res = await fetch(`${url}/json`, { method: "POST", body: new Uint8Array([0xff, 0x00, 0x80]) });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    } finally {
+      await proxy.stop();
+    }
+    assert.equal(records.length, 1);
+    assert.deepEqual(JSON.parse(JSON.stringify(records[0])), records[0]);
+    assert.deepEqual(structuredClone(records[0]), records[0]);
+    // Bytes that are not UTF-8 are kept as base64.
+    assert.deepEqual(records[0].request.body, { base64: "/wCA" });
   });
 });
