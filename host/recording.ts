@@ -25,6 +25,8 @@ export interface RecordedMessage {
   headers: Header[];
   body: RecordedBody;
   trailers: Header[] | null;
+  /** The message never ended: the client or the upstream went away first. */
+  incomplete?: true;
 }
 
 export interface RecordedFilter {
@@ -189,7 +191,13 @@ function body(v: unknown, what: string): RecordedBody {
 
 function message(v: unknown, what: string): RecordedMessage {
   const o = obj(v, what);
-  return { headers: headers(o.headers, `${what}.headers`), body: body(o.body, `${what}.body`), trailers: o.trailers === null ? null : headers(o.trailers, `${what}.trailers`) };
+  if (o.incomplete !== undefined && o.incomplete !== true) throw new Bad(`${what}.incomplete must be true when present`);
+  return {
+    headers: headers(o.headers, `${what}.headers`),
+    body: body(o.body, `${what}.body`),
+    trailers: o.trailers === null ? null : headers(o.trailers, `${what}.trailers`),
+    ...(o.incomplete ? { incomplete: true as const } : {}),
+  };
 }
 
 function calloutAnswer(v: unknown, what: string): RecordedCalloutAnswer {

@@ -19,6 +19,8 @@ const MAX_LOG_CHARS = 4096;
 export class MessageTap {
   headers: Header[] | null = null;
   trailers: Header[] | null = null;
+  /** Whether the end of the message was seen (a client or upstream can go away before it). */
+  private ended = false;
   private readonly kept: Uint8Array[] = [];
   private readonly sizes: number[] = [];
   private keptBytes = 0;
@@ -26,7 +28,18 @@ export class MessageTap {
 
   constructor(private readonly limit: number) {}
 
-  body(chunk: Uint8Array): void {
+  head(headers: Header[], endOfStream: boolean): void {
+    this.headers = headers;
+    this.ended ||= endOfStream;
+  }
+
+  tail(trailers: Header[]): void {
+    this.trailers = trailers;
+    this.ended = true;
+  }
+
+  body(chunk: Uint8Array, endOfStream = false): void {
+    this.ended ||= endOfStream;
     if (chunk.length === 0) return;
     this.size += chunk.length;
     if (this.sizes.length <= 1000) this.sizes.push(chunk.length);
@@ -45,7 +58,7 @@ export class MessageTap {
     if (this.size > this.keptBytes) body.size = this.size;
     if (this.sizes.length > 1 && this.sizes.length <= 1000) body.chunks = this.sizes;
     else delete body.chunks;
-    return { headers: this.headers, body, trailers: this.trailers };
+    return { headers: this.headers, body, trailers: this.trailers, ...(this.ended ? {} : { incomplete: true as const }) };
   }
 }
 
@@ -79,12 +92,12 @@ export class ExchangeCapture {
   /** The exchange's inputs, recorded on their way in. */
   input(to: ExchangeInput): ExchangeInput {
     return {
-      requestHeaders: (h, eos) => ((this.request.headers = h), to.requestHeaders(h, eos)),
-      requestBody: (b, eos) => (this.request.body(b), to.requestBody(b, eos)),
-      requestTrailers: (t) => ((this.request.trailers = t), to.requestTrailers(t)),
-      responseHeaders: (h, eos) => ((this.upstreamResponse.headers = h), to.responseHeaders(h, eos)),
-      responseBody: (b, eos) => (this.upstreamResponse.body(b), to.responseBody(b, eos)),
-      responseTrailers: (t) => ((this.upstreamResponse.trailers = t), to.responseTrailers(t)),
+      requestHeaders: (h, eos) => (this.request.head(h, eos), to.requestHeaders(h, eos)),
+      requestBody: (b, eos) => (this.request.body(b, eos), to.requestBody(b, eos)),
+      requestTrailers: (t) => (this.request.tail(t), to.requestTrailers(t)),
+      responseHeaders: (h, eos) => (this.upstreamResponse.head(h, eos), to.responseHeaders(h, eos)),
+      responseBody: (b, eos) => (this.upstreamResponse.body(b, eos), to.responseBody(b, eos)),
+      responseTrailers: (t) => (this.upstreamResponse.tail(t), to.responseTrailers(t)),
     };
   }
 
@@ -92,12 +105,12 @@ export class ExchangeCapture {
   ends(to: ExchangeEnds): ExchangeEnds {
     return {
       ...to,
-      upstreamHeaders: (h, eos, len) => ((this.upstreamRequest.headers = h), to.upstreamHeaders(h, eos, len)),
-      upstreamBody: (b, eos) => (this.upstreamRequest.body(b), to.upstreamBody(b, eos)),
-      upstreamTrailers: (t) => ((this.upstreamRequest.trailers = t), to.upstreamTrailers(t)),
-      clientHeaders: (h, eos, len) => ((this.response.headers = h), to.clientHeaders(h, eos, len)),
-      clientBody: (b, eos) => (this.response.body(b), to.clientBody(b, eos)),
-      clientTrailers: (t) => ((this.response.trailers = t), to.clientTrailers(t)),
+      upstreamHeaders: (h, eos, len) => (this.upstreamRequest.head(h, eos), to.upstreamHeaders(h, eos, len)),
+      upstreamBody: (b, eos) => (this.upstreamRequest.body(b, eos), to.upstreamBody(b, eos)),
+      upstreamTrailers: (t) => (this.upstreamRequest.tail(t), to.upstreamTrailers(t)),
+      clientHeaders: (h, eos, len) => (this.response.head(h, eos), to.clientHeaders(h, eos, len)),
+      clientBody: (b, eos) => (this.response.body(b, eos), to.clientBody(b, eos)),
+      clientTrailers: (t) => (this.response.tail(t), to.clientTrailers(t)),
     };
   }
 

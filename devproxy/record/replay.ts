@@ -121,7 +121,7 @@ export function replayExchange(chain: ChainFilter[], recorded: RecordedExchange,
   return { record, notes, inputCut };
 }
 
-/** Headers, then the body in the chunks it arrived in, then trailers; end_of_stream on the last. */
+/** Headers, then the body in the chunks it arrived in, then trailers; end_of_stream on the last (unless it never came). */
 function send(
   m: RecordedMessage,
   headers: (h: RecordedMessage["headers"], eos: boolean) => void,
@@ -130,10 +130,12 @@ function send(
   settle: () => void,
 ): void {
   const chunks = bodyChunks(m.body);
-  headers(m.headers, chunks.length === 0 && m.trailers === null);
+  // A message that never ended in the recording does not end here either.
+  const ends = m.trailers === null && m.incomplete !== true;
+  headers(m.headers, chunks.length === 0 && ends);
   settle();
   chunks.forEach((c, i) => {
-    body(c, i === chunks.length - 1 && m.trailers === null);
+    body(c, i === chunks.length - 1 && ends);
     settle();
   });
   if (m.trailers !== null) {

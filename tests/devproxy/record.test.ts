@@ -215,6 +215,31 @@ describe("run --record: a callout's answer is recorded, so replay needs no auth 
   });
 });
 
+describe("run --record: a client that goes away in the middle of its body", () => {
+  const recording = join(dir, "gone.jsonl");
+  before(async () => {
+    const proxy = await startProxy([example("add-header"), "--record", recording]);
+    const { port } = new URL(proxy.url);
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: "127.0.0.1", port, method: "PUT", path: "/half", headers: { "content-length": "100" } });
+      req.on("error", () => resolve());
+      req.write("0123456789", () => setTimeout(() => (req.destroy(), resolve()), 200));
+    });
+    await proxy.waitFor((e) => e.event === "request" && e.path === "/half");
+    assert.equal(await proxy.stop(), 0);
+  });
+
+  it("is recorded as incomplete, and replayed without an end", async () => {
+    const [, gone] = lines(recording);
+    assert.equal(gone.request.incomplete, true);
+    assert.equal(gone.request.body.text, "0123456789");
+    assert.equal(gone.response, null);
+    const r = await runCli(["replay", recording, example("add-header")]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /#1 PUT \/half: no changes/);
+  });
+});
+
 describe("replay: a bad recording is refused in one line naming the line, exit 2", () => {
   const good = join(dir, "good.jsonl");
   const header = { format: "proxy-wasm-as recording", version: 1, startedAt: "2026-01-01T00:00:00.000Z", bufferLimitBytes: 1024, filters: [{ name: "p", path: "p.wasm", sha256: "0", configuration: null, rootId: null, vmId: null }], clusters: [] };
