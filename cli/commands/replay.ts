@@ -78,7 +78,7 @@ function replay(file: string, plugins: string[], o: ReplayOptions): number {
       (h) => {
         const wasm = loadPlugins(file, h, plugins);
         try {
-          chain = startChain(h, wasm.map((bytes) => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)));
+          chain = startChain(h, wasm.map((bytes) => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)), plugins);
         } catch (e) {
           throw new CannotReplay((e as Error).message);
         }

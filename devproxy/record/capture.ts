@@ -28,13 +28,14 @@ export class MessageTap {
 
   constructor(private readonly limit: number) {}
 
+  // Copies: a list handed on may be changed by whoever gets it next.
   head(headers: Header[], endOfStream: boolean): void {
-    this.headers = headers;
+    this.headers = headers.map(([k, v]) => [k, v]);
     this.ended ||= endOfStream;
   }
 
   tail(trailers: Header[]): void {
-    this.trailers = trailers;
+    this.trailers = trailers.map(([k, v]) => [k, v]);
     this.ended = true;
   }
 
@@ -173,7 +174,9 @@ export function headerChanges(before: Header[] | null, after: Header[] | null): 
     const m = new Map<string, string[]>();
     for (const [k, v] of list ?? []) {
       const name = k.toLowerCase();
-      m.set(name, [...(m.get(name) ?? []), v]);
+      const values = m.get(name);
+      if (values) values.push(v);
+      else m.set(name, [v]);
     }
     return m;
   };

@@ -4,6 +4,7 @@
 // dev proxy captures an exchange (capture.ts), so diff.ts compares like with like.
 
 import { Exchange, type ChainFilter, type ExchangeEnds } from "../exchange.js";
+import { DEFAULT_CALLBACK_DEADLINE_MS } from "../../host/deadline.js";
 import { createPlugin, type Plugin } from "../../host/index.js";
 import { bodyChunks, decodeBody, type RecordedCalloutAnswer, type RecordedExchange, type RecordedMessage, type RecordingHeader } from "../../host/recording.js";
 import { CalloutAnswers } from "./callout-answers.js";
@@ -18,8 +19,11 @@ export interface ReplayedExchange {
   inputCut: boolean;
 }
 
-/** Starts one plugin per recorded filter from the given .wasm files, with the recorded configuration. */
-export function startChain(header: RecordingHeader, wasm: (Uint8Array | string)[]): ChainFilter[] {
+/**
+ * Starts one plugin per recorded filter from the given .wasm files (named by `paths` in errors),
+ * with the recorded configuration, ids, clusters and buffer limit, and the dev proxy's callback deadline.
+ */
+export function startChain(header: RecordingHeader, wasm: Uint8Array[], paths: string[]): ChainFilter[] {
   return header.filters.map((f, i) => {
     const plugin = createPlugin(wasm[i], {
       name: f.name,
@@ -28,9 +32,10 @@ export function startChain(header: RecordingHeader, wasm: (Uint8Array | string)[
       configuration: f.configuration ? decodeBody(f.configuration) : undefined,
       clusters: header.clusters,
       bufferLimitBytes: header.bufferLimitBytes,
+      callbackDeadlineMs: DEFAULT_CALLBACK_DEADLINE_MS,
     });
     const start = plugin.start();
-    if (!start.ok) throw new Error(`${f.name} (${typeof wasm[i] === "string" ? wasm[i] : "plugin"}) did not start: ${start.error ?? "the plugin did not start"}`);
+    if (!start.ok) throw new Error(`${paths[i]} (recorded as ${f.name}) did not start: ${start.error ?? "the plugin did not start"}`);
     return { name: f.name, plugin };
   });
 }

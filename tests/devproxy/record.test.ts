@@ -289,6 +289,15 @@ describe("replay: a bad recording is refused in one line naming the line, exit 2
     assert.match(r.stderr, /records a chain of 1 filter\(s\) \(p\); give one \.wasm for each, in order \(2 given\)/);
   });
 
+  it("a plugin that does not start: exit 2 with its reason", async () => {
+    const notWasm = join(dir, "not.wasm");
+    writeFileSync(notWasm, "hello");
+    const r = await runCli(["replay", good, notWasm]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /not\.wasm \(recorded as p\) did not start: .*not a wasm module/);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  });
+
   it("a well-formed file replays (the cases above differ from it in one thing)", async () => {
     const r = await runCli(["replay", good, passThrough]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
