@@ -12,8 +12,12 @@ import type { LogLevelName } from "../host/abi/enums.js";
 import type { MetricValue } from "../host/index.js";
 import { createAdminServer } from "./admin.js";
 import { FilterSet, type FilterSetOptions, type FilterSpec } from "./filters.js";
+import { InspectorModel } from "./inspector/model.js";
+import { InspectorServer } from "./inspector/server.js";
 import { createProxyServer, ENVOY_LIMITS, type Limits } from "./intake.js";
 import { defaultRequestLogging, Logger, type RequestLogging } from "./log.js";
+import { RecordingFile, recordedFilters } from "./record/file.js";
+import { Recorder, type RecordSink } from "./record/recorder.js";
 import { serveRequest, type RequestContext } from "./request.js";
 import type { ProxyStats } from "./stats.js";
 
@@ -48,6 +52,10 @@ export interface DevProxyOptions {
   listenFd?: number;
   /** Print the "listening" banner (default true; the workers' main thread prints its own). */
   banner?: boolean;
+  /** Write every exchange to this file (JSON Lines; see host/recording.ts). */
+  record?: string;
+  /** In a worker thread: where each recorded exchange goes (posted to the thread that writes the file), instead of `record`. */
+  recordSink?: RecordSink;
 }
 
 export class DevProxy {
@@ -55,8 +63,13 @@ export class DevProxy {
   private readonly filters: FilterSet;
   private server: http.Server | null = null;
   private admin: http.Server | null = null;
+  /** The inspector's model (what the page shows), with the admin port only. */
+  readonly inspector: InspectorModel | null;
+  private inspectorServer: InspectorServer | null = null;
   private readonly counts = { requests: 0, byStatus: new Map<number, number>() };
   private readonly limits: Limits;
+  private readonly recorder: Recorder | null;
+  private readonly recording: RecordingFile | null;
   url = "";
   adminUrl = "";
 
@@ -78,6 +91,12 @@ export class DevProxy {
     for (const [name, value] of Object.entries(this.limits)) {
       if (!Number.isSafeInteger(value) || value < 0 || (value === 0 && name !== "routeTimeoutMs")) throw new Error(`bad limit ${name}: ${value}`);
     }
+    this.inspector = options.adminPort !== null ? new InspectorModel() : null;
+    this.recording = options.record ? new RecordingFile(options.record, this.log) : null;
+    const file = this.recording;
+    const sink = options.recordSink ?? (file ? (r: Parameters<RecordSink>[0]) => file.append(r) : null);
+    this.recorder = sink ? new Recorder(this.limits.bufferLimitBytes, sink) : null;
+    const recorder = this.recorder;
     this.filters = new FilterSet(
       {
         filters: options.filters,
@@ -87,6 +106,8 @@ export class DevProxy {
         logLevel: options.logLevel ?? "info",
         bufferLimitBytes: this.limits.bufferLimitBytes,
         verbose: options.verbose === true,
+        inspector: this.inspector?.accept,
+        calloutAnswered: recorder ? (plugin, token, answer) => recorder.calloutAnswered(plugin, token, answer) : undefined,
       },
       this.log,
     );
@@ -107,6 +128,7 @@ export class DevProxy {
 
   private async listen(): Promise<{ url: string; adminUrl: string }> {
     this.filters.load();
+    this.recording?.open(recordedFilters(this.filters), Object.keys(this.options.clusters ?? {}), this.limits.bufferLimitBytes);
     const host = this.options.host ?? "127.0.0.1";
     const ctx: RequestContext = {
       filters: this.filters,
@@ -114,6 +136,7 @@ export class DevProxy {
       upstream: this.options.upstream ?? null,
       limits: this.limits,
       authority: "",
+      recorder: this.recorder,
       counted: (status) => {
         this.counts.requests++;
         if (status !== null) this.counts.byStatus.set(status, (this.counts.byStatus.get(status) ?? 0) + 1);
@@ -124,7 +147,8 @@ export class DevProxy {
     this.url = `http://${hostForUrl(host)}:${port}`;
     ctx.authority = this.url.replace(/^http:\/\//, "");
     if (this.options.adminPort !== null) {
-      this.admin = createAdminServer({ filters: () => this.stats().filters, proxyStats: () => this.stats().proxy });
+      this.inspectorServer = new InspectorServer(this.inspector!);
+      this.admin = createAdminServer({ filters: () => this.stats().filters, proxyStats: () => this.stats().proxy }, this.inspectorServer);
       const adminPort = await listen(this.admin, this.options.adminPort ?? 9901, host, "admin port");
       this.adminUrl = `http://${hostForUrl(host)}:${adminPort}`;
     }
@@ -144,6 +168,7 @@ export class DevProxy {
       clusters: this.options.clusters ?? {},
       limits: this.limits,
       watch: this.options.watch === true,
+      record: this.recording?.path,
     });
   }
 
@@ -173,6 +198,7 @@ export class DevProxy {
 
   async stop(): Promise<void> {
     this.filters.stop();
+    this.inspectorServer?.close();
     const close = (s: http.Server | null) =>
       new Promise<void>((done) => {
         if (!s?.listening) return done();
@@ -180,6 +206,7 @@ export class DevProxy {
         s.closeAllConnections();
       });
     await Promise.all([close(this.server), close(this.admin)]);
+    this.recording?.close();
   }
 }
 
@@ -211,18 +238,28 @@ export function announce(
     limits: Limits;
     watch: boolean;
     workers?: number;
+    record?: string;
   },
 ): void {
   const upstream = a.upstream ?? "built-in echo upstream";
   const clusters = Object.entries(a.clusters);
   log.event(
     "listening",
-    { url: a.url, admin: a.adminUrl || null, filters: a.filters, upstream, limits: a.limits, ...(a.workers === undefined ? {} : { workers: a.workers }) },
+    {
+      url: a.url,
+      admin: a.adminUrl || null,
+      filters: a.filters,
+      upstream,
+      limits: a.limits,
+      ...(a.workers === undefined ? {} : { workers: a.workers }),
+      ...(a.record ? { record: a.record } : {}),
+    },
     `listening on ${a.url}\n  filters:  ${a.filters.map((f) => f.name).join(" → ")}\n  upstream: ${upstream}` +
       (clusters.length ? `\n  clusters: ${clusters.map(([k, v]) => `${k}=${v}`).join(", ")}` : "") +
-      (a.adminUrl ? `\n  admin:    ${a.adminUrl}/stats` : "") +
+      (a.adminUrl ? `\n  admin:    ${a.adminUrl}/stats${a.workers === undefined ? `\n  inspect:  ${a.adminUrl}/` : ""}` : "") +
       (a.workers === undefined ? "" : `\n  workers:  ${a.workers} (worker threads, one VM of each filter per worker)`) +
-      (a.watch ? "\n  watching the .wasm files for changes" : ""),
+      (a.watch ? "\n  watching the .wasm files for changes" : "") +
+      (a.record ? `\n  recording every exchange to ${a.record}` : ""),
   );
   const warning = exposureWarning(a.host, a.adminUrl);
   if (warning) log.warn(warning);
@@ -237,7 +274,7 @@ export function exposureWarning(host: string, adminUrl: string): string | null {
   if (isLoopback(host)) return null;
   return (
     `bound to ${host}: not only this machine can reach the proxy` +
-    (adminUrl ? `, and the admin port (${adminUrl}/stats: every filter's metrics) is exposed too (--no-admin turns it off)` : "") +
+    (adminUrl ? `, and the admin port (${adminUrl}/stats: every filter's metrics; ${adminUrl}/: the inspector, with the header changes of every request) is exposed too (--no-admin turns it off)` : "") +
     "; the dev proxy is a development tool, not an edge proxy"
   );
 }

@@ -9,9 +9,10 @@ import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
 import type { RequestLogging } from "../../devproxy/log.js";
-import type { FilterSpec } from "../../devproxy/proxy.js";
+import { DevProxy, type FilterSpec } from "../../devproxy/proxy.js";
 import { ThreadedDevProxy } from "../../devproxy/workers/pool.js";
 import type { FailurePolicyName } from "../../host/index.js";
+import { openInspector } from "../../host/debug/inspect.js";
 import { readConfigFile } from "../config-file.js";
 import { reportErrors } from "../report-errors.js";
 import { outFileOf } from "./build.js";
@@ -31,6 +32,7 @@ interface RunOptions {
   failurePolicy?: string;
   reloadBackoff?: string;
   callbackDeadline: string;
+  inspect?: string | true;
   concurrency?: string;
   logLevel: string;
   logRequests?: string;
@@ -40,6 +42,7 @@ interface RunOptions {
   maxRequestHeadersKb: string;
   bufferLimit: string;
   routeTimeout: string;
+  record?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -119,15 +122,21 @@ export function register(program: Command): void {
     .option("--failure-policy <policy>", "FAIL_CLOSED (default; Istio FAIL_CLOSE), FAIL_OPEN or FAIL_RELOAD (a failed VM is recreated)")
     .option("--reload-backoff <ms>", "FAIL_RELOAD: the backoff's base interval (Envoy's default 1000)")
     .option("--callback-deadline <ms>", "stop a callback running longer and fail its VM (0: no limit)", "10000")
-    .option("--concurrency <n>", "worker threads serving in parallel, as Envoy's --concurrency (a canary, then one VM per filter per worker)", "1")
+    .option("--concurrency <n>", "serve with n worker threads, as Envoy's --concurrency (a canary, then one VM per filter per worker); with --inspect or --record, emulated on one thread")
     .option("--log-level <level>", `plugin log level: ${LOG_LEVELS.join(", ")}`, "info")
     .option("--max-headers-count <n>", "request headers allowed (Envoy's max_headers_count); more: 431", "100")
     .option("--max-request-headers-kb <n>", "KiB of request headers allowed (Envoy's max_request_headers_kb); more: 431", "60")
     .option("--buffer-limit <bytes>", "what a filter may buffer per direction (Envoy's per_connection_buffer_limit_bytes); more: 413/500", "1048576")
     .option("--route-timeout <ms>", "from the end of the request to the end of the response (Envoy's route timeout; 0: none); then 504", "15000")
+    .option("--inspect [[host:]port]", "open node's inspector (default 127.0.0.1:9229) so a debugger stops at breakpoints in the filters' AssemblyScript source (build/debug.wasm keeps every line and local); no callback deadline")
     .option("--log-requests <mode>", "a line per request: all, sampled (at most one a second) or off (default: all on a terminal or with --json, else sampled)")
     .option("--verbose", "also print each filter's callbacks and statuses, and every callout")
     .option("--json", "print one JSON object per line (listening, request, log, reload, ...)")
+    .option(
+      "--record <file>",
+      "write every exchange (the request, what each filter did, the upstream's answer, the response) to FILE as JSON Lines, for `replay`; " +
+        "bodies up to --buffer-limit; headers as received, authorization and cookie values included",
+    )
     .action(
       reportErrors("run", async (plugins: string[], o: RunOptions) => {
         if (!LOG_LEVELS.includes(o.logLevel as LogLevelName)) throw new Error(`bad --log-level '${o.logLevel}': one of ${LOG_LEVELS.join(", ")}`);
@@ -141,13 +150,13 @@ export function register(program: Command): void {
           else if (c) configuration = c.text;
           return { path, configuration, rootId: o.rootId[i], vmId: o.vmId[i] };
         });
+        if (o.inspect !== undefined) process.stderr.write(`debugger: attach to ${openInspector(o.inspect)} (VS Code: "Attach", Chrome: chrome://inspect)\n`);
         const logRequests = o.logRequests as RequestLogging | undefined;
         if (logRequests !== undefined && !["all", "sampled", "off"].includes(logRequests)) throw new Error(`bad --log-requests '${logRequests}': all, sampled or off`);
+        // Worker threads with --concurrency; a debugger (--inspect) and --record follow one thread.
+        const threads = o.concurrency !== undefined && o.inspect === undefined && o.record === undefined ? whole(o.concurrency, "--concurrency", 1) : null;
         let lost: ((reason: string) => void) | null = null;
-        const proxy = new ThreadedDevProxy({
-          workers: whole(o.concurrency ?? "1", "--concurrency", 1),
-          onWorkerLost: (reason) => lost?.(reason),
-          requestLogging: logRequests,
+        const options = {
           filters,
           port: port(o.port, "--port"),
           host: o.host,
@@ -159,18 +168,23 @@ export function register(program: Command): void {
           vms: {
             failurePolicy: o.failurePolicy as FailurePolicyName | undefined,
             reloadBackoffMs: o.reloadBackoff === undefined ? undefined : wholeNumber(o.reloadBackoff, "--reload-backoff"),
-            callbackDeadlineMs: wholeNumber(o.callbackDeadline, "--callback-deadline"),
+            // A callback stopped at a breakpoint must not be failed for taking long.
+            callbackDeadlineMs: o.inspect !== undefined ? 0 : wholeNumber(o.callbackDeadline, "--callback-deadline"),
+            concurrency: o.concurrency === undefined || threads !== null ? undefined : wholeNumber(o.concurrency, "--concurrency"),
           },
           logLevel: o.logLevel as LogLevelName,
           json: o.json === true,
+          record: o.record,
           verbose: o.verbose === true,
+          requestLogging: logRequests,
           limits: {
             maxHeadersCount: whole(o.maxHeadersCount, "--max-headers-count", 1),
             maxRequestHeadersKb: whole(o.maxRequestHeadersKb, "--max-request-headers-kb", 1),
             bufferLimitBytes: whole(o.bufferLimit, "--buffer-limit", 1),
             routeTimeoutMs: whole(o.routeTimeout, "--route-timeout", 0),
           },
-        });
+        };
+        const proxy = threads === null ? new DevProxy(options) : new ThreadedDevProxy({ ...options, workers: threads, onWorkerLost: (reason) => lost?.(reason) });
         // Build first, so the proxy starts with what the sources say now.
         let builds: Watching | null = null;
         if (o.watch) {

@@ -119,7 +119,7 @@ export class ThreadedDevProxy {
 
   /** Envoy's configuration canary: a VM that starts and configures, then is dropped. Returns the error, or null. */
   private canary(index: number, bytes: Uint8Array): string | null {
-    const plugin = filterPlugin(bytes, this.options.filters[index], this.names[index], this.filterOptions());
+    const plugin = filterPlugin(bytes, this.options.filters[index], this.names[index], this.filterOptions(), this.paths[index]);
     const start = plugin.start();
     this.log.pluginLogs(start.logs.map((l) => ({ filter: this.names[index], ...l })));
     return start.ok ? null : (start.error ?? "the plugin did not start");
