@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   generate: async () => (await import("./commands/generate.js")).register,
   migrate: async () => (await import("./commands/migrate.js")).register,
   run: async () => (await import("./commands/run.js")).register,
+  replay: async () => (await import("./commands/replay.js")).register,
   build: async () => (await import("./commands/build.js")).register,
   test: async () => (await import("./commands/test.js")).register,
   init: async () => (await import("./commands/init.js")).register,

@@ -39,6 +39,8 @@ export interface FilterSetOptions {
   verbose: boolean;
   /** Where the inspector's events go (plain JSON objects); without one nothing is traced. */
   inspector?: InspectorSink;
+  /** Told every answer delivered to a callout (run --record). */
+  calloutAnswered?: (plugin: Plugin, token: number, answer: CalloutAnswer) => void;
 }
 
 /** A loaded version of one filter. */
@@ -307,6 +309,7 @@ export class FilterSet {
           traced?.(response, ms, failure);
           l.callouts--;
           if (response === null || response === "timeout") this.counts.calloutFailures++;
+          this.options.calloutAnswered?.(l.plugin, call.token, response);
           try {
             if (response === "timeout") l.plugin.timeoutHttpCall(call.token);
             else l.plugin.respondToHttpCall(call.token, response);

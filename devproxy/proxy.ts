@@ -15,6 +15,8 @@ import { InspectorModel } from "./inspector/model.js";
 import { InspectorServer } from "./inspector/server.js";
 import { createProxyServer, ENVOY_LIMITS, type Limits } from "./intake.js";
 import { Logger } from "./log.js";
+import { RecordingFile, recordedFilters } from "./record/file.js";
+import { Recorder, type RecordSink } from "./record/recorder.js";
 import { serveRequest, type RequestContext } from "./request.js";
 
 export { filterName, type FilterSpec } from "./filters.js";
@@ -40,6 +42,10 @@ export interface DevProxyOptions {
   verbose?: boolean;
   /** Envoy's defaults (ENVOY_LIMITS) for whatever is not given. */
   limits?: Partial<Limits>;
+  /** Write every exchange to this file (JSON Lines; see host/recording.ts). */
+  record?: string;
+  /** In a worker thread: where each recorded exchange goes (posted to the thread that writes the file), instead of `record`. */
+  recordSink?: RecordSink;
 }
 
 export class DevProxy {
@@ -52,6 +58,8 @@ export class DevProxy {
   private inspectorServer: InspectorServer | null = null;
   private readonly counts = { requests: 0, byStatus: new Map<number, number>() };
   private readonly limits: Limits;
+  private readonly recorder: Recorder | null;
+  private readonly recording: RecordingFile | null;
   url = "";
   adminUrl = "";
 
@@ -70,6 +78,11 @@ export class DevProxy {
       if (!Number.isSafeInteger(value) || value < 0 || (value === 0 && name !== "routeTimeoutMs")) throw new Error(`bad limit ${name}: ${value}`);
     }
     this.inspector = options.adminPort !== null ? new InspectorModel() : null;
+    this.recording = options.record ? new RecordingFile(options.record, this.log) : null;
+    const file = this.recording;
+    const sink = options.recordSink ?? (file ? (r: Parameters<RecordSink>[0]) => file.append(r) : null);
+    this.recorder = sink ? new Recorder(this.limits.bufferLimitBytes, sink) : null;
+    const recorder = this.recorder;
     this.filters = new FilterSet(
       {
         filters: options.filters,
@@ -80,6 +93,7 @@ export class DevProxy {
         bufferLimitBytes: this.limits.bufferLimitBytes,
         verbose: options.verbose === true,
         inspector: this.inspector?.accept,
+        calloutAnswered: recorder ? (plugin, token, answer) => recorder.calloutAnswered(plugin, token, answer) : undefined,
       },
       this.log,
     );
@@ -100,6 +114,7 @@ export class DevProxy {
 
   private async listen(): Promise<{ url: string; adminUrl: string }> {
     this.filters.load();
+    this.recording?.open(recordedFilters(this.filters), Object.keys(this.options.clusters ?? {}), this.limits.bufferLimitBytes);
     const host = this.options.host ?? "127.0.0.1";
     const ctx: RequestContext = {
       filters: this.filters,
@@ -107,6 +122,7 @@ export class DevProxy {
       upstream: this.options.upstream ?? null,
       limits: this.limits,
       authority: "",
+      recorder: this.recorder,
       counted: (status) => {
         this.counts.requests++;
         if (status !== null) this.counts.byStatus.set(status, (this.counts.byStatus.get(status) ?? 0) + 1);
@@ -137,11 +153,13 @@ export class DevProxy {
         filters: this.filters.slots.map((s) => ({ name: s.name, path: s.path })),
         upstream,
         limits: this.limits,
+        ...(this.recording ? { record: this.recording.path } : {}),
       },
       `listening on ${this.url}\n  filters:  ${chain}\n  upstream: ${upstream}` +
         (clusters.length ? `\n  clusters: ${clusters.map(([k, v]) => `${k}=${v}`).join(", ")}` : "") +
         (this.adminUrl ? `\n  admin:    ${this.adminUrl}/stats\n  inspect:  ${this.adminUrl}/` : "") +
-        (this.options.watch ? "\n  watching the .wasm files for changes" : ""),
+        (this.options.watch ? "\n  watching the .wasm files for changes" : "") +
+        (this.recording ? `\n  recording every exchange to ${this.recording.path}` : ""),
     );
     const warning = exposureWarning(host, this.adminUrl);
     if (warning) this.log.warn(warning);
@@ -159,6 +177,7 @@ export class DevProxy {
         s.closeAllConnections();
       });
     await Promise.all([close(this.server), close(this.admin)]);
+    this.recording?.close();
   }
 }
 

@@ -12,6 +12,7 @@ import type { FilterSet } from "./filters.js";
 import { pairs } from "./headers.js";
 import { requestHeaders, type Limits } from "./intake.js";
 import type { Logger, LogLine } from "./log.js";
+import type { Recorder } from "./record/recorder.js";
 import { ClientReply } from "./reply.js";
 import { realUpstream, type Pausable, type UpstreamHandle, type UpstreamRequest } from "./upstream.js";
 
@@ -20,6 +21,8 @@ export interface RequestContext {
   log: Logger;
   /** --upstream, or null for the echo upstream. */
   upstream: string | null;
+  /** run --record: every exchange goes to the recording. */
+  recorder?: Recorder | null;
   limits: Limits;
   /** The proxy's own authority, for a request without Host. */
   authority: string;
@@ -96,6 +99,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     }
     exchange.trace?.end({ status: reply.status, endedBy: exchange.endedBy, error }, outcomes, exchange.streams);
     ctx.filters.sampleMemory();
+    if (capture) ctx.recorder?.record(capture.finish(0, outcomes, reply.status, exchange.endedBy, error));
     const logs: LogLine[] = outcomes.flatMap((o) => o.result.logs.map((e) => ({ filter: o.filter, ...e })));
     ctx.log.request({
       method,
@@ -111,13 +115,18 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
   };
   const reply = new ClientReply(res, method, finish, (busy) => responseValve.busy(busy));
 
-  const ends: ExchangeEnds = {
+  const capture =
+    ctx.recorder?.begin(
+      chain.map((l) => l.plugin),
+      { source: `${req.socket.remoteAddress}:${req.socket.remotePort}`, destination: `${req.socket.localAddress}:${req.socket.localPort}` },
+    ) ?? null;
+  const plainEnds: ExchangeEnds = {
     upstreamHeaders: (headers, eos, knownLength) => {
       const request: UpstreamRequest = {
         headers,
         endOfStream: eos,
         knownLength,
-        sink: exchange,
+        sink: input,
         routeTimeoutMs: ctx.limits.routeTimeoutMs,
         maxHeaderBytes: ctx.limits.maxRequestHeadersKb * 1024,
         maxHeadersCount: ctx.limits.maxHeadersCount,
@@ -144,6 +153,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     clientTrailers: (trailers) => reply.trailers(trailers),
     reset: (filter) => reply.reset(`stream reset by ${filter}`),
   };
+  const ends = capture ? capture.ends(plainEnds) : plainEnds;
 
   const exchange = new Exchange(
     chain.map((l) => ({ name: l.slot.name, plugin: l.plugin })),
@@ -157,6 +167,8 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     ctx.filters.trace(chain, method, path),
   );
   ctx.filters.exchanges.add(exchange);
+  // What comes into the chain, from the client and from the upstream (recorded on the way in).
+  const input = capture ? capture.input(exchange) : exchange;
 
   res.on("close", () => finish(reply.started ? "client closed the connection during the response" : "client went away"));
 
@@ -164,7 +176,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
   const chunked = req.headers["transfer-encoding"] !== undefined;
   const noBody = !chunked && (length === null || length === 0);
   ended = noBody;
-  exchange.requestHeaders(requestHeaders(req, ctx.authority), noBody);
+  input.requestHeaders(requestHeaders(req, ctx.authority), noBody);
   ctx.filters.settle();
   if (noBody) {
     req.resume();
@@ -174,7 +186,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     if (done || ended) return;
     received += chunk.length;
     ended = !chunked && length !== null && received >= length;
-    exchange.requestBody(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), ended);
+    input.requestBody(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), ended);
     ctx.filters.settle();
     requestValve.check();
   });
@@ -182,8 +194,8 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     if (done || ended) return;
     ended = true;
     const trailers = pairs(req.rawTrailers);
-    if (trailers.length > 0) exchange.requestTrailers(trailers);
-    else exchange.requestBody(EMPTY, true);
+    if (trailers.length > 0) input.requestTrailers(trailers);
+    else input.requestBody(EMPTY, true);
     ctx.filters.settle();
   });
   requestValve.attach(req);

@@ -38,6 +38,7 @@ export { resetSharedState } from "./shared-state.js";
 export { encodePairs, decodePairs } from "./abi/pairs.js";
 export { WasmResult } from "./abi/enums.js";
 export { TIMEOUT_RESPONSE } from "./callouts.js";
+export { loadRecording, RecordingError, type Recording, type RecordedExchange, type RecordedFixture } from "./recording.js";
 
 /** Never throws for a bad module: start() reports it. */
 export function createPlugin(wasm: Uint8Array | string, options: PluginOptions = {}): Plugin {

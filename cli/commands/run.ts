@@ -39,6 +39,7 @@ interface RunOptions {
   maxRequestHeadersKb: string;
   bufferLimit: string;
   routeTimeout: string;
+  record?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -127,6 +128,11 @@ export function register(program: Command): void {
     .option("--inspect [[host:]port]", "open node's inspector (default 127.0.0.1:9229) so a debugger stops at breakpoints in the filters' AssemblyScript source (build/debug.wasm keeps every line and local); no callback deadline")
     .option("--verbose", "also print each filter's callbacks and statuses, and every callout")
     .option("--json", "print one JSON object per line (listening, request, log, reload, ...)")
+    .option(
+      "--record <file>",
+      "write every exchange (the request, what each filter did, the upstream's answer, the response) to FILE as JSON Lines, for `replay`; " +
+        "bodies up to --buffer-limit; headers as received, authorization and cookie values included",
+    )
     .action(
       reportErrors("run", async (plugins: string[], o: RunOptions) => {
         if (!LOG_LEVELS.includes(o.logLevel as LogLevelName)) throw new Error(`bad --log-level '${o.logLevel}': one of ${LOG_LEVELS.join(", ")}`);
@@ -159,6 +165,7 @@ export function register(program: Command): void {
           },
           logLevel: o.logLevel as LogLevelName,
           json: o.json === true,
+          record: o.record,
           verbose: o.verbose === true,
           limits: {
             maxHeadersCount: whole(o.maxHeadersCount, "--max-headers-count", 1),
