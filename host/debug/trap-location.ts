@@ -138,8 +138,8 @@ export class ModuleDebugInfo {
    * Empty when the module has neither names nor a source map (Envoy then prints no backtrace either).
    */
   describe(error: unknown): string {
-    const frames = this.frames(error);
     if (this.names.size === 0 && this.map === null) return "";
+    const frames = this.frames(error);
     if (frames.length === 0) return "";
     const lines: string[] = [];
     const own = frames.find((f) => f.file !== null && !f.library) ?? frames.find((f) => f.file !== null);
