@@ -28,6 +28,7 @@ export class HttpStream extends FilterManager implements StreamHost {
   /** Built on the first get_property/set_property. */
   private attributeSource: StreamAttributes | null = null;
   private completed = false;
+  private deleted = false;
 
   constructor(env: StreamEnvironment) {
     super(env);
@@ -121,6 +122,31 @@ export class HttpStream extends FilterManager implements StreamHost {
         .filter((c) => c.contextId === this.ctx.id)
         .map((c) => ({ token: c.token, upstream: c.upstream, headers: c.headers, body: c.body, trailers: c.trailers, timeoutMs: c.timeoutMs })),
     };
+  }
+
+  /**
+   * A guard stopped a callback of this stream's VM mid-operation (deadline.ts runGuarded) and the
+   * VM failed. If the callback was one of this stream's, the host lost its place in the stream,
+   * which ends here: fail closed answers 503 as after a trap; fail open resets the stream (what
+   * the stopped callback would have passed on is unknown); a stop inside the end of the stream
+   * finishes deleting the context. A root callback's stop (a callout answer) leaves the stream
+   * as a trap there would. Returns whether the stream ended.
+   */
+  endIfItsCallbackStopped(): boolean {
+    if (!this.callbackRunning) return false;
+    this.callbackRunning = false;
+    this.recordStoppedCallback();
+    this.pendingContinues = null;
+    this.pendingReset = false;
+    this.pendingLocalReply = null;
+    this.accessLogPhase = false;
+    if (!this.env.failOpen) this.failStream();
+    else if (this.stopped === null) {
+      this.stopped = "reset";
+      this.req.closed = this.resp.closed = true;
+    }
+    if (this.completed) this.finishDestroy();
+    return true;
   }
 
   /** Applies continue/reset/local reply requested from another context's callback. */
@@ -277,6 +303,12 @@ export class HttpStream extends FilterManager implements StreamHost {
     this.accessLogPhase = false;
     this.callVoid("done", "proxy_on_done");
     this.callVoid("delete", "proxy_on_delete");
+    this.finishDestroy();
+  }
+
+  private finishDestroy(): void {
+    if (this.deleted) return;
+    this.deleted = true;
     this.env.vm.contexts.delete(this.ctx.id);
     this.env.onFinished(this);
   }
