@@ -25,6 +25,8 @@ export { DEFAULT_BUFFER_LIMIT_BYTES, type StreamEnvironment } from "./stream-sta
 export class HttpStream extends FilterManager implements StreamHost {
   /** request.time: when the stream was created. */
   private readonly createdAtNs: bigint;
+  /** When the request's last byte arrived (request.duration), or null before. */
+  private requestCompleteNs: bigint | null = null;
   /** Built on the first get_property/set_property. */
   private attributeSource: StreamAttributes | null = null;
   private completed = false;
@@ -220,6 +222,7 @@ export class HttpStream extends FilterManager implements StreamHost {
         responseCodeDetails: () => this.localReply?.details ?? this.closeDetails ?? (this.resp.started ? "via_upstream" : null),
         bytesReceived: () => this.received.request,
         bytesSent: () => this.resp.forwarded.body.length,
+        requestDurationNs: () => (this.requestCompleteNs === null ? null : this.requestCompleteNs - this.createdAtNs),
       };
       this.attributeSource = new StreamAttributes(stream, this.env.properties, this.env.connectionId ?? this.ctx.id, this.createdAtNs);
     }
@@ -264,6 +267,7 @@ export class HttpStream extends FilterManager implements StreamHost {
 
   private decodeHeaders(headers: ReadonlyArray<HeaderInput>, endOfStream: boolean): void {
     if (this.req.closed || this.req.started) return;
+    if (endOfStream) this.requestReceived();
     this.onCreate();
     const map = new HeaderMap(headers, "requestHeaders");
     this.requestKind = requestKind(map);
@@ -271,13 +275,20 @@ export class HttpStream extends FilterManager implements StreamHost {
   }
 
   private decodeData(chunk: string | Uint8Array, endOfStream: boolean): void {
+    if (endOfStream) this.requestReceived();
     const bytes = toBytes(chunk);
     this.received.request += bytes.length;
     this.onBody("request", bytes, endOfStream);
   }
 
   private decodeTrailers(trailers: ReadonlyArray<HeaderInput>): void {
+    this.requestReceived();
     this.onTrailers("request", [...trailers]);
+  }
+
+  /** The request's last byte arrived (Envoy maybeEndDecode: onLastDownstreamRxByteReceived, before the filters). */
+  private requestReceived(): void {
+    this.requestCompleteNs ??= this.env.vm.clock.realtimeNs();
   }
 
   private encodeHeaders(headers: ReadonlyArray<HeaderInput>, endOfStream: boolean): void {

@@ -47,6 +47,8 @@ export interface GrpcCallout {
   /** Messages the plugin sent: the unary request, or each grpc_send. */
   messages: Uint8Array[];
   timeoutMs: number;
+  /** Unary call with a timeout: when the async client's router gives up (virtual ms), else null. */
+  dueAtMs: number | null;
   /** The context that made the call (the effective context at the time). */
   contextId: number;
   /** Stream only: the plugin called grpc_close (half close). */

@@ -295,6 +295,22 @@ describe("attributes as Envoy's expr/context.cc computes them", () => {
     ]);
   });
 
+  it("request.duration (int64 ns): from the stream's start to the request's last byte, none before; response.flags 0", () => {
+    const atHeaders = reader("request_headers", ["request\0duration", "response\0flags"]);
+    assert.deepEqual(capture(atHeaders, {}, { now: 0 }), [int64(0), int64(0)], "headers with end_of_stream: the request is complete before the filter runs");
+    assert.deepEqual(capture(atHeaders, { requestBody: ["x"] }, { now: 0 }), ["", int64(0)], "not complete yet: NotFound");
+    const captured: string[] = [];
+    const plugin = createPlugin(reader("response_headers", ["request\0duration"]), { now: 0 });
+    plugin.registerForeignFunction("capture", (args) => void captured.push(Buffer.from(args).toString("hex")));
+    const stream = plugin.newHttpStream();
+    stream.sendRequestHeaders([[":method", "POST"], [":path", "/"], [":authority", "h"]], false);
+    plugin.advanceTime(250);
+    stream.sendRequestBody("x", true);
+    plugin.advanceTime(1000);
+    stream.sendResponseHeaders([[":status", "200"]], true);
+    assert.deepEqual(captured, [int64(250_000_000)]);
+  });
+
   it("response.code_details is wasm_close_stream after close_stream, with no response", () => {
     const wasm = reader("log", ["response\0code_details", "response\0code"], "(drop (call $proxy_close_stream (i32.const 0)))");
     assert.deepEqual(capture(wasm, {}), [hex("wasm_close_stream"), ""]);
