@@ -87,8 +87,9 @@ export function runTcpConnection(target: PluginVm, connection: TcpConnection, sp
     connection.sendDownstreamData(chunk, i === down.length - 1);
     answer();
   });
-  const up = spec.upstreamData ?? [];
-  if (up.length === 0) connection.closeUpstream();
+  // No upstream data while the filter holds tcp_proxy back (on_new_connection StopIteration).
+  const up = connection.upstreamConnected ? (spec.upstreamData ?? []) : [];
+  if (connection.upstreamConnected && up.length === 0) connection.closeUpstream();
   up.forEach((chunk, i) => {
     connection.sendUpstreamData(chunk, i === up.length - 1);
     answer();
