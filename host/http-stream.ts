@@ -237,8 +237,8 @@ export class HttpStream extends FilterManager implements StreamHost {
     return this.attributes.userProperty(segments);
   }
 
-  setProperty(rawPath: string, value: Uint8Array): WasmResult {
-    return this.attributes.setProperty(rawPath, value);
+  setProperty(rawPath: string, value: Uint8Array, readonly?: boolean): WasmResult {
+    return this.attributes.setProperty(rawPath, value, readonly);
   }
 
   // ---- Operations: the phases as Envoy's decode*/encode* calls deliver them --------------

@@ -28,6 +28,7 @@ export interface AttributeStream {
 
 export class StreamAttributes implements AttributeSource {
   private filterState: Map<string, Uint8Array> | null = null;
+  private readonlyState: Set<string> | null = null;
   private defaults: Map<string, PropertyValue> | null = null;
 
   constructor(
@@ -53,9 +54,14 @@ export class StreamAttributes implements AttributeSource {
     return findProperty(this.properties, segments) ?? findProperty(this.connectionDefaults(), segments);
   }
 
-  setProperty(rawPath: string, value: Uint8Array): WasmResult {
+  setProperty(rawPath: string, value: Uint8Array, readonly = false): WasmResult {
     // Envoy stores filter state "wasm.<path>"; get_property looks up the first segment only.
-    (this.filterState ??= new Map()).set(rawPath, value.slice());
+    this.filterState ??= new Map();
+    const existed = this.filterState.has(rawPath);
+    // CelState::setValue: a readonly state takes its first value only.
+    if (existed && this.readonlyState?.has(rawPath)) return WasmResult.BadArgument;
+    this.filterState.set(rawPath, value.slice());
+    if (!existed && readonly) (this.readonlyState ??= new Set()).add(rawPath);
     return WasmResult.Ok;
   }
 

@@ -95,6 +95,7 @@ export class TcpConnection implements NetworkHost {
   private readonly down = new Direction();
   private readonly up = new Direction();
   private readonly filterState = new Map<string, Uint8Array>();
+  private readonly readonlyState = new Set<string>();
   private readonly defaults: Map<string, PropertyValue>;
   private pending: { continueDown: boolean; close: string | null } = { continueDown: false, close: null };
   private downstreamClosed = false;
@@ -216,8 +217,12 @@ export class TcpConnection implements NetworkHost {
     return findProperty(this.env.properties, segments) ?? findProperty(this.defaults, segments);
   }
 
-  setProperty(rawPath: string, value: Uint8Array): WasmResult {
+  setProperty(rawPath: string, value: Uint8Array, readonly = false): WasmResult {
+    const existed = this.filterState.has(rawPath);
+    // CelState::setValue: a readonly state takes its first value only.
+    if (existed && this.readonlyState.has(rawPath)) return WasmResult.BadArgument;
     this.filterState.set(rawPath, value.slice());
+    if (!existed && readonly) this.readonlyState.add(rawPath);
     return WasmResult.Ok;
   }
 

@@ -325,6 +325,56 @@ describe("attributes as Envoy's expr/context.cc computes them", () => {
   });
 });
 
+describe("Envoy's foreign functions declare_property and set_envoy_filter_state (foreign.cc, context.cc)", () => {
+  // Protobuf arguments as the Rust and Go SDKs' helpers serialize them.
+  const proto = (...fields: [number, string | number][]) =>
+    Uint8Array.from(
+      fields.flatMap(([n, v]) => {
+        if (typeof v === "number") return [(n << 3) | 0, v];
+        const bytes = [...new TextEncoder().encode(v)];
+        return [(n << 3) | 2, bytes.length, ...bytes];
+      }),
+    );
+  const DECLARE_READONLY = proto([1, "token"], [2, 1]);
+  const DECLARE_PLAIN = proto([1, "plain"]);
+  const CLUSTER = proto([1, "envoy.tcp_proxy.cluster"], [2, "backend"]);
+  const UNKNOWN_KEY = proto([1, "my.own.key"], [2, "x"]);
+  const MALFORMED = Uint8Array.of(0x0a, 0x09, 0x61);
+  const call = (nameAt: number, nameLength: number, argsAt: number, argsLength: number) =>
+    `(call $report (call $proxy_call_foreign_function (i32.const ${nameAt}) (i32.const ${nameLength}) (i32.const ${argsAt}) (i32.const ${argsLength}) (i32.const 300) (i32.const 304)))`;
+  const set = (at: number, length: number, valueAt: number) =>
+    `(call $report (call $proxy_set_property (i32.const ${at}) (i32.const ${length}) (i32.const ${valueAt}) (i32.const 1)))`;
+  const wasm = filter({
+    imports: ["proxy_call_foreign_function", "proxy_set_property"],
+    body: `${data(1000, "declare_property")}${data(1020, "set_envoy_filter_state")}${data(1050, "token")}${data(1060, "plain")}${data(1070, "ab")}
+      ${bytesData(1100, DECLARE_READONLY)}${bytesData(1150, DECLARE_PLAIN)}${bytesData(1200, CLUSTER)}${bytesData(1300, UNKNOWN_KEY)}${bytesData(1400, MALFORMED)}
+      (func (export "proxy_on_configure") (param i32 i32) (result i32)
+        ${call(1000, 16, 1100, DECLARE_READONLY.length)}
+        ${call(1000, 16, 1100, DECLARE_READONLY.length)}
+        ${call(1000, 16, 1150, DECLARE_PLAIN.length)}
+        ${call(1000, 16, 1400, MALFORMED.length)}
+        ${call(1020, 22, 1200, CLUSTER.length)}
+        (i32.const 1))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        ${set(1050, 5, 1070)} ${set(1050, 5, 1071)}
+        ${set(1060, 5, 1070)} ${set(1060, 5, 1071)}
+        ${call(1020, 22, 1200, CLUSTER.length)}
+        ${call(1020, 22, 1300, UNKNOWN_KEY.length)}
+        ${call(1020, 22, 1400, MALFORMED.length)}
+        (i32.const 0))`,
+  });
+
+  it("declare_property: OK once per name, BadArgument again or for bad arguments; a readonly property takes one value", () => {
+    const plugin = createPlugin(wasm);
+    // declare: OK, again BadArgument, another OK, malformed BadArgument; set_envoy_filter_state on a root: NotFound
+    assert.deepEqual(messages(plugin.start().logs), ["00", "02", "00", "02", "01"]);
+    const result = plugin.runHttpRequest();
+    // readonly: first set OK, second BadArgument; declared without readonly: both OK;
+    // set_envoy_filter_state: a key Envoy can build OK, an unknown key NotFound, malformed BadArgument
+    assert.deepEqual(messages(result.logs), ["00", "02", "00", "00", "00", "01", "02"]);
+  });
+});
+
 describe("defaults kinder than Envoy say so", () => {
   const caller = filter({ imports: ["proxy_http_call"], body: "" });
 
