@@ -7,6 +7,7 @@
 // (continue, reset and local replies, applied after the callback that asked), stream-callbacks.ts
 // (calling the filter, VM failures), stream-state.ts (what the stream keeps).
 
+import { randomUUID } from "node:crypto";
 import { BufferType, MapType, StreamType, WasmResult } from "./abi/enums.js";
 import type { BodyBuffer, LocalReplyRequest, StreamHost } from "./context.js";
 import type { Forwarded } from "./forwarded.js";
@@ -270,6 +271,12 @@ export class HttpStream extends FilterManager implements StreamHost {
     if (endOfStream) this.requestReceived();
     this.onCreate();
     const map = new HeaderMap(headers, "requestHeaders");
+    if (this.env.connectionManagerHeaders) {
+      // conn_manager_utility.cc mutateRequestHeaders (defaults: not an edge proxy, request ids
+      // generated): set before the filter chain runs, only when absent.
+      if (map.getFirst("x-forwarded-proto") === undefined) map.add("x-forwarded-proto", map.getFirst(":scheme") ?? "http");
+      if (map.getFirst("x-request-id") === undefined) map.add("x-request-id", randomUUID());
+    }
     this.requestKind = requestKind(map);
     this.onHeaders("request", map, endOfStream);
   }

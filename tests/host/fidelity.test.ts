@@ -311,6 +311,16 @@ describe("attributes as Envoy's expr/context.cc computes them", () => {
     assert.deepEqual(captured, [int64(250_000_000)]);
   });
 
+  it("with connectionManagerHeaders, the filter sees the x-request-id (UUID v4) and x-forwarded-proto Envoy's connection manager adds when absent", () => {
+    const wasm = reader("request_headers", ["request\0id", "request\0headers\0x-forwarded-proto"]);
+    const [id, proto] = capture(wasm, {}, { connectionManagerHeaders: true }).map((h) => Buffer.from(h, "hex").toString());
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(proto, "http");
+    const given = capture(wasm, { requestHeaders: [["x-request-id", "mine"], ["x-forwarded-proto", "https"]] }, { connectionManagerHeaders: true });
+    assert.deepEqual(given, [hex("mine"), hex("https")], "kept when the request has them");
+    assert.deepEqual(capture(wasm, {}), ["", ""], "off by default: the request as the test gave it");
+  });
+
   it("response.code_details is wasm_close_stream after close_stream, with no response", () => {
     const wasm = reader("log", ["response\0code_details", "response\0code"], "(drop (call $proxy_close_stream (i32.const 0)))");
     assert.deepEqual(capture(wasm, {}), [hex("wasm_close_stream"), ""]);
