@@ -60,6 +60,14 @@ export function deliverHttpCall(vm: Vm, root: HostContext, call: HttpCallRecord,
   return true;
 }
 
+/**
+ * What a unary gRPC call gets when its timeout elapses: Envoy's gRPC async client runs over the
+ * HTTP async client, whose router answers a timed-out gRPC request with a local reply (504
+ * "upstream request timeout", trailers-only since the request is gRPC: grpc-status
+ * httpToGrpcStatus(504) = 14 Unavailable), which the gRPC client reads as the close status.
+ */
+export const GRPC_TIMEOUT: GrpcEvent = { kind: "close", status: 14, message: "upstream request timeout" };
+
 export type GrpcEvent =
   | { kind: "initial_metadata"; metadata: Header[] }
   | { kind: "message"; message: Uint8Array }

@@ -57,7 +57,11 @@ export interface AttributeSource {
   property(segments: string[]): Uint8Array | undefined;
   /** Values the test gave, then the host's defaults for a local connection. */
   userProperty(segments: string[]): Uint8Array | undefined;
-  setProperty(rawPath: string, value: Uint8Array): WasmResult;
+  /**
+   * Envoy setProperty: filter state "wasm.<path>" (a CelState). `readonly` is the declared
+   * prototype's (declare_property): such a state takes one value, later sets are BadArgument.
+   */
+  setProperty(rawPath: string, value: Uint8Array, readonly?: boolean): WasmResult;
 }
 
 /** What a TCP connection offers to hostcalls made on its context. */
@@ -92,6 +96,11 @@ export class HostContext {
   grpcReceiveBuffer: Uint8Array | null = null;
   grpcInitialMetadata: HeaderMap | null = null;
   grpcTrailingMetadata: HeaderMap | null = null;
+  /**
+   * Properties declared on this context (foreign function declare_property: Envoy's
+   * state_prototypes_); set_property consults its root's. Only `readonly` changes what the host does.
+   */
+  statePrototypes: Map<string, { readonly: boolean }> | null = null;
 
   constructor(
     readonly id: number,

@@ -7,6 +7,7 @@
 // (continue, reset and local replies, applied after the callback that asked), stream-callbacks.ts
 // (calling the filter, VM failures), stream-state.ts (what the stream keeps).
 
+import { randomUUID } from "node:crypto";
 import { BufferType, MapType, StreamType, WasmResult } from "./abi/enums.js";
 import type { BodyBuffer, LocalReplyRequest, StreamHost } from "./context.js";
 import type { Forwarded } from "./forwarded.js";
@@ -25,9 +26,12 @@ export { DEFAULT_BUFFER_LIMIT_BYTES, type StreamEnvironment } from "./stream-sta
 export class HttpStream extends FilterManager implements StreamHost {
   /** request.time: when the stream was created. */
   private readonly createdAtNs: bigint;
+  /** When the request's last byte arrived (request.duration), or null before. */
+  private requestCompleteNs: bigint | null = null;
   /** Built on the first get_property/set_property. */
   private attributeSource: StreamAttributes | null = null;
   private completed = false;
+  private deleted = false;
 
   constructor(env: StreamEnvironment) {
     super(env);
@@ -128,6 +132,31 @@ export class HttpStream extends FilterManager implements StreamHost {
     };
   }
 
+  /**
+   * A guard stopped a callback of this stream's VM mid-operation (deadline.ts runGuarded) and the
+   * VM failed. If the callback was one of this stream's, the host lost its place in the stream,
+   * which ends here: fail closed answers 503 as after a trap; fail open resets the stream (what
+   * the stopped callback would have passed on is unknown); a stop inside the end of the stream
+   * finishes deleting the context. A root callback's stop (a callout answer) leaves the stream
+   * as a trap there would. Returns whether the stream ended.
+   */
+  endIfItsCallbackStopped(): boolean {
+    if (!this.callbackRunning) return false;
+    this.callbackRunning = false;
+    this.recordStoppedCallback();
+    this.pendingContinues = null;
+    this.pendingReset = false;
+    this.pendingLocalReply = null;
+    this.accessLogPhase = false;
+    if (!this.env.failOpen) this.failStream();
+    else if (this.stopped === null) {
+      this.stopped = "reset";
+      this.req.closed = this.resp.closed = true;
+    }
+    if (this.completed) this.finishDestroy();
+    return true;
+  }
+
   /** Applies continue/reset/local reply requested from another context's callback. */
   settle(): void {
     this.operation(this.applyPending);
@@ -199,6 +228,7 @@ export class HttpStream extends FilterManager implements StreamHost {
         responseCodeDetails: () => this.localReply?.details ?? this.closeDetails ?? (this.resp.started ? "via_upstream" : null),
         bytesReceived: () => this.received.request,
         bytesSent: () => this.resp.forwarded.body.length,
+        requestDurationNs: () => (this.requestCompleteNs === null ? null : this.requestCompleteNs - this.createdAtNs),
       };
       this.attributeSource = new StreamAttributes(stream, this.env.properties, this.env.connectionId ?? this.ctx.id, this.createdAtNs);
     }
@@ -213,8 +243,8 @@ export class HttpStream extends FilterManager implements StreamHost {
     return this.attributes.userProperty(segments);
   }
 
-  setProperty(rawPath: string, value: Uint8Array): WasmResult {
-    return this.attributes.setProperty(rawPath, value);
+  setProperty(rawPath: string, value: Uint8Array, readonly?: boolean): WasmResult {
+    return this.attributes.setProperty(rawPath, value, readonly);
   }
 
   // ---- Operations: the phases as Envoy's decode*/encode* calls deliver them --------------
@@ -243,20 +273,34 @@ export class HttpStream extends FilterManager implements StreamHost {
 
   private decodeHeaders(headers: ReadonlyArray<HeaderInput>, endOfStream: boolean): void {
     if (this.req.closed || this.req.started) return;
+    if (endOfStream) this.requestReceived();
     this.onCreate();
     const map = new HeaderMap(headers, "requestHeaders");
+    if (this.env.connectionManagerHeaders) {
+      // conn_manager_utility.cc mutateRequestHeaders (defaults: not an edge proxy, request ids
+      // generated): set before the filter chain runs, only when absent.
+      if (map.getFirst("x-forwarded-proto") === undefined) map.add("x-forwarded-proto", map.getFirst(":scheme") ?? "http");
+      if (map.getFirst("x-request-id") === undefined) map.add("x-request-id", randomUUID());
+    }
     this.requestKind = requestKind(map);
     this.onHeaders("request", map, endOfStream);
   }
 
   private decodeData(chunk: string | Uint8Array, endOfStream: boolean): void {
+    if (endOfStream) this.requestReceived();
     const bytes = toBytes(chunk);
     this.received.request += bytes.length;
     this.onBody("request", bytes, endOfStream);
   }
 
   private decodeTrailers(trailers: ReadonlyArray<HeaderInput>): void {
+    this.requestReceived();
     this.onTrailers("request", [...trailers]);
+  }
+
+  /** The request's last byte arrived (Envoy maybeEndDecode: onLastDownstreamRxByteReceived, before the filters). */
+  private requestReceived(): void {
+    this.requestCompleteNs ??= this.env.vm.clock.realtimeNs();
   }
 
   private encodeHeaders(headers: ReadonlyArray<HeaderInput>, endOfStream: boolean): void {
@@ -282,6 +326,12 @@ export class HttpStream extends FilterManager implements StreamHost {
     this.accessLogPhase = false;
     this.callVoid("done", "proxy_on_done");
     this.callVoid("delete", "proxy_on_delete");
+    this.finishDestroy();
+  }
+
+  private finishDestroy(): void {
+    if (this.deleted) return;
+    this.deleted = true;
     this.env.vm.contexts.delete(this.ctx.id);
     this.env.onFinished(this);
   }

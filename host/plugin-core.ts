@@ -125,6 +125,7 @@ export abstract class PluginCore {
       properties: this.mergedProperties(properties),
       connectionId: this.nextConnectionId++,
       bufferLimitBytes: this.options.bufferLimitBytes,
+      connectionManagerHeaders: this.options.connectionManagerHeaders === true,
     };
   }
 

@@ -80,6 +80,13 @@ export interface PluginOptions {
    * headers went downstream).
    */
   bufferLimitBytes?: number;
+  /**
+   * Add the request headers Envoy's connection manager adds before any filter runs
+   * (conn_manager_utility.cc mutateRequestHeaders, with its defaults): a generated `x-request-id`
+   * (UUID v4) and `x-forwarded-proto` (the scheme), each only when the request has none. Off by
+   * default, so a request's headers are the ones the test gave.
+   */
+  connectionManagerHeaders?: boolean;
 }
 
 export interface StartResult {

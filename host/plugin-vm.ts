@@ -37,6 +37,7 @@ export interface StreamSettings {
   properties: ReadonlyMap<string, PropertyValue>;
   connectionId: number;
   bufferLimitBytes?: number;
+  connectionManagerHeaders?: boolean;
 }
 
 export type ShutdownState = "running" | "draining" | "deleted";
@@ -116,6 +117,7 @@ export class PluginVm {
       properties: settings.properties,
       connectionId: settings.connectionId,
       bufferLimitBytes: settings.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
+      connectionManagerHeaders: settings.connectionManagerHeaders,
       onFinished: (s) => this.streams.delete(s),
     });
     this.streams.add(stream);

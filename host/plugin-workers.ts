@@ -38,6 +38,7 @@ export class Workers {
     if (concurrency === undefined) {
       const only = PluginVm.instantiate(this.settings, this.pluginLogs);
       if (typeof only === "string") return only;
+      warnOneVm(only);
       this.add(only);
       return only.start(identity);
     }
@@ -102,4 +103,21 @@ export class Workers {
     this.reloads[index]++;
     fresh.vm.log(3, `FAIL_RELOAD: worker ${index}'s VM had failed (${current.vm.failure}); a new VM replaced it, with none of its state`);
   }
+}
+
+const START_UP = ["proxy_on_context_create", "proxy_on_vm_start", "proxy_on_configure"];
+
+/**
+ * The one-VM default is kinder than Envoy, whose configuration canary runs the root's start-up
+ * before every worker runs it again: say so, once per plugin, when the module has a start-up.
+ */
+function warnOneVm(only: PluginVm): void {
+  const startUp = START_UP.filter((name) => only.vm.has(name));
+  if (startUp.length === 0) return;
+  only.vm.log(
+    3,
+    `host: no concurrency given, so ${startUp.map((n) => n.slice("proxy_".length)).join(", ")} run${startUp.length === 1 ? "s" : ""} once, in the one VM that serves every stream; ` +
+      "Envoy runs them in a configuration canary VM it then drops, then again in each worker's VM (its own globals and root): " +
+      "set concurrency (Istio's sidecars: 2) to test that",
+  );
 }

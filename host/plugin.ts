@@ -9,8 +9,8 @@
 
 import type { HttpStream } from "./http-stream.js";
 import type { RequestSpec, ShutdownResult, TcpSpec } from "./plugin-options.js";
-import { answerHttpCall } from "./callout-answers.js";
-import { TIMEOUT_RESPONSE } from "./callouts.js";
+import { answerGrpc, answerHttpCall } from "./callout-answers.js";
+import { GRPC_TIMEOUT, TIMEOUT_RESPONSE } from "./callouts.js";
 import type { TimeInput } from "./clock.js";
 import type { HttpCallRecord } from "./context.js";
 import type { PluginVm } from "./plugin-vm.js";
@@ -80,7 +80,8 @@ export class Plugin extends PluginShared {
 
   /**
    * Moves the clock on by `ms`, firing what falls due in order: ticks (re-armed after each
-   * on_tick, as Envoy does) and callout timeouts (Envoy's 504 "upstream request timeout").
+   * on_tick, as Envoy does) and callout timeouts (Envoy's 504 "upstream request timeout"; a
+   * unary gRPC call's: on_grpc_close with 14 Unavailable, "upstream request timeout").
    * Needs a started plugin.
    */
   advanceTime(ms: number): void {
@@ -89,18 +90,24 @@ export class Plugin extends PluginShared {
     const target = this.clock.elapsedMs + ms;
     for (;;) {
       // The earliest event of any worker: its tick, or one of its callouts timing out.
-      let next: { at: number; worker: PluginVm; call: HttpCallRecord | null } | null = null;
+      let next: { at: number; worker: PluginVm; call: HttpCallRecord | null; grpc: number | null } | null = null;
       for (const worker of this.vms) {
         const tickAt = worker.tickDueMs;
-        if (tickAt !== undefined && tickAt <= target && (next === null || tickAt < next.at)) next = { at: tickAt, worker, call: null };
+        if (tickAt !== undefined && tickAt <= target && (next === null || tickAt < next.at)) next = { at: tickAt, worker, call: null, grpc: null };
         const call = worker.vm.httpCalls
           .filter((c) => c.pending && c.dueAtMs !== null && c.dueAtMs <= target)
           .sort((a, b) => a.dueAtMs! - b.dueAtMs! || a.token - b.token)[0];
-        if (call && (next === null || call.dueAtMs! < next.at)) next = { at: call.dueAtMs!, worker, call };
+        if (call && (next === null || call.dueAtMs! < next.at)) next = { at: call.dueAtMs!, worker, call, grpc: null };
+        for (const g of worker.vm.grpcCallouts.values()) {
+          if (g.dueAtMs !== null && g.dueAtMs <= target && (next === null || g.dueAtMs < next.at)) next = { at: g.dueAtMs, worker, call: null, grpc: g.token };
+        }
       }
       if (next === null) break;
       this.clock.advance(Math.max(0, next.at - this.clock.elapsedMs));
-      if (next.call === null) next.worker.fireTick(this.clock.elapsedMs);
+      if (next.grpc !== null) {
+        next.worker.vm.grpcCallouts.get(next.grpc)!.dueAtMs = null;
+        answerGrpc(next.worker, next.grpc, GRPC_TIMEOUT, "call");
+      } else if (next.call === null) next.worker.fireTick(this.clock.elapsedMs);
       else answerHttpCall(next.worker, next.call, TIMEOUT_RESPONSE, "timeout");
     }
     this.clock.advance(Math.max(0, target - this.clock.elapsedMs));

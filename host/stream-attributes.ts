@@ -22,10 +22,13 @@ export interface AttributeStream {
   bytesReceived(): number;
   /** Response body bytes sent to the client (StreamInfo bytesSent). */
   bytesSent(): number;
+  /** StreamInfo requestComplete(): ns from the stream's start to the request's last byte, or null before. */
+  requestDurationNs(): bigint | null;
 }
 
 export class StreamAttributes implements AttributeSource {
   private filterState: Map<string, Uint8Array> | null = null;
+  private readonlyState: Set<string> | null = null;
   private defaults: Map<string, PropertyValue> | null = null;
 
   constructor(
@@ -51,9 +54,14 @@ export class StreamAttributes implements AttributeSource {
     return findProperty(this.properties, segments) ?? findProperty(this.connectionDefaults(), segments);
   }
 
-  setProperty(rawPath: string, value: Uint8Array): WasmResult {
+  setProperty(rawPath: string, value: Uint8Array, readonly = false): WasmResult {
     // Envoy stores filter state "wasm.<path>"; get_property looks up the first segment only.
-    (this.filterState ??= new Map()).set(rawPath, value.slice());
+    this.filterState ??= new Map();
+    const existed = this.filterState.has(rawPath);
+    // CelState::setValue: a readonly state takes its first value only.
+    if (existed && this.readonlyState?.has(rawPath)) return WasmResult.BadArgument;
+    this.filterState.set(rawPath, value.slice());
+    if (!existed && readonly) (this.readonlyState ??= new Set()).add(rawPath);
     return WasmResult.Ok;
   }
 
@@ -67,6 +75,11 @@ export class StreamAttributes implements AttributeSource {
   }
 
   private requestAttribute(path: string[]): Uint8Array | undefined {
+    if (path.length === 1 && path[0] === "duration") {
+      // expr/context.cc Duration: requestComplete(), whether or not the headers are readable.
+      const ns = this.stream.requestDurationNs();
+      return ns === null ? undefined : int64(ns);
+    }
     const map = this.stream.readableMap(MapType.RequestHeaders);
     if (!map) return undefined;
     const one = (name: string) => map.getFirst(name);
@@ -100,6 +113,9 @@ export class StreamAttributes implements AttributeSource {
     // Stream info, whether or not a response started.
     if (path.length === 1 && path[0] === "code_details") return encode(this.stream.responseCodeDetails() ?? undefined);
     if (path.length === 1 && path[0] === "size") return int64(this.stream.bytesSent());
+    // expr/context.cc Flags: StreamInfo's response flags. None of what this host emulates sets one
+    // (a filter's local reply, the 413/500 too-large replies, a failed VM's 503, close_stream).
+    if (path.length === 1 && path[0] === "flags") return int64(0);
     const headers = this.stream.responseHeaders();
     if (headers === null) return undefined;
     if (path.length === 1 && path[0] === "total_size") {
@@ -144,7 +160,7 @@ export function httpToGrpcStatus(status: number): number {
   return map[status] ?? 2;
 }
 
-function int64(n: number): Uint8Array {
+function int64(n: number | bigint): Uint8Array {
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigInt64(0, BigInt(n), true);
   return out;

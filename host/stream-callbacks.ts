@@ -12,6 +12,12 @@ import { StreamState } from "./stream-state.js";
 export abstract class StreamCallbacks extends StreamState {
   private created = false;
   private failureReplySent = false;
+  /** Set while one of this stream's callbacks runs: a stop that never lets it return leaves it set. */
+  protected callbackRunning = false;
+  /** The filter callback being called (for such a stop: recordStoppedCallback). */
+  private inFlight: Callback | null = null;
+  private inFlightKind: keyof typeof FAILED_STATUS = "headers";
+  private inFlightEos: boolean | undefined = undefined;
 
   /** proxy_on_context_create, once, before the stream's first callback. */
   protected onCreate(): void {
@@ -19,7 +25,9 @@ export abstract class StreamCallbacks extends StreamState {
     this.created = true;
     const vm = this.env.vm;
     if (vm.failure === null && vm.has("proxy_on_context_create")) {
+      this.callbackRunning = true;
       vm.call("proxy_on_context_create", this.ctx, this.ctx.id, this.env.root.id);
+      this.callbackRunning = false;
     }
   }
 
@@ -35,9 +43,15 @@ export abstract class StreamCallbacks extends StreamState {
       return "Continue";
     }
     vm.stopNextIteration = false;
+    this.inFlight = callback;
+    this.inFlightKind = kind;
+    this.inFlightEos = eos;
+    this.callbackRunning = true;
     // Trailers callbacks take no end_of_stream.
     const raw =
       eos === undefined ? vm.call(callback.name, this.ctx, this.ctx.id, size) : vm.call(callback.name, this.ctx, this.ctx.id, size, eos ? 1 : 0);
+    this.callbackRunning = false;
+    this.inFlight = null;
     const forced = vm.stopNextIteration;
     vm.stopNextIteration = false;
     if (raw === null || vm.failure !== null) {
@@ -52,6 +66,14 @@ export abstract class StreamCallbacks extends StreamState {
     return status;
   }
 
+  /** A guard stopped the callback in flight (it never returned): its phase shows what Envoy reads of a failed VM. */
+  protected recordStoppedCallback(): void {
+    const callback = this.inFlight;
+    if (callback === null) return;
+    this.inFlight = null;
+    this.recordPhase(callback.phase, this.inFlightEos, this.env.failOpen ? "Continue" : FAILED_STATUS[this.inFlightKind]);
+  }
+
   protected recordPhase(phase: PhaseName, endOfStream: boolean | undefined, result: string): void {
     this.phases.push(endOfStream === undefined ? { phase, result } : { phase, endOfStream, result });
   }
@@ -61,7 +83,10 @@ export abstract class StreamCallbacks extends StreamState {
     const vm = this.env.vm;
     if (vm.failure !== null) return;
     this.phases.push({ phase });
-    if (vm.has(name)) vm.call(name, this.ctx, this.ctx.id);
+    if (!vm.has(name)) return;
+    this.callbackRunning = true;
+    vm.call(name, this.ctx, this.ctx.id);
+    this.callbackRunning = false;
   }
 
   /** cpp-host CHECK_FAIL: fail open (Continue) or fail closed with Envoy's failStream(). */

@@ -22,6 +22,8 @@ export interface StreamEnvironment {
   connectionId?: number;
   /** The stream's buffer limit (Envoy: the listener's per_connection_buffer_limit_bytes). */
   bufferLimitBytes?: number;
+  /** Add the connection manager's x-request-id and x-forwarded-proto (PluginOptions.connectionManagerHeaders). */
+  connectionManagerHeaders?: boolean;
   /** Called once the stream's context was deleted. */
   onFinished(stream: HttpStream): void;
 }

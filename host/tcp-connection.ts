@@ -61,6 +61,11 @@ export interface TcpResult {
   closeDetails: string | null;
   /** on_done, on_log and on_delete ran (Envoy onCloseTCP). */
   finished: boolean;
+  /**
+   * Whether tcp_proxy has connected the upstream: at once, unless on_new_connection answered
+   * StopIteration; then not before the filter passes data on or calls continue_stream(DOWNSTREAM).
+   */
+  upstreamConnected: boolean;
   logs: LogEntry[];
 }
 
@@ -90,6 +95,7 @@ export class TcpConnection implements NetworkHost {
   private readonly down = new Direction();
   private readonly up = new Direction();
   private readonly filterState = new Map<string, Uint8Array>();
+  private readonly readonlyState = new Set<string>();
   private readonly defaults: Map<string, PropertyValue>;
   private pending: { continueDown: boolean; close: string | null } = { continueDown: false, close: null };
   private downstreamClosed = false;
@@ -98,6 +104,8 @@ export class TcpConnection implements NetworkHost {
   private closeDetails: string | null = null;
   private finished = false;
   private failed = false;
+  /** Envoy's filter chain initializes tcp_proxy (which connects the upstream) only past this filter. */
+  private connected = true;
 
   constructor(private readonly env: TcpEnvironment) {
     this.ctx = env.vm.newContext("stream", env.root.plugin!, env.root);
@@ -107,12 +115,18 @@ export class TcpConnection implements NetworkHost {
       const vm = env.vm;
       // Envoy onNewConnection(): onCreate() then on_new_connection.
       if (vm.failure === null && vm.has("proxy_on_context_create")) vm.call("proxy_on_context_create", this.ctx, this.ctx.id, env.root.id);
-      this.invoke("new_connection", "proxy_on_new_connection", [this.ctx.id], {});
+      // StopIteration: FilterManagerImpl stops before tcp_proxy's onNewConnection, so no upstream yet.
+      this.connected = this.invoke("new_connection", "proxy_on_new_connection", [this.ctx.id], {}) === "Continue";
     });
   }
 
   get id(): number {
     return this.ctx.id;
+  }
+
+  /** Whether tcp_proxy has connected the upstream (see TcpResult.upstreamConnected). */
+  get upstreamConnected(): boolean {
+    return this.connected;
   }
 
   /** Client -> upstream data (Envoy onData); ignored once the connection is closed. */
@@ -122,9 +136,15 @@ export class TcpConnection implements NetworkHost {
 
   /**
    * Upstream -> client data (Envoy onWrite). With endOfStream Envoy then calls
-   * on_upstream_connection_close(UNKNOWN): that is the only upstream close it reports.
+   * on_upstream_connection_close(UNKNOWN): that is the only upstream close it reports. Throws
+   * while the upstream is not connected (result().upstreamConnected).
    */
   sendUpstreamData(chunk: string | Uint8Array, endOfStream = false): void {
+    if (!this.connected && !this.downstreamClosed) {
+      throw new Error(
+        "no upstream connection yet: on_new_connection answered StopIteration, and tcp_proxy connects only once the filter passes data on or calls continue_stream(DOWNSTREAM)",
+      );
+    }
     this.operation(() => {
       if (this.downstreamClosed) return;
       this.onData(this.up, "upstream_data", "proxy_on_upstream_data", toBytes(chunk), endOfStream);
@@ -157,6 +177,7 @@ export class TcpConnection implements NetworkHost {
       closedBy: this.closedBy,
       closeDetails: this.closeDetails,
       finished: this.finished,
+      upstreamConnected: this.connected,
       logs: [...this.logs],
     };
   }
@@ -196,8 +217,12 @@ export class TcpConnection implements NetworkHost {
     return findProperty(this.env.properties, segments) ?? findProperty(this.defaults, segments);
   }
 
-  setProperty(rawPath: string, value: Uint8Array): WasmResult {
+  setProperty(rawPath: string, value: Uint8Array, readonly = false): WasmResult {
+    const existed = this.filterState.has(rawPath);
+    // CelState::setValue: a readonly state takes its first value only.
+    if (existed && this.readonlyState.has(rawPath)) return WasmResult.BadArgument;
     this.filterState.set(rawPath, value.slice());
+    if (!existed && readonly) this.readonlyState.add(rawPath);
     return WasmResult.Ok;
   }
 
@@ -222,6 +247,8 @@ export class TcpConnection implements NetworkHost {
   }
 
   private forward(d: Direction): void {
+    // Envoy onContinueReading(): past this filter, tcp_proxy's onNewConnection connects first.
+    if (d === this.down) this.connected = true;
     d.forwarded = concat(d.forwarded, d.buffer.bytes);
     d.buffer.bytes = new Uint8Array(0);
     if (d.eos) d.forwardedEos = true;
@@ -257,9 +284,11 @@ export class TcpConnection implements NetworkHost {
   private applyPending(): void {
     const { continueDown, close } = this.pending;
     this.pending = { continueDown: false, close: null };
-    if (continueDown && !this.downstreamClosed && this.down.buffer.bytes.length + (this.down.eos ? 1 : 0) > 0) {
-      // continueReading(): the next filter (tcp_proxy) takes what this filter held.
-      this.forward(this.down);
+    if (continueDown && !this.downstreamClosed) {
+      // continueReading(): the next filter (tcp_proxy) connects if it has not, and takes what
+      // this filter held.
+      this.connected = true;
+      if (this.down.buffer.bytes.length + (this.down.eos ? 1 : 0) > 0) this.forward(this.down);
     }
     if (close !== null && !this.downstreamClosed) {
       this.closeDetails = close;

@@ -11,7 +11,7 @@ import { ModuleMemory } from "./memory.js";
 import type { ParsedModule } from "./wasm-binary.js";
 import { VmCounters } from "./vm-counters.js";
 import { HostClock } from "./clock.js";
-import { callWithDeadline, DeadlineExceeded } from "./deadline.js";
+import { callWithDeadline, DeadlineExceeded, enterGuardedCallback, guardDeadlineMs } from "./deadline.js";
 import type { ModuleDebugInfo } from "./debug/trap-location.js";
 
 import type { LogEntry } from "./results.js";
@@ -50,6 +50,8 @@ export interface GrpcCallout {
   /** Messages the plugin sent: the unary request, or each grpc_send. */
   messages: Uint8Array[];
   timeoutMs: number;
+  /** Unary call with a timeout: when the async client's router gives up (virtual ms), else null. */
+  dueAtMs: number | null;
   /** The context that made the call (the effective context at the time). */
   contextId: number;
   /** Stream only: the plugin called grpc_close (half close). */
@@ -231,10 +233,17 @@ export class Vm {
     const savedEffective = this.effective;
     const savedRestriction = this.restriction;
     const deadlineMs = this.depth === 0 ? this.config.callbackDeadlineMs : undefined;
+    // Under a guard (one watchdog for the whole operation) the callback is only noted.
+    const guarded = deadlineMs ? guardDeadlineMs() !== 0 : false;
     this.current = this.effective = ctx;
     this.depth++;
     try {
-      const result = deadlineMs ? callWithDeadline(deadlineMs, fn, a, b, c, d, e) : fn(a, b, c, d, e);
+      let result: unknown;
+      if (!deadlineMs) result = fn(a, b, c, d, e);
+      else if (guarded) {
+        enterGuardedCallback(this, name);
+        result = fn(a, b, c, d, e);
+      } else result = callWithDeadline(deadlineMs, fn, a, b, c, d, e);
       return typeof result === "number" ? result : 0;
     } catch (error) {
       if (error instanceof DeadlineExceeded) {
@@ -251,6 +260,28 @@ export class Vm {
       this.current = savedCurrent;
       this.effective = savedEffective;
     }
+  }
+
+  /**
+   * A guard stopped this VM's callback `name` (deadline.ts runGuarded): every `finally` between
+   * the callback and the guard was skipped, so the call stack's state is reset here, and the VM fails.
+   */
+  stoppedByGuard(name: string, elapsedMs: number, deadlineMs: number, sink?: LogEntry[]): void {
+    this.resetAfterStop();
+    if (sink) this.logSink = sink;
+    this.fail(`Function: ${name} failed: it ran for ${elapsedMs} ms, past the callback deadline of ${deadlineMs} ms, and was stopped`);
+    if (this.homeLogSink) this.logSink = this.homeLogSink;
+  }
+
+  /** What an operation or call sets and its skipped `finally` would have undone: back to no operation. */
+  resetAfterStop(): void {
+    this.depth = 0;
+    this.current = this.effective = this.vmContext;
+    this.restriction = null;
+    this.stopNextIteration = false;
+    this.operationRunning = false;
+    if (this.homeLogSink) this.logSink = this.homeLogSink;
+    if (this.posted.length > 0) withPosted.add(this);
   }
 
   /** Work Envoy posts to the dispatcher (e.g. on_queue_ready): it runs after the current operation. */

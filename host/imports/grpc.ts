@@ -31,6 +31,8 @@ function open(vm: Vm, kind: "grpcCall" | "grpcStream", parts: (Uint8Array | null
     metadata: decodePairs(metadata),
     messages: message ? [message.slice()] : [],
     timeoutMs,
+    // Envoy grpcCall: the timeout is the async client's route timeout (0: none).
+    dueAtMs: kind === "grpcCall" && timeoutMs > 0 ? vm.clock.elapsedMs + timeoutMs : null,
     contextId: vm.effective.id,
     localClosed: false,
     remoteClosed: false,

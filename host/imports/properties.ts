@@ -21,6 +21,8 @@ export const propertyImports: HostFns = {
     // Envoy stores filter state of the request's stream info; a root has none.
     const stream = vm.effective.attributes;
     if (!stream) return WasmResult.NotFound;
-    return stream.setProperty(utf8(path), value);
+    // The prototype comes from the root's declared properties (rootContext()->state_prototypes_).
+    const rawPath = utf8(path);
+    return stream.setProperty(rawPath, value, vm.effective.root.statePrototypes?.get(rawPath)?.readonly ?? false);
   },
 };

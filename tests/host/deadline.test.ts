@@ -3,8 +3,8 @@
 // how long it ran. Envoy has no such deadline: its worker thread would hang.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createPlugin } from "../../host/index.js";
-import { filter, messages } from "./support/wat.js";
+import { createPlugin, encodePairs } from "../../host/index.js";
+import { bytesData, data, filter, messages } from "./support/wat.js";
 
 const spinning = (where: string) =>
   filter({
@@ -55,6 +55,109 @@ describe("callback deadline", () => {
     const plugin = createPlugin(spinning("none"), { callbackDeadlineMs: 1000 });
     assert.deepEqual(messages(plugin.runHttpRequest().logs), ["01"]);
     assert.equal(plugin.failed, false);
+  });
+});
+
+/** on_request_headers reports 1; `where` ("response_headers", "log", "http_call_response") loops forever. */
+const spinningLater = (where: string) =>
+  filter({
+    imports: ["proxy_http_call"],
+    body: `${data(1100, "authz")}${bytesData(1200, encodePairs([[":method", "GET"], [":path", "/"], [":authority", "authz"]]))}
+      (func $spin (loop $l (br $l)))
+      (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+        (call $report (i32.const 1))
+        ${
+          where === "http_call_response"
+            ? `(drop (call $proxy_http_call (i32.const 1100) (i32.const 5) (i32.const 1200) (i32.const ${encodePairs([[":method", "GET"], [":path", "/"], [":authority", "authz"]]).length})
+                 (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 1000) (i32.const 320))) (i32.const 1)`
+            : "(i32.const 0)"
+        })
+      (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) ${where === "response_headers" ? "(call $spin)" : ""} (i32.const 0))
+      (func (export "proxy_on_log") (param i32) ${where === "log" ? "(call $spin)" : ""} (call $report (i32.const 2)))
+      (func (export "proxy_on_http_call_response") (param i32 i32 i32 i32 i32) (call $spin))`,
+  });
+
+describe("callback deadline: one watchdog for a whole request", () => {
+  const stoppedMessage = (name: string, deadlineMs: number) =>
+    new RegExp(`^Function: ${name} failed: it ran for \\d+ ms, past the callback deadline of ${deadlineMs} ms, and was stopped$`);
+
+  it("stops a later callback of the request, names it, and the request ends as after a trap", () => {
+    const plugin = createPlugin(spinningLater("response_headers"), { callbackDeadlineMs: 150, clusters: ["authz"] });
+    const result = plugin.runHttpRequest();
+    assert.match(plugin.failure ?? "", stoppedMessage("proxy_on_response_headers", 150));
+    assert.equal(result.stopped, "vm_failed");
+    assert.ok(result.upstreamRequest, "the request had reached the upstream");
+    assert.equal(result.localResponse?.status, 503);
+    assert.deepEqual(result.phases, [
+      { phase: "request_headers", endOfStream: true, result: "Continue" },
+      { phase: "response_headers", endOfStream: true, result: "StopAllIterationAndWatermark" },
+    ]);
+    assert.deepEqual(messages(result.logs), ["01", plugin.failure], "the failure is in the request's logs");
+    assert.equal(plugin.runHttpRequest().localResponse?.status, 503, "the VM stays failed");
+  });
+
+  it("stops on_log at the end of the stream, names it, and the stream still ends", () => {
+    const plugin = createPlugin(spinningLater("log"), { callbackDeadlineMs: 150, clusters: ["authz"], failurePolicy: "FAIL_RELOAD", now: 0 });
+    const result = plugin.runHttpRequest();
+    assert.match(plugin.failure ?? "", stoppedMessage("proxy_on_log", 150));
+    assert.equal(result.downstreamResponse?.headers[0][1], "200", "the response had gone out");
+    assert.deepEqual(result.phases.map((p) => p.phase), ["request_headers", "response_headers", "log"]);
+    plugin.advanceTime(1500);
+    assert.deepEqual(messages(plugin.runHttpRequest({ responseHeaders: [[":status", "204"]] }).logs).slice(0, 1), ["01"], "a new VM serves");
+  });
+
+  it("stops on_http_call_response answered from the spec; the paused request stays paused, as after a trap there", () => {
+    const plugin = createPlugin(spinningLater("http_call_response"), { callbackDeadlineMs: 150, clusters: ["authz"] });
+    const result = plugin.runHttpRequest({ httpCallResponses: [{ headers: [[":status", "200"]] }] });
+    assert.match(plugin.failure ?? "", stoppedMessage("proxy_on_http_call_response", 150));
+    assert.equal(result.stopped, "paused");
+    assert.equal(result.upstreamRequest, null);
+    assert.equal(plugin.runHttpRequest().localResponse?.status, 503, "later requests: the VM failed");
+  });
+
+  it("with fail open, resets the stream whose callback was stopped; later streams pass untouched", () => {
+    const plugin = createPlugin(spinning("headers"), { callbackDeadlineMs: 150, failurePolicy: "FAIL_OPEN", logLevel: "error" });
+    const stopped = plugin.runHttpRequest();
+    assert.match(plugin.failure ?? "", stoppedMessage("proxy_on_request_headers", 150));
+    assert.equal(stopped.stopped, "reset");
+    assert.equal(stopped.upstreamRequest, null);
+    assert.deepEqual(stopped.phases, [{ phase: "request_headers", endOfStream: true, result: "Continue" }]);
+    const next = plugin.runHttpRequest();
+    assert.equal(next.stopped, null);
+    assert.ok(next.upstreamRequest && next.downstreamResponse);
+  });
+
+  it("fails only the VM whose callback ran too long: another plugin's on_queue_ready, run after this request", () => {
+    const vmId = `deadline-${process.pid}`;
+    const consumer = createPlugin(
+      filter({
+        imports: ["proxy_register_shared_queue"],
+        body: `${data(1024, "q")}
+          (func (export "proxy_on_configure") (param i32 i32) (result i32)
+            (drop (call $proxy_register_shared_queue (i32.const 1024) (i32.const 1) (i32.const 320))) (i32.const 1))
+          (func (export "proxy_on_queue_ready") (param i32 i32) (loop $l (br $l)))`,
+      }),
+      { vmId, callbackDeadlineMs: 150 },
+    );
+    assert.equal(consumer.start().ok, true);
+    const producer = createPlugin(
+      filter({
+        imports: ["proxy_resolve_shared_queue", "proxy_enqueue_shared_queue"],
+        body: `${data(1024, "q")}
+          (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+            (drop (call $proxy_resolve_shared_queue (i32.const 0) (i32.const 0) (i32.const 1024) (i32.const 1) (i32.const 320)))
+            (call $report (call $proxy_enqueue_shared_queue (i32.load (i32.const 320)) (i32.const 1024) (i32.const 1)))
+            (i32.const 0))
+          (func (export "proxy_on_response_headers") (param i32 i32 i32) (result i32) (call $report (i32.const 9)) (i32.const 0))`,
+      }),
+      { vmId, callbackDeadlineMs: 150 },
+    );
+    const result = producer.runHttpRequest();
+    assert.match(consumer.failure ?? "", stoppedMessage("proxy_on_queue_ready", 150));
+    assert.equal(producer.failed, false);
+    assert.equal(result.stopped, null);
+    assert.deepEqual(messages(result.logs), ["00", "09"], "the request went on after the stop");
+    assert.deepEqual(messages(producer.runHttpRequest().logs), ["00", "09"]);
   });
 });
 

@@ -85,6 +85,25 @@ describe("gRPC callouts", () => {
     assert.deepEqual(plugin.grpcCalls().map((c) => c.token), [6]);
   });
 
+  it("times a unary call out once the clock passes its timeout_milliseconds: on_grpc_close 14 Unavailable, 'upstream request timeout' (Envoy's router local reply, trailers-only gRPC)", () => {
+    const plugin = started(grpcFilter());
+    plugin.advanceTime(999);
+    assert.deepEqual(messages(plugin.logs), [], "not before its timeout");
+    plugin.advanceTime(1);
+    assert.deepEqual(messages(plugin.logs), ["05", "14", "14", "upstream request timeout"]);
+    assert.deepEqual(plugin.grpcCalls().map((c) => c.token), [6], "the call is over; the stream has no timeout");
+    plugin.advanceTime(10_000);
+    assert.deepEqual(messages(plugin.logs).length, 4, "once");
+  });
+
+  it("does not time out a call answered before its timeout", () => {
+    const plugin = started(grpcFilter());
+    plugin.respondToGrpcCall(5, "resp");
+    plugin.logs.length = 0;
+    plugin.advanceTime(5000);
+    assert.deepEqual(messages(plugin.logs), []);
+  });
+
   it("delivers a stream's initial metadata (map 4), messages, trailing metadata (map 5) and close", () => {
     const plugin = started(grpcFilter());
     plugin.receiveGrpcInitialMetadata(6, [["k", "init"]]);

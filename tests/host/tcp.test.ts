@@ -132,4 +132,40 @@ describe("TCP connections", () => {
     assert.deepEqual(result.phases.map((p) => [p.phase, p.result]), [["new_connection", "Continue"], ["downstream_data", "StopIteration"]]);
     assert.equal(plugin.failed, true);
   });
+
+  describe("on_new_connection answering StopIteration holds tcp_proxy back (FilterManagerImpl::onContinueReading)", () => {
+    const holding = (dataResult: number, continueOnData = false) =>
+      filter({
+        imports: ["proxy_continue_stream"],
+        body: `(func (export "proxy_on_new_connection") (param i32) (result i32) (i32.const 1))
+          (func (export "proxy_on_downstream_data") (param i32 i32 i32) (result i32)
+            ${continueOnData ? "(drop (call $proxy_continue_stream (i32.const 2)))" : ""} (i32.const ${dataResult}))
+          (func (export "proxy_on_upstream_data") (param i32 i32 i32) (result i32) (i32.const 0))`,
+      });
+
+    it("connects no upstream until the filter passes data on; upstream data cannot come before", () => {
+      const connection = started(holding(0)).newTcpConnection();
+      assert.equal(connection.result().upstreamConnected, false);
+      assert.throws(() => connection.sendUpstreamData("early"), /no upstream connection yet: on_new_connection answered StopIteration/);
+      connection.sendDownstreamData("hello");
+      assert.equal(connection.result().upstreamConnected, true);
+      assert.equal(connection.result().upstreamData, "hello");
+      connection.sendUpstreamData("hi", true);
+      assert.equal(connection.result().downstreamData, "hi");
+    });
+
+    it("a whole connection whose filter never lets data through never reaches the upstream", () => {
+      const result = started(holding(1)).runTcpConnection({ downstreamData: ["a", "b"], upstreamData: ["never"] });
+      assert.equal(result.upstreamConnected, false);
+      assert.equal(result.upstreamData, "");
+      assert.deepEqual(result.phases.map((p) => p.phase), ["new_connection", "downstream_data", "downstream_data", "downstream_connection_close", "done", "log", "delete"]);
+    });
+
+    it("continue_stream(DOWNSTREAM) connects the upstream and passes on what the filter held", () => {
+      const result = started(holding(1, true)).runTcpConnection({ downstreamData: ["ab"], upstreamData: ["ok"] });
+      assert.equal(result.upstreamConnected, true);
+      assert.equal(result.upstreamData, "ab");
+      assert.equal(result.downstreamData, "ok");
+    });
+  });
 });

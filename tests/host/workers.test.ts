@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createPlugin, encodePairs } from "../../host/index.js";
-import { bytesData, data, filter, messages } from "./support/wat.js";
+import { bytesData, data, filter, messages, ONE_VM_WARNING } from "./support/wat.js";
 
 /** _initialize "90", on_vm_start "91", on_configure "92" (ticks every 100 ms), a global request counter, on_tick "50". */
 const counting = () =>
@@ -48,6 +48,27 @@ describe("concurrency: Envoy's base VM, configuration canary and one VM per work
     const plugin = createPlugin(counting());
     assert.deepEqual(messages(plugin.start().logs), ["90", "91", "92"]);
     assert.deepEqual([1, 2, 3].map(() => messages(plugin.runHttpRequest().logs)), [["01"], ["02"], ["03"]]);
+  });
+
+  it("without concurrency says at start, once, that Envoy would run the start-up in a canary and in every worker", () => {
+    const plugin = createPlugin(counting());
+    const start = plugin.start();
+    assert.deepEqual(start.logs[0], {
+      level: "warn",
+      message:
+        "host: no concurrency given, so on_vm_start, on_configure run once, in the one VM that serves every stream; " +
+        "Envoy runs them in a configuration canary VM it then drops, then again in each worker's VM (its own globals and root): " +
+        "set concurrency (Istio's sidecars: 2) to test that",
+    });
+    plugin.runHttpRequest();
+    plugin.advanceTime(250);
+    assert.equal(plugin.logs.filter((l) => l.message.startsWith(ONE_VM_WARNING)).length, 1, "once per plugin");
+  });
+
+  it("has nothing to warn about with concurrency, or for a module without a start-up", () => {
+    assert.deepEqual(createPlugin(counting(), { concurrency: 1 }).start().logs.filter((l) => l.level === "warn"), []);
+    const noStartUp = filter({ body: `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 0))` });
+    assert.deepEqual(createPlugin(noStartUp).start().logs, []);
   });
 
   it("ticks every worker (the canary was dropped and never ticks)", () => {
