@@ -298,6 +298,18 @@ describe("replay: a bad recording is refused in one line naming the line, exit 2
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   });
 
+  it("control characters from a recording reach the terminal escaped", async () => {
+    const sneaky = join(dir, "sneaky.jsonl");
+    const path: [string, string] = [":path", "/\u001b[2Jcleared"];
+    const withPath = (m: { headers: string[][] }) => ({ ...m, headers: [m.headers[0], path] });
+    const e = { ...exchange, request: withPath(exchange.request), upstream: { ...exchange.upstream, request: withPath(exchange.upstream.request) } };
+    writeFileSync(sneaky, `${JSON.stringify(header)}\n${JSON.stringify(e)}\n`);
+    const r = await runCli(["replay", sneaky, passThrough]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(!r.stdout.includes("\u001b"), r.stdout);
+    assert.match(r.stdout, /#1 GET \/\\u001b\[2Jcleared: no changes/);
+  });
+
   it("a well-formed file replays (the cases above differ from it in one thing)", async () => {
     const r = await runCli(["replay", good, passThrough]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
