@@ -179,7 +179,8 @@ describe("run --record: a callout's answer is recorded, so replay needs no auth 
     });
     await new Promise<void>((r) => auth.listen(0, "127.0.0.1", r));
     const port = (auth.address() as AddressInfo).port;
-    const proxy = await startProxy([example("http-auth"), "--config", '{"cluster": "auth"}', "--cluster", `auth=http://127.0.0.1:${port}`, "--record", recording]);
+    // A long callout timeout: on a loaded machine the default 500 ms can pass before the auth server answers.
+    const proxy = await startProxy([example("http-auth"), "--config", '{"cluster": "auth", "timeoutMs": 10000}', "--cluster", `auth=http://127.0.0.1:${port}`, "--record", recording]);
     assert.equal((await fetch(`${proxy.url}/private`, { headers: { authorization: "Bearer good" } })).status, 200);
     await proxy.waitFor((e) => e.event === "request" && e.status === 200);
     // Written as each exchange ends, not when the proxy stops.
