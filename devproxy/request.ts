@@ -97,6 +97,8 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
         error ??= `${details}: ${o.filter} buffered more than the buffer limit of ${ctx.limits.bufferLimitBytes} bytes (Envoy's per_connection_buffer_limit_bytes; --buffer-limit)`;
       }
     }
+    exchange.trace?.end({ status: reply.status, endedBy: exchange.endedBy, error }, outcomes, exchange.streams);
+    ctx.filters.sampleMemory();
     if (capture) ctx.recorder?.record(capture.finish(0, outcomes, reply.status, exchange.endedBy, error));
     const logs: LogLine[] = outcomes.flatMap((o) => o.result.logs.map((e) => ({ filter: o.filter, ...e })));
     ctx.log.request({
@@ -162,6 +164,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
       "destination.port": BigInt(req.socket.localPort ?? 0),
     },
     ends,
+    ctx.filters.trace(chain, method, path),
   );
   ctx.filters.exchanges.add(exchange);
   // What comes into the chain, from the client and from the upstream (recorded on the way in).

@@ -15,6 +15,7 @@ import { colourEnabled, painter } from "../../devproxy/log.js";
 import { reportErrors } from "../report-errors.js";
 import { cacheKey, isUpToDate, recordBuild, type FileHashes } from "./build-cache.js";
 import { watchBuilds } from "./build-watch.js";
+import { binaryenUrl, CAPTURE_NAMES, finishSourceMap, SOURCE_MAP_ARGS } from "./build-source-map.js";
 
 interface AscDone {
   error: string | null;
@@ -22,6 +23,8 @@ interface AscDone {
   stderr: string;
   /** Every file asc asked for, with its SHA-256 (null: it did not exist), for the build cache. */
   reads: FileHashes;
+  /** The module with binaryen's names (build-source-map.ts). */
+  named: Uint8Array | null;
 }
 
 /**
@@ -45,11 +48,13 @@ async function readAndNote(name, baseDir) {
     return null;
   }
 }
+${CAPTURE_NAMES}
 import(workerData.ascUrl).then(async ({ default: asc }) => {
+  const named = await captureNames(workerData.binaryenUrl);
   const stdout = asc.createMemoryStream();
   const stderr = asc.createMemoryStream();
   const { error } = await asc.main(workerData.args, { stdout, stderr, readFile: readAndNote });
-  parentPort.postMessage({ error: error ? error.message : null, stdout: stdout.toString(), stderr: stderr.toString(), reads });
+  parentPort.postMessage({ error: error ? error.message : null, stdout: stdout.toString(), stderr: stderr.toString(), reads, named: named() });
 });
 `;
 
@@ -81,7 +86,8 @@ export function outFileOf(dir: string, target: string): string {
 function runAsc(args: string[], progress: (elapsedMs: number) => void): Promise<AscDone> {
   return new Promise((resolveDone, reject) => {
     const started = Date.now();
-    const worker = new Worker(ASC_WORKER, { eval: true, workerData: { ascUrl: import.meta.resolve("assemblyscript/asc"), args } });
+    const ascUrl = import.meta.resolve("assemblyscript/asc");
+    const worker = new Worker(ASC_WORKER, { eval: true, workerData: { ascUrl, binaryenUrl: binaryenUrl(ascUrl), args } });
     const timer = setInterval(() => progress(Date.now() - started), 100);
     let result: AscDone | null = null;
     worker.on("message", (m: AscDone) => (result = m));
@@ -103,16 +109,17 @@ function runAsc(args: string[], progress: (elapsedMs: number) => void): Promise<
  */
 export async function build(
   dirArg: string,
-  options: { target?: string; quiet?: boolean; force?: boolean; parallel?: boolean } = {},
+  options: { target?: string; quiet?: boolean; force?: boolean; parallel?: boolean; outFile?: string } = {},
 ): Promise<BuildResult> {
   const dir = resolve(dirArg);
   const target = options.target ?? "release";
   if (!existsSync(resolve(dir, "asconfig.json"))) {
     throw new Error(`no asconfig.json in ${dir}: run it in a filter project (npx proxy-wasm-as init DIR makes one)`);
   }
-  const out = configuredOutFile(dir, target);
-  const args = ["--baseDir", dir, "--config", "asconfig.json", "--target", target];
-  if (out === null) args.push("--outFile", "build/plugin.wasm");
+  // `outFile` puts another target where the release module goes (test --inspect: the debug build).
+  const out = options.outFile ?? configuredOutFile(dir, target);
+  const args = ["--baseDir", dir, "--config", "asconfig.json", "--target", target, ...SOURCE_MAP_ARGS];
+  if (out === null || options.outFile !== undefined) args.push("--outFile", out ?? "build/plugin.wasm");
   const outFile = resolve(dir, out ?? "build/plugin.wasm");
   const err = process.stderr;
   // One spinner line cannot show several builds at once.
@@ -134,6 +141,7 @@ export async function build(
     if (done.stderr.trim()) err.write(done.stderr);
     if (done.error) throw new Error(`asc failed: ${done.error}`);
     if (!existsSync(outFile)) throw new Error(`asc wrote no ${outFile}`);
+    finishSourceMap(dir, outFile, done.named, done.reads);
     recordBuild(dir, target, key, outFile, done.reads);
   }
   const bytes = readFileSync(outFile);
