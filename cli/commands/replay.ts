@@ -66,8 +66,11 @@ function report(recorded: RecordedExchange, replayed: ReplayedExchange, changes:
   ];
 }
 
+/** Control characters from a recording (a method, a path, a header name) are shown escaped, never sent to the terminal. */
+const printable = (line: string) => line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 function replay(file: string, plugins: string[], o: ReplayOptions): number {
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const out = (line: string) => process.stdout.write(`${printable(line)}\n`);
   let chain: ChainFilter[] = [];
   let limit = 0;
   let rewrite: Rewrite | null = null;
@@ -136,7 +139,7 @@ export function register(program: Command): void {
       } catch (e) {
         const known = e instanceof RecordingError || e instanceof CannotReplay;
         const reason = e instanceof Error ? e.message : String(e);
-        process.stderr.write(`proxy-wasm-as replay: ${known ? "" : "failed: "}${reason.split("\n")[0]}\n`);
+        process.stderr.write(`proxy-wasm-as replay: ${known ? "" : "failed: "}${printable(reason.split("\n")[0])}\n`);
         process.exitCode = 2;
       }
     });

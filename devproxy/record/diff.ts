@@ -8,7 +8,8 @@ import { headerChanges } from "./capture.js";
 import type { ReplayedExchange } from "./replay.js";
 
 const status = (m: RecordedMessage | null) => m?.headers.find(([k]) => k === ":status")?.[1] ?? null;
-const quote = (values: string[]) => (values.length === 0 ? "(none)" : values.map((v) => JSON.stringify(v)).join(", "));
+/** Values as JSON strings, each cut at 120 characters (a header can be 60 KiB). */
+const quote = (values: string[]) => (values.length === 0 ? "(none)" : values.map((v) => JSON.stringify(v.length > 120 ? `${v.slice(0, 120)}…` : v)).join(", "));
 
 function headerLines(what: string, before: Header[], after: Header[]): string[] {
   return headerChanges(

@@ -179,7 +179,8 @@ describe("run --record: a callout's answer is recorded, so replay needs no auth 
     });
     await new Promise<void>((r) => auth.listen(0, "127.0.0.1", r));
     const port = (auth.address() as AddressInfo).port;
-    const proxy = await startProxy([example("http-auth"), "--config", '{"cluster": "auth"}', "--cluster", `auth=http://127.0.0.1:${port}`, "--record", recording]);
+    // A long callout timeout: on a loaded machine the default 500 ms can pass before the auth server answers.
+    const proxy = await startProxy([example("http-auth"), "--config", '{"cluster": "auth", "timeoutMs": 10000}', "--cluster", `auth=http://127.0.0.1:${port}`, "--record", recording]);
     assert.equal((await fetch(`${proxy.url}/private`, { headers: { authorization: "Bearer good" } })).status, 200);
     await proxy.waitFor((e) => e.event === "request" && e.status === 200);
     // Written as each exchange ends, not when the proxy stops.
@@ -296,6 +297,18 @@ describe("replay: a bad recording is refused in one line naming the line, exit 2
     assert.equal(r.code, 2);
     assert.match(r.stderr, /not\.wasm \(recorded as p\) did not start: .*not a wasm module/);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  });
+
+  it("control characters from a recording reach the terminal escaped", async () => {
+    const sneaky = join(dir, "sneaky.jsonl");
+    const path: [string, string] = [":path", "/\u001b[2Jcleared"];
+    const withPath = (m: { headers: string[][] }) => ({ ...m, headers: [m.headers[0], path] });
+    const e = { ...exchange, request: withPath(exchange.request), upstream: { ...exchange.upstream, request: withPath(exchange.upstream.request) } };
+    writeFileSync(sneaky, `${JSON.stringify(header)}\n${JSON.stringify(e)}\n`);
+    const r = await runCli(["replay", sneaky, passThrough]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(!r.stdout.includes("\u001b"), r.stdout);
+    assert.match(r.stdout, /#1 GET \/\\u001b\[2Jcleared: no changes/);
   });
 
   it("a well-formed file replays (the cases above differ from it in one thing)", async () => {
