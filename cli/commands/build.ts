@@ -88,7 +88,9 @@ export async function build(dirArg: string, options: BuildOptions = {}): Promise
     const done = await (options.compiler ? options.compiler.compile(args, progress) : compileOnce(args, progress));
     if (tty) err.write("\r\x1b[K");
     if (done.stdout.trim() && !options.quiet) process.stdout.write(done.stdout);
-    if (done.stderr.trim()) err.write(done.stderr);
+    // asc notes when binaryen's last converge round grew the module: nothing for the user to act on.
+    const stderr = done.stderr.replace(/^Last converge was suboptimal\.\r?\n/m, "");
+    if (stderr.trim()) err.write(stderr);
     if (done.error) throw new Error(`asc failed: ${done.error}`);
     if (!existsSync(outFile)) throw new Error(`asc wrote no ${outFile}`);
     recordBuild(dir, target, key, outFile, done.reads);
