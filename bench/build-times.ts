@@ -4,7 +4,7 @@
 // --optimize), and edit-to-reloaded: a source saved while `run --watch` serves it, until the dev proxy
 // serves the new behaviour.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -18,6 +18,9 @@ const TARGET_EDIT_TO_RELOADED_S = 3;
 export interface BuildTimes {
   /** `node -e 0`: the part of every CLI run that is Node's own start. */
   nodeStartS: number;
+  /** CPU seconds (Linux; null elsewhere) of `node -e 0` and of a no-change build: what a core costs, whatever the load. */
+  nodeStartCpuS: number | null;
+  noChangeCpuS: number | null;
   coldReleaseS: number;
   noChangeS: number;
   noChangeRuns: number[];
@@ -46,14 +49,38 @@ function project(): { dir: string; setValue(value: string): void } {
 }
 
 /** Wall time of one `proxy-wasm-as build` process, and its --json result. */
-function timedBuild(dir: string, ...args: string[]): { s: number; bytes: number; upToDate: boolean } {
+/**
+ * CPU seconds (user + system) of the children this process has waited for, from /proc/self/stat (Linux; null
+ * elsewhere): unlike wall time, barely moved by other processes queueing for the cores.
+ */
+function childrenCpuS(): number | null {
+  try {
+    const fields = readFileSync("/proc/self/stat", "utf8").replace(/^.*\) /s, "").split(" ");
+    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, in USER_HZ (100 on Linux)
+  } catch {
+    return null;
+  }
+}
+
+/** Wall and CPU time of one child process. */
+function timed(args: string[]): { s: number; cpuS: number | null; run: SpawnSyncReturns<string> } {
+  const cpuBefore = childrenCpuS();
   const started = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, [CLI, "build", dir, "--json", ...args], { encoding: "utf8" });
+  const run = spawnSync(process.execPath, args, { encoding: "utf8" });
   const s = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuAfter = childrenCpuS();
+  return { s, cpuS: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore, run };
+}
+
+/** Wall time of one `proxy-wasm-as build` process, its CPU time, and its --json result. */
+function timedBuild(dir: string, ...args: string[]): { s: number; cpuS: number | null; bytes: number; upToDate: boolean } {
+  const { s, cpuS, run } = timed([CLI, "build", dir, "--json", ...args]);
   if (run.status !== 0) throw new Error(`build ${args.join(" ")} failed: ${run.stderr}`);
   const result = JSON.parse(run.stdout) as { bytes: number; upToDate: boolean };
-  return { s, bytes: result.bytes, upToDate: result.upToDate };
+  return { s, cpuS, bytes: result.bytes, upToDate: result.upToDate };
 }
+
+const medianOrNull = (xs: (number | null)[]) => (xs.some((x) => x === null) ? null : median(xs as number[]));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -135,20 +162,15 @@ async function editToReloaded(dir: string, setValue: (v: string) => void, edits:
 export async function measureBuildTimes(progress: (what: string) => void): Promise<BuildTimes> {
   const { dir, setValue } = project();
   try {
-    const nodeStartS = median(
-      Array.from({ length: 5 }, () => {
-        const started = process.hrtime.bigint();
-        spawnSync(process.execPath, ["-e", "0"]);
-        return Number(process.hrtime.bigint() - started) / 1e9;
-      }),
-    );
+    const nodeStarts = Array.from({ length: 5 }, () => timed(["-e", "0"]));
+    const nodeStartS = median(nodeStarts.map((r) => r.s));
+    const nodeStartCpuS = medianOrNull(nodeStarts.map((r) => r.cpuS));
     progress("build times: cold release build of add-header");
     const cold = timedBuild(dir);
     progress("build times: no-change builds");
-    const noChangeRuns = Array.from({ length: 5 }, () => timedBuild(dir)).map((r) => {
-      if (!r.upToDate) throw new Error("a build with nothing changed compiled");
-      return r.s;
-    });
+    const noChange = Array.from({ length: 5 }, () => timedBuild(dir));
+    if (noChange.some((r) => !r.upToDate)) throw new Error("a build with nothing changed compiled");
+    const noChangeRuns = noChange.map((r) => r.s);
     progress("build times: release and debug builds (--force)");
     const release = timedBuild(dir, "--force");
     const debug = timedBuild(dir, "--force", "--target", "debug");
@@ -160,6 +182,8 @@ export async function measureBuildTimes(progress: (what: string) => void): Promi
     const editToReloadedS = await editToReloaded(dir, setValue, 3);
     return {
       nodeStartS,
+      nodeStartCpuS,
+      noChangeCpuS: medianOrNull(noChange.map((r) => r.cpuS)),
       watchQuickS,
       watchOptimizedS,
       coldReleaseS: cold.s,
@@ -181,12 +205,13 @@ export function formatBuildTimes(t: BuildTimes): string {
   const s = (x: number) => `${x.toFixed(2)} s`;
   const verdict = (x: number, target: number) => (x < target ? `met (< ${target} s)` : `MISSED (target < ${target} s)`);
   const edit = median(t.editToReloadedS);
+  const cpu = (x: number | null) => (x === null ? "" : `CPU ${x.toFixed(2)} s  `);
   const list = (xs: number[]) => `median of ${xs.map((x) => x.toFixed(2)).join(", ")}`;
   return [
     `Build times (add-header, wall time of the whole CLI process; load average ${t.loadAverage.toFixed(1)} on ${availableParallelism()} cores)`,
-    `  node -e 0                 ${s(t.nodeStartS)}  (Node's own start, part of every CLI run)`,
+    `  node -e 0                 ${s(t.nodeStartS)}  ${cpu(t.nodeStartCpuS)}(Node's own start, part of every CLI run)`,
     `  cold release build        ${s(t.coldReleaseS)}`,
-    `  no-change build           ${s(t.noChangeS)}  ${list(t.noChangeRuns)}  ${verdict(t.noChangeS, TARGET_NO_CHANGE_S)}`,
+    `  no-change build           ${s(t.noChangeS)}  ${cpu(t.noChangeCpuS)}${list(t.noChangeRuns)}  ${verdict(t.noChangeS, TARGET_NO_CHANGE_S)}`,
     `  release build (--force)   ${s(t.releaseS)}  ${t.releaseBytes.toLocaleString("en-US")} bytes`,
     `  debug build (--force)     ${s(t.debugS)}  ${t.debugBytes.toLocaleString("en-US")} bytes`,
     `  build --watch, edit to rebuilt             ${s(median(t.watchQuickS))}  ${list(t.watchQuickS)} (compiler kept loaded, not optimised)`,
