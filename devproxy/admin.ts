@@ -1,8 +1,9 @@
 // The admin server (Envoy's admin port): GET /stats with every filter's metrics and the proxy's
-// own counters, in Prometheus text or JSON; /ready.
+// own counters, in Prometheus text or JSON; /ready; the inspector page at / (inspector/server.ts).
 
 import http from "node:http";
 import type { MetricValue } from "../host/index.js";
+import type { InspectorServer } from "./inspector/server.js";
 import { prometheusText, type ProxyStats } from "./stats.js";
 
 export interface AdminSource {
@@ -10,7 +11,7 @@ export interface AdminSource {
   proxyStats(): ProxyStats;
 }
 
-export function createAdminServer(source: AdminSource): http.Server {
+export function createAdminServer(source: AdminSource, inspector: InspectorServer | null = null): http.Server {
   return http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://admin");
     const send = (status: number, type: string, body: string) => {
@@ -18,6 +19,7 @@ export function createAdminServer(source: AdminSource): http.Server {
       res.end(body);
     };
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain", "GET only\n");
+    if (inspector?.handle(url.pathname, req, res)) return;
     switch (url.pathname) {
       case "/stats":
         if (url.searchParams.get("format") === "json") {
@@ -30,7 +32,8 @@ export function createAdminServer(source: AdminSource): http.Server {
       case "/ready":
         return send(200, "text/plain", "LIVE\n");
       case "/":
-        return send(200, "text/plain", "proxy-wasm-as dev proxy admin\n  GET /stats            Prometheus text\n  GET /stats?format=json\n  GET /ready\n");
+      case "/help":
+        return send(200, "text/plain", "proxy-wasm-as dev proxy admin\n  GET /                 the inspector page\n  GET /stats            Prometheus text\n  GET /stats?format=json\n  GET /ready\n");
       default:
         return send(404, "text/plain", "not found\n");
     }

@@ -13,7 +13,8 @@ interface CalloutContext {
   filter: string;
   verbose: boolean;
   log: Logger;
-  answer(response: CalloutAnswer): void;
+  /** The answer, how long it took, and why it failed when it did. */
+  answer(response: CalloutAnswer, ms: number, failure?: string): void;
 }
 
 /** A callout's answer is read whole (the plugin gets it in one piece): cap what we hold. */
@@ -40,7 +41,7 @@ export function sendCallout(call: PendingHttpCall, base: string | undefined, ctx
       const status = response.headers.find(([k]) => k === ":status")?.[1];
       ctx.log.pluginLogs([{ filter: ctx.filter, level: "debug", message: `callout to cluster '${call.upstream}' ${method} ${path} → ${status} (${ms} ms)` }]);
     }
-    ctx.answer(response);
+    ctx.answer(response, ms, failure);
   };
   const timer = setTimeout(() => {
     request?.destroy();

@@ -7,6 +7,7 @@
 // what comes in and goes out are header lists and byte chunks, so it can run in a worker thread.
 
 import type { Header, HttpStream, Plugin, RequestResult } from "../host/index.js";
+import type { ExchangeTrace } from "./inspector/trace.js";
 
 type Dir = "request" | "response";
 
@@ -61,6 +62,8 @@ export class Exchange {
     readonly filters: ChainFilter[],
     properties: Record<string, string | bigint>,
     private readonly ends: ExchangeEnds,
+    /** The inspector's record of this exchange (null: no inspector). */
+    readonly trace: ExchangeTrace | null = null,
   ) {
     this.streams = filters.map((f) => f.plugin.newHttpStream(properties));
     this.sent = { request: filters.map(cursor), response: filters.map(cursor) };
@@ -69,33 +72,50 @@ export class Exchange {
   // ---- input from the client (into filter 1) and from the upstream (into filter N) --------
 
   requestHeaders(headers: Header[], endOfStream: boolean): void {
-    this.streams[0].sendRequestHeaders(headers, endOfStream);
+    this.send(0, "request", "headers", headers, endOfStream);
     this.pump();
   }
   requestBody(chunk: Uint8Array, endOfStream: boolean): void {
     this.bytesIn.request += chunk.length;
-    this.streams[0].sendRequestBody(chunk, endOfStream);
+    this.send(0, "request", "body", chunk, endOfStream);
     this.pump();
   }
   requestTrailers(trailers: Header[]): void {
-    this.streams[0].sendRequestTrailers(trailers);
+    this.send(0, "request", "trailers", trailers, true);
     this.pump();
   }
   responseHeaders(headers: Header[], endOfStream: boolean): void {
     if (this.cutAt !== null) return;
-    this.streams[this.streams.length - 1].sendResponseHeaders(headers, endOfStream);
+    this.send(this.streams.length - 1, "response", "headers", headers, endOfStream);
     this.pump();
   }
   responseBody(chunk: Uint8Array, endOfStream: boolean): void {
     if (this.cutAt !== null) return;
     this.bytesIn.response += chunk.length;
-    this.streams[this.streams.length - 1].sendResponseBody(chunk, endOfStream);
+    this.send(this.streams.length - 1, "response", "body", chunk, endOfStream);
     this.pump();
   }
   responseTrailers(trailers: Header[]): void {
     if (this.cutAt !== null) return;
-    this.streams[this.streams.length - 1].sendResponseTrailers(trailers);
+    this.send(this.streams.length - 1, "response", "trailers", trailers, true);
     this.pump();
+  }
+
+  /** Headers, a body chunk or trailers into filter k (through the trace when there is one). */
+  private send(k: number, dir: Dir, part: "headers" | "body" | "trailers", value: Header[] | Uint8Array, endOfStream: boolean): void {
+    const s = this.streams[k];
+    const deliver = () => {
+      if (part === "headers") {
+        if (dir === "request") s.sendRequestHeaders(value as Header[], endOfStream);
+        else s.sendResponseHeaders(value as Header[], endOfStream);
+      } else if (part === "body") {
+        if (dir === "request") s.sendRequestBody(value as Uint8Array, endOfStream);
+        else s.sendResponseBody(value as Uint8Array, endOfStream);
+      } else if (dir === "request") s.sendRequestTrailers(value as Header[]);
+      else s.sendResponseTrailers(value as Header[]);
+    };
+    if (this.trace) this.trace.run(k, s, { dir, part, value }, deliver);
+    else deliver();
   }
 
   /**
@@ -139,7 +159,8 @@ export class Exchange {
     if (this.finished) return this.outcomes;
     this.finished = true;
     this.outcomes = this.streams.map((s, i) => {
-      s.complete();
+      if (this.trace) this.trace.run(i, s, null, () => s.complete());
+      else s.complete();
       return { filter: this.filters[i].name, result: s.result() };
     });
     return this.outcomes;
@@ -181,22 +202,24 @@ export class Exchange {
     const c = this.sent[dir][k];
     if (out.headers === null || c.ended) return false;
     const last = dir === "request" ? k === this.streams.length - 1 : k === 0;
-    const next = dir === "request" ? this.streams[k + 1] : this.streams[k - 1];
+    const next = dir === "request" ? k + 1 : k - 1;
     const hop = {
-      headers: (h: Header[], eos: boolean, len: number | null) =>
-        last
-          ? dir === "request" ? this.ends.upstreamHeaders(h, eos, len) : this.ends.clientHeaders(h, eos, len)
-          : dir === "request" ? next.sendRequestHeaders(h, eos) : next.sendResponseHeaders(h, eos),
-      body: (b: Uint8Array, eos: boolean) => {
-        if (last) this.bytesOut[dir] += b.length;
-        return last
-          ? dir === "request" ? this.ends.upstreamBody(b, eos) : this.ends.clientBody(b, eos)
-          : dir === "request" ? next.sendRequestBody(b, eos) : next.sendResponseBody(b, eos);
+      headers: (h: Header[], eos: boolean, len: number | null) => {
+        this.trace?.passedOn(k, dir, "headers", h);
+        if (!last) return this.send(next, dir, "headers", h, eos);
+        return dir === "request" ? this.ends.upstreamHeaders(h, eos, len) : this.ends.clientHeaders(h, eos, len);
       },
-      trailers: (t: Header[]) =>
-        last
-          ? dir === "request" ? this.ends.upstreamTrailers(t) : this.ends.clientTrailers(t)
-          : dir === "request" ? next.sendRequestTrailers(t) : next.sendResponseTrailers(t),
+      body: (b: Uint8Array, eos: boolean) => {
+        this.trace?.passedOn(k, dir, "body", b);
+        if (!last) return this.send(next, dir, "body", b, eos);
+        this.bytesOut[dir] += b.length;
+        return dir === "request" ? this.ends.upstreamBody(b, eos) : this.ends.clientBody(b, eos);
+      },
+      trailers: (t: Header[]) => {
+        this.trace?.passedOn(k, dir, "trailers", t);
+        if (!last) return this.send(next, dir, "trailers", t, true);
+        return dir === "request" ? this.ends.upstreamTrailers(t) : this.ends.clientTrailers(t);
+      },
     };
     // What the filter passed on is taken, not copied: the stream keeps only what it buffers.
     const chunks = stream.takeForwardedBody(dir);

@@ -8,9 +8,12 @@ import { createHash } from "node:crypto";
 import { readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { LogLevelName } from "../host/abi/enums.js";
-import { createPlugin, type Plugin, type PluginOptions } from "../host/index.js";
-import { sendCallout } from "./callouts.js";
+import { createPlugin, type PendingHttpCall, type Plugin, type PluginOptions } from "../host/index.js";
+import { sendCallout, type CalloutAnswer } from "./callouts.js";
 import type { Exchange } from "./exchange.js";
+import type { InspectorSink } from "./inspector/events.js";
+import { MemorySampler } from "./inspector/memory.js";
+import { ExchangeTrace } from "./inspector/trace.js";
 import type { Logger } from "./log.js";
 
 export interface FilterSpec {
@@ -34,6 +37,8 @@ export interface FilterSetOptions {
   /** Envoy's per_connection_buffer_limit_bytes for every stream. */
   bufferLimitBytes: number;
   verbose: boolean;
+  /** Where the inspector's events go (plain JSON objects); without one nothing is traced. */
+  inspector?: InspectorSink;
 }
 
 /** A loaded version of one filter. */
@@ -66,11 +71,28 @@ export class FilterSet {
   readonly exchanges = new Set<Exchange>();
   private settling = false;
   readonly counts = { reloads: 0, reloadsRefused: 0, callouts: 0, calloutFailures: 0 };
+  private readonly memory: MemorySampler | null;
+  private traces = 0;
 
   constructor(
     private readonly options: FilterSetOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const sink = options.inspector;
+    this.memory = sink ? new MemorySampler(sink, () => [...this.loaded].filter((l) => !l.retired).map((l) => ({ name: l.slot.name, version: l.version, plugin: l.plugin }))) : null;
+  }
+
+  /** The inspector's trace for a new exchange through `chain`, or null without an inspector. */
+  trace(chain: Loaded[], method: string, path: string): ExchangeTrace | null {
+    const sink = this.options.inspector;
+    if (!sink) return null;
+    return new ExchangeTrace(String(++this.traces), method, path, chain.map((l) => ({ name: l.slot.name, version: l.version, plugin: l.plugin })), sink);
+  }
+
+  /** After a request: a memory sample for each VM whose memory changed. */
+  sampleMemory(): void {
+    this.memory?.sample(false);
+  }
 
   /** Loads and starts every filter; throws with the reason if one does not start. */
   load(): void {
@@ -87,6 +109,7 @@ export class FilterSet {
       slot.current = result.loaded;
       this.slots.push(slot);
     }
+    this.memory?.start();
   }
 
   /** The current version of every filter, in chain order, counted as busy until `release`. */
@@ -118,6 +141,7 @@ export class FilterSet {
   }
 
   stop(): void {
+    this.memory?.stop();
     for (const slot of this.slots) {
       unwatchFile(slot.path);
       if (slot.reloadTimer) clearTimeout(slot.reloadTimer);
@@ -163,6 +187,7 @@ export class FilterSet {
       logLevel: this.options.logLevel,
       clusters: Object.keys(this.options.clusters),
       bufferLimitBytes: this.options.bufferLimitBytes,
+      sourceMap: `${slot.path}.map`,
     });
     const start = plugin.start();
     this.log.pluginLogs(start.logs.map((l) => ({ filter: slot.name, ...l })));
@@ -273,11 +298,13 @@ export class FilterSet {
       any = true;
       this.counts.callouts++;
       l.callouts++;
+      const traced = this.tracedCallout(l, call);
       sendCallout(call, this.options.clusters[call.upstream], {
         filter: l.slot.name,
         verbose: this.options.verbose,
         log: this.log,
-        answer: (response) => {
+        answer: (response, ms, failure) => {
+          traced?.(response, ms, failure);
           l.callouts--;
           if (response === null || response === "timeout") this.counts.calloutFailures++;
           try {
@@ -292,6 +319,23 @@ export class FilterSet {
       });
     }
     return any;
+  }
+
+  /** The exchange whose stream made this call records it; returns how to record the answer. */
+  private tracedCallout(l: Loaded, call: PendingHttpCall): ((response: CalloutAnswer, ms: number, failure?: string) => void) | null {
+    if (!this.options.inspector) return null;
+    for (const ex of this.exchanges) {
+      const k = ex.filters.findIndex((f, i) => f.plugin === l.plugin && ex.streams[i].id === call.contextId);
+      if (k < 0 || !ex.trace) continue;
+      const trace = ex.trace;
+      const pseudo = (name: string) => call.headers.find(([n]) => n === name)?.[1] ?? "";
+      trace.calloutSent(k, call.token, call.upstream, pseudo(":method") || "GET", pseudo(":path") || "/");
+      return (response, ms, failure) => {
+        const status = response !== null && response !== "timeout" ? Number(response.headers.find(([n]) => n === ":status")?.[1]) : null;
+        trace.calloutAnswered(k, call.token, status, ms, failure);
+      };
+    }
+    return null;
   }
 
   /** gRPC is not routed by the dev proxy: fail each call at once rather than leave it hanging. */

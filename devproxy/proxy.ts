@@ -11,6 +11,8 @@ import type { Writable } from "node:stream";
 import type { LogLevelName } from "../host/abi/enums.js";
 import { createAdminServer } from "./admin.js";
 import { FilterSet, type FilterSetOptions, type FilterSpec } from "./filters.js";
+import { InspectorModel } from "./inspector/model.js";
+import { InspectorServer } from "./inspector/server.js";
 import { createProxyServer, ENVOY_LIMITS, type Limits } from "./intake.js";
 import { Logger } from "./log.js";
 import { serveRequest, type RequestContext } from "./request.js";
@@ -45,6 +47,9 @@ export class DevProxy {
   private readonly filters: FilterSet;
   private server: http.Server | null = null;
   private admin: http.Server | null = null;
+  /** The inspector's model (what the page shows), with the admin port only. */
+  readonly inspector: InspectorModel | null;
+  private inspectorServer: InspectorServer | null = null;
   private readonly counts = { requests: 0, byStatus: new Map<number, number>() };
   private readonly limits: Limits;
   url = "";
@@ -64,6 +69,7 @@ export class DevProxy {
     for (const [name, value] of Object.entries(this.limits)) {
       if (!Number.isSafeInteger(value) || value < 0 || (value === 0 && name !== "routeTimeoutMs")) throw new Error(`bad limit ${name}: ${value}`);
     }
+    this.inspector = options.adminPort !== null ? new InspectorModel() : null;
     this.filters = new FilterSet(
       {
         filters: options.filters,
@@ -73,6 +79,7 @@ export class DevProxy {
         logLevel: options.logLevel ?? "info",
         bufferLimitBytes: this.limits.bufferLimitBytes,
         verbose: options.verbose === true,
+        inspector: this.inspector?.accept,
       },
       this.log,
     );
@@ -110,10 +117,11 @@ export class DevProxy {
     this.url = `http://${hostForUrl(host)}:${port}`;
     ctx.authority = this.url.replace(/^http:\/\//, "");
     if (this.options.adminPort !== null) {
+      this.inspectorServer = new InspectorServer(this.inspector!);
       this.admin = createAdminServer({
         filters: () => this.filters.slots.map((s) => ({ name: s.name, version: s.current.version, metrics: s.current.plugin.metrics() })),
         proxyStats: () => ({ requests: this.counts.requests, byStatus: [...this.counts.byStatus.entries()], ...this.filters.counts }),
-      });
+      }, this.inspectorServer);
       const adminPort = await listen(this.admin, this.options.adminPort ?? 9901, host, "admin port");
       this.adminUrl = `http://${hostForUrl(host)}:${adminPort}`;
     }
@@ -132,7 +140,7 @@ export class DevProxy {
       },
       `listening on ${this.url}\n  filters:  ${chain}\n  upstream: ${upstream}` +
         (clusters.length ? `\n  clusters: ${clusters.map(([k, v]) => `${k}=${v}`).join(", ")}` : "") +
-        (this.adminUrl ? `\n  admin:    ${this.adminUrl}/stats` : "") +
+        (this.adminUrl ? `\n  admin:    ${this.adminUrl}/stats\n  inspect:  ${this.adminUrl}/` : "") +
         (this.options.watch ? "\n  watching the .wasm files for changes" : ""),
     );
     const warning = exposureWarning(host, this.adminUrl);
@@ -143,6 +151,7 @@ export class DevProxy {
 
   async stop(): Promise<void> {
     this.filters.stop();
+    this.inspectorServer?.close();
     const close = (s: http.Server | null) =>
       new Promise<void>((done) => {
         if (!s?.listening) return done();
@@ -175,7 +184,7 @@ export function exposureWarning(host: string, adminUrl: string): string | null {
   if (isLoopback(host)) return null;
   return (
     `bound to ${host}: not only this machine can reach the proxy` +
-    (adminUrl ? `, and the admin port (${adminUrl}/stats: every filter's metrics) is exposed too (--no-admin turns it off)` : "") +
+    (adminUrl ? `, and the admin port (${adminUrl}/stats: every filter's metrics; ${adminUrl}/: the inspector, with the header changes of every request) is exposed too (--no-admin turns it off)` : "") +
     "; the dev proxy is a development tool, not an edge proxy"
   );
 }

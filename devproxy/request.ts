@@ -94,6 +94,8 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
         error ??= `${details}: ${o.filter} buffered more than the buffer limit of ${ctx.limits.bufferLimitBytes} bytes (Envoy's per_connection_buffer_limit_bytes; --buffer-limit)`;
       }
     }
+    exchange.trace?.end({ status: reply.status, endedBy: exchange.endedBy, error }, outcomes, exchange.streams);
+    ctx.filters.sampleMemory();
     const logs: LogLine[] = outcomes.flatMap((o) => o.result.logs.map((e) => ({ filter: o.filter, ...e })));
     ctx.log.request({
       method,
@@ -152,6 +154,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
       "destination.port": BigInt(req.socket.localPort ?? 0),
     },
     ends,
+    ctx.filters.trace(chain, method, path),
   );
   ctx.filters.exchanges.add(exchange);
 

@@ -13,7 +13,7 @@ import type { Forwarded } from "./forwarded.js";
 import { FilterManager } from "./filter-manager.js";
 import { HeaderMap, type HeaderInput } from "./header-map.js";
 import { requestKind } from "./local-reply.js";
-import type { RequestResult } from "./results.js";
+import type { Phase, RequestResult } from "./results.js";
 import { flushPosted } from "./vm.js";
 import { StreamAttributes, type AttributeStream } from "./stream-attributes.js";
 import { EMPTY_BODY, message, toBytes } from "./stream-direction.js";
@@ -87,6 +87,11 @@ export class HttpStream extends FilterManager implements StreamHost {
    */
   takeForwardedBody(direction: "request" | "response"): Uint8Array[] {
     return (direction === "request" ? this.req.forwarded : this.resp.forwarded).takeBody();
+  }
+
+  /** The callbacks so far, in order, without a copy (result().phases copies): a tracer reads what each operation added. */
+  get phasesSoFar(): readonly Readonly<Phase>[] {
+    return this.phases;
   }
 
   /** result().stopped without building the result. */

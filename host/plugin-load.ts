@@ -18,6 +18,8 @@ import { encodeProperties } from "./properties.js";
 import type { LogEntry } from "./results.js";
 import type { ForeignFunction } from "./vm.js";
 import { parseModule } from "./wasm-binary.js";
+import { ModuleDebugInfo } from "./debug/trap-location.js";
+import { waitForDebuggerOnce } from "./debug/inspect.js";
 
 /** A started plugin's VMs and policy (also when a VM's start-up failed: `error` says why). */
 export interface LoadedPlugin {
@@ -68,9 +70,12 @@ export function loadPlugin(
   }
   const deadlineMs = options.callbackDeadlineMs ?? defaultCallbackDeadlineMs();
   if (!(Number.isInteger(deadlineMs) && deadlineMs >= 0)) return failed(`bad callbackDeadlineMs ${deadlineMs}: whole milliseconds, 0 for none`);
+  const debugInfo = ModuleDebugInfo.load(bytes, { wasmPath: typeof wasm === "string" ? wasm : undefined, sourceMapPath: options.sourceMap });
+  const module = new WebAssembly.Module(debugInfo.compiledBytes(bytes) as Uint8Array<ArrayBuffer>);
+  if (debugInfo.sourceMapPath !== null) waitForDebuggerOnce();
   const fleet = new Workers(
     {
-      module: new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>),
+      module,
       parsed: parseModule(bytes),
       abi: check.abiVersion as AbiVersion,
       identity,
@@ -81,6 +86,7 @@ export function loadPlugin(
       clock,
       foreign,
       callbackDeadlineMs: deadlineMs,
+      debugInfo,
     },
     policy,
     logs,

@@ -55,6 +55,12 @@ export interface PluginOptions {
    * watchdog thread (see README).
    */
   callbackDeadlineMs?: number;
+  /**
+   * The module's source map (what `build` writes next to it): a trap then names the source line of each frame,
+   * and a debugger attached to node sets breakpoints in the AssemblyScript source. Default: `<wasm path>.map`
+   * when the module is given by path; false for none.
+   */
+  sourceMap?: string | false;
   /** The wasm logger's level: messages below it are dropped; proxy_get_log_level answers it. */
   logLevel?: LogLevelName;
   /** Clusters that http_call/grpc_* may target (others: BAD_ARGUMENT / PARSE_FAILURE); by default any non-empty name. */

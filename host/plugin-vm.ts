@@ -13,6 +13,7 @@ import type { LogEntry } from "./results.js";
 import { TcpConnection } from "./tcp-connection.js";
 import { Vm, type ForeignFunction } from "./vm.js";
 import type { ParsedModule } from "./wasm-binary.js";
+import type { ModuleDebugInfo } from "./debug/trap-location.js";
 
 /** What every VM of a plugin is created with. */
 export interface VmSettings {
@@ -27,6 +28,7 @@ export interface VmSettings {
   clock: HostClock;
   foreign: ReadonlyMap<string, ForeignFunction>;
   callbackDeadlineMs: number | undefined;
+  debugInfo?: ModuleDebugInfo;
 }
 
 /** What a new stream or connection on this VM gets from the plugin. */
@@ -67,6 +69,7 @@ export class PluginVm {
       clusters: settings.clusters,
       clock: settings.clock,
       callbackDeadlineMs: settings.callbackDeadlineMs,
+      debugInfo: settings.debugInfo,
     });
     vm.logSink = logs;
     vm.homeLogSink = logs;

@@ -12,6 +12,7 @@ import type { ParsedModule } from "./wasm-binary.js";
 import { VmCounters } from "./vm-counters.js";
 import { HostClock } from "./clock.js";
 import { callWithDeadline, DeadlineExceeded } from "./deadline.js";
+import type { ModuleDebugInfo } from "./debug/trap-location.js";
 
 import type { LogEntry } from "./results.js";
 export type { LogEntry };
@@ -31,6 +32,8 @@ export interface VmConfig {
   clock?: HostClock;
   /** Longest a callback may run (ms of real time) before the VM fails; undefined or 0 = no limit. */
   callbackDeadlineMs?: number;
+  /** Names and source map: a trap's failure names the function and source line of each frame. */
+  debugInfo?: ModuleDebugInfo;
 }
 
 /** What a foreign function registered by a test returns: output bytes (OK), or a status. */
@@ -240,7 +243,7 @@ export class Vm {
         this.restriction = savedRestriction;
         this.fail(`Function: ${name} failed: it ran for ${error.elapsedMs} ms, past the callback deadline of ${deadlineMs} ms, and was stopped`);
       } else {
-        this.fail(`Function: ${name} failed: ${describeTrap(error)}`);
+        this.fail(`Function: ${name} failed: ${describeTrap(error)}${this.config.debugInfo?.describe(error) ?? ""}`);
       }
       return null;
     } finally {

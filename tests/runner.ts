@@ -68,10 +68,15 @@ function run(job: Job): Promise<Outcome> {
 /** Fixtures whose build must fail (tests/transform/exports.test.ts builds them itself). */
 const FAILS_TO_BUILD = new Set(["no-root", "commented-root"]);
 
+/** Filters the tests also load as debug builds (tests/debug/). */
+const DEBUG_BUILDS = ["tests/filters/traps"];
+
 async function main(): Promise<void> {
   const started = Date.now();
   const filters = [...folders("examples"), ...folders("tests/filters"), ...folders("tests/fixtures/exports").filter((d) => !FAILS_TO_BUILD.has(basename(d)))];
   const built = await buildAll(filters.map((f) => join(root, f)), { quiet: true });
+  // Debug builds the tests load (several test files at once must not each build them).
+  built.push(...(await buildAll(DEBUG_BUILDS.map((f) => join(root, f)), { quiet: true, target: "debug" })));
   const compiled = built.filter((b) => !b.upToDate).length;
   process.stdout.write(`built ${built.length} filters (${compiled} compiled, ${built.length - compiled} up to date) in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
 

@@ -16,6 +16,8 @@ interface Entry {
   key: string;
   inputs: FileHashes;
   output: string;
+  /** The source map's hash (build-source-map.ts). */
+  map?: string;
 }
 
 const CACHE_FILE = ".proxy-wasm-as-build.json";
@@ -80,13 +82,13 @@ function readCache(outFile: string): Record<string, Entry> {
 /** The last build of `target` had this key, the same inputs, and its output is still what it wrote. */
 export function isUpToDate(dir: string, target: string, key: string, outFile: string): boolean {
   const entry = readCache(outFile)[`${resolve(dir)} ${target}`];
-  if (!entry || entry.key !== key || hashFile(outFile) !== entry.output) return false;
+  if (!entry || entry.key !== key || hashFile(outFile) !== entry.output || hashFile(`${outFile}.map`) !== entry.map) return false;
   return Object.entries(entry.inputs).every(([path, hash]) => hashFile(path) === hash);
 }
 
 export function recordBuild(dir: string, target: string, key: string, outFile: string, inputs: FileHashes): void {
   const cache = readCache(outFile);
-  cache[`${resolve(dir)} ${target}`] = { key, inputs, output: hashFile(outFile) ?? "" };
+  cache[`${resolve(dir)} ${target}`] = { key, inputs, output: hashFile(outFile) ?? "", map: hashFile(`${outFile}.map`) ?? "" };
   try {
     writeFileSync(cachePath(outFile), `${JSON.stringify(cache)}\n`);
   } catch {

@@ -14,6 +14,7 @@ import { colourEnabled, painter } from "../../devproxy/log.js";
 import { reportErrors } from "../report-errors.js";
 import { cacheKey, isUpToDate, recordBuild } from "./build-cache.js";
 import { compileOnce, type Compiler } from "./compiler.js";
+import { finishSourceMap, SOURCE_MAP_ARGS } from "./build-source-map.js";
 
 export interface BuildResult {
   path: string;
@@ -50,6 +51,8 @@ export interface BuildOptions {
   /** Compile even when nothing changed. */
   force?: boolean;
   parallel?: boolean;
+  /** Where the module goes instead of the target's outFile (test --inspect: the debug build where the release goes). */
+  outFile?: string;
   /** Compile without the optimiser (the watch loop); a module the full build left up to date is kept. */
   quick?: boolean;
   /** A compiler kept loaded between builds (the watch loop); by default each build starts its own. */
@@ -63,9 +66,10 @@ export async function build(dirArg: string, options: BuildOptions = {}): Promise
   if (!existsSync(resolve(dir, "asconfig.json"))) {
     throw new Error(`no asconfig.json in ${dir}: run it in a filter project (npx proxy-wasm-as init DIR makes one)`);
   }
-  const out = configuredOutFile(dir, target);
-  const args = ["--baseDir", dir, "--config", "asconfig.json", "--target", target];
-  if (out === null) args.push("--outFile", "build/plugin.wasm");
+  // `outFile` puts another target where the release module goes (test --inspect: the debug build).
+  const out = options.outFile ?? configuredOutFile(dir, target);
+  const args = ["--baseDir", dir, "--config", "asconfig.json", "--target", target, ...SOURCE_MAP_ARGS];
+  if (out === null || options.outFile !== undefined) args.push("--outFile", out ?? "build/plugin.wasm");
   const outFile = resolve(dir, out ?? "build/plugin.wasm");
   const err = process.stderr;
   // One spinner line cannot show several builds at once.
@@ -93,6 +97,7 @@ export async function build(dirArg: string, options: BuildOptions = {}): Promise
     if (stderr.trim()) err.write(stderr);
     if (done.error) throw new Error(`asc failed: ${done.error}`);
     if (!existsSync(outFile)) throw new Error(`asc wrote no ${outFile}`);
+    finishSourceMap(dir, outFile, done.named, done.reads);
     recordBuild(dir, target, key, outFile, done.reads);
   } else options.compiler?.warmUp(args);
   const bytes = readFileSync(outFile);

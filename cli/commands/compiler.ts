@@ -5,6 +5,7 @@
 
 import { Worker } from "node:worker_threads";
 import type { FileHashes } from "./build-cache.js";
+import { binaryenUrl, CAPTURE_NAMES } from "./build-source-map.js";
 
 export interface AscDone {
   error: string | null;
@@ -12,6 +13,8 @@ export interface AscDone {
   stderr: string;
   /** Every file asc asked for, with its SHA-256 (null: it did not exist), for the build cache. */
   reads: FileHashes;
+  /** The module with binaryen's names (build-source-map.ts). */
+  named: Uint8Array | null;
 }
 
 /**
@@ -23,9 +26,14 @@ const { parentPort, workerData } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const { readFile } = require("node:fs/promises");
 const { resolve } = require("node:path");
+${CAPTURE_NAMES}
 const loaded = import(workerData.ascUrl);
+const capturing = captureNames(workerData.binaryenUrl);
 parentPort.on("message", async (args) => {
   const { default: asc } = await loaded;
+  const named = await capturing;
+  // The capture outlives one build: only a module emitted by this build counts.
+  const before = named();
   const reads = {};
   const readAndNote = async (name, baseDir) => {
     const path = resolve(baseDir, name);
@@ -46,7 +54,7 @@ parentPort.on("message", async (args) => {
   } catch (e) {
     error = e;
   }
-  parentPort.postMessage({ error: error ? String(error.message ?? error) : null, stdout: stdout.toString(), stderr: stderr.toString(), reads });
+  parentPort.postMessage({ error: error ? String(error.message ?? error) : null, stdout: stdout.toString(), stderr: stderr.toString(), reads, named: named() === before ? null : named() });
 });
 `;
 
@@ -59,7 +67,8 @@ export class Compiler {
   private used = false;
 
   constructor() {
-    this.worker = new Worker(ASC_WORKER, { eval: true, workerData: { ascUrl: import.meta.resolve("assemblyscript/asc") } });
+    const ascUrl = import.meta.resolve("assemblyscript/asc");
+    this.worker = new Worker(ASC_WORKER, { eval: true, workerData: { ascUrl, binaryenUrl: binaryenUrl(ascUrl) } });
     this.worker.unref();
     this.worker.on("message", (done: AscDone) => {
       const p = this.pending;

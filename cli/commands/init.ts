@@ -145,6 +145,8 @@ export function scaffold(dirArg: string, template: string, sdkPath?: string): In
   if (!files.includes(join("assembly", "tsconfig.json"))) write(join("assembly", "tsconfig.json"), ASSEMBLY_TSCONFIG);
   write("tsconfig.json", NODE_TSCONFIG);
   write(".gitignore", "node_modules/\nbuild/\n");
+  // VS Code: debug the tests or the dev proxy with breakpoints in assembly/ (test --inspect, run --inspect).
+  write(join(".vscode", "launch.json"), readFileSync(join(templatesDir, "launch.json"), "utf8"));
   return { dir, name, template, dependency, files: files.sort() };
 }
 

@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { LOG_LEVELS, type LogLevelName } from "../../host/abi/enums.js";
 import { DevProxy, type FilterSpec } from "../../devproxy/proxy.js";
 import type { FailurePolicyName } from "../../host/index.js";
+import { openInspector } from "../../host/debug/inspect.js";
 import { readConfigFile } from "../config-file.js";
 import { reportErrors } from "../report-errors.js";
 import { outFileOf } from "./build.js";
@@ -29,6 +30,7 @@ interface RunOptions {
   failurePolicy?: string;
   reloadBackoff?: string;
   callbackDeadline: string;
+  inspect?: string | true;
   concurrency?: string;
   logLevel: string;
   verbose?: boolean;
@@ -122,6 +124,7 @@ export function register(program: Command): void {
     .option("--max-request-headers-kb <n>", "KiB of request headers allowed (Envoy's max_request_headers_kb); more: 431", "60")
     .option("--buffer-limit <bytes>", "what a filter may buffer per direction (Envoy's per_connection_buffer_limit_bytes); more: 413/500", "1048576")
     .option("--route-timeout <ms>", "from the end of the request to the end of the response (Envoy's route timeout; 0: none); then 504", "15000")
+    .option("--inspect [[host:]port]", "open node's inspector (default 127.0.0.1:9229) so a debugger stops at breakpoints in the filters' AssemblyScript source (build/debug.wasm keeps every line and local); no callback deadline")
     .option("--verbose", "also print each filter's callbacks and statuses, and every callout")
     .option("--json", "print one JSON object per line (listening, request, log, reload, ...)")
     .action(
@@ -137,6 +140,7 @@ export function register(program: Command): void {
           else if (c) configuration = c.text;
           return { path, configuration, rootId: o.rootId[i], vmId: o.vmId[i] };
         });
+        if (o.inspect !== undefined) process.stderr.write(`debugger: attach to ${openInspector(o.inspect)} (VS Code: "Attach", Chrome: chrome://inspect)\n`);
         const proxy = new DevProxy({
           filters,
           port: port(o.port, "--port"),
@@ -149,7 +153,8 @@ export function register(program: Command): void {
           vms: {
             failurePolicy: o.failurePolicy as FailurePolicyName | undefined,
             reloadBackoffMs: o.reloadBackoff === undefined ? undefined : wholeNumber(o.reloadBackoff, "--reload-backoff"),
-            callbackDeadlineMs: wholeNumber(o.callbackDeadline, "--callback-deadline"),
+            // A callback stopped at a breakpoint must not be failed for taking long.
+            callbackDeadlineMs: o.inspect !== undefined ? 0 : wholeNumber(o.callbackDeadline, "--callback-deadline"),
             concurrency: o.concurrency === undefined ? undefined : wholeNumber(o.concurrency, "--concurrency"),
           },
           logLevel: o.logLevel as LogLevelName,

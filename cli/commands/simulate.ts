@@ -131,6 +131,7 @@ function run(wasmPath: string, o: SimulateOptions): number {
     worker,
   };
   const plugin = createPlugin(wasm, {
+    sourceMap: `${wasmPath}.map`,
     rootId: o.rootId,
     vmId: o.vmId,
     configuration,

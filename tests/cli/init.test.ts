@@ -29,7 +29,7 @@ describe("proxy-wasm-as init", () => {
     assert.equal(result.name, "plain");
     assert.equal(result.dependency, `^${version}`);
     assert.deepEqual(result.files, [
-      ".gitignore", "README.md", "asconfig.json", "assembly/index.ts", "assembly/tsconfig.json", "package.json", "test/filter.test.mjs", "tsconfig.json",
+      ".gitignore", ".vscode/launch.json", "README.md", "asconfig.json", "assembly/index.ts", "assembly/tsconfig.json", "package.json", "test/filter.test.mjs", "tsconfig.json",
     ]);
     const pkg = JSON.parse(readFileSync(join(root, "plain", "package.json"), "utf8"));
     assert.deepEqual(pkg.dependencies, { "proxy-wasm-as": `^${version}` });
@@ -42,6 +42,11 @@ describe("proxy-wasm-as init", () => {
     const tsconfig = JSON.parse(readFileSync(join(root, "plain", "assembly", "tsconfig.json"), "utf8"));
     assert.equal(tsconfig.extends, "proxy-wasm-as/tsconfig.assembly.json");
     assert.doesNotMatch(readFileSync(join(root, "plain", "assembly", "index.ts"), "utf8"), /\{\{/);
+    const launch = JSON.parse(readFileSync(join(root, "plain", ".vscode", "launch.json"), "utf8")) as { configurations: { runtimeArgs: string[] }[] };
+    assert.deepEqual(
+      launch.configurations.map((c) => c.runtimeArgs.slice(0, 2).concat(c.runtimeArgs.filter((a) => a === "--inspect"))),
+      [["proxy-wasm-as", "test", "--inspect"], ["proxy-wasm-as", "run", "--inspect"]],
+    );
     const readme = readFileSync(join(root, "plain", "README.md"), "utf8");
     assert.doesNotMatch(readme, /\{\{/);
     assert.doesNotMatch(readme, /incremental GC|npmjs\.com/);

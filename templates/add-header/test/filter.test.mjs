@@ -1,10 +1,11 @@
 // Runs build/plugin.wasm on proxy-wasm-as's Envoy-like host (`npm test` builds it first).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { createPlugin } from "proxy-wasm-as/testing";
 
-const wasm = readFileSync(new URL("../build/plugin.wasm", import.meta.url));
+// By path, so a trap names its line in assembly/ (from build/plugin.wasm.map) and a debugger finds the source.
+const wasm = fileURLToPath(new URL("../build/plugin.wasm", import.meta.url));
 const header = (headers, name) => headers.find(([k]) => k === name)?.[1];
 
 describe("{{name}}", () => {
