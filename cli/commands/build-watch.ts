@@ -1,11 +1,13 @@
 // `build --watch` and `run --watch`: build each project, then rebuild it when one of its inputs changes
 // (its folder, its asconfig chain, every folder asc read a source from: the SDK's too). A failed build
-// is reported and the watch goes on; the last good module stays where it was.
+// is reported and the watch goes on; the last good module stays where it was. One compiler stays
+// loaded for every rebuild, and rebuilds skip the optimiser unless asked (`build` makes the release).
 
 import { watch, type FSWatcher } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { build, outFileOf, type BuildResult } from "./build.js";
 import { inputFolders } from "./build-cache.js";
+import { Compiler } from "./compiler.js";
 
 export interface Watching {
   /** Resolves when the first build of every project has finished (passed or failed). */
@@ -16,11 +18,13 @@ export interface Watching {
 export interface WatchOptions {
   target: string;
   json?: boolean;
+  /** Optimise every rebuild as the target says (default: quick builds without the optimiser). */
+  optimize?: boolean;
   /** After each build: its result, or the error that failed it. */
   onBuild?: (dir: string, result: BuildResult | Error) => void;
 }
 
-function watchProject(dirArg: string, options: WatchOptions): Watching {
+function watchProject(dirArg: string, options: WatchOptions, compiler: Compiler): Watching {
   const dir = resolve(dirArg);
   const outFile = outFileOf(dir, options.target);
   const outDir = dirname(outFile);
@@ -46,7 +50,7 @@ function watchProject(dirArg: string, options: WatchOptions): Watching {
   const once = async () => {
     running = true;
     try {
-      const result = await build(dir, { target: options.target, quiet: options.json });
+      const result = await build(dir, { target: options.target, quiet: options.json, quick: options.optimize !== true, compiler });
       if (options.json) process.stdout.write(`${JSON.stringify({ event: "build", ...result })}\n`);
       options.onBuild?.(dir, result);
     } catch (e) {
@@ -89,8 +93,15 @@ function watchProject(dirArg: string, options: WatchOptions): Watching {
 
 /** Starts watching every project; close() stops them all. */
 export function watchProjects(dirs: string[], options: WatchOptions): Watching {
-  const each = dirs.map((d) => watchProject(d, options));
-  return { ready: Promise.all(each.map((w) => w.ready)).then(() => undefined), close: () => each.forEach((w) => w.close()) };
+  const compiler = new Compiler();
+  const each = dirs.map((d) => watchProject(d, options, compiler));
+  return {
+    ready: Promise.all(each.map((w) => w.ready)).then(() => undefined),
+    close: () => {
+      each.forEach((w) => w.close());
+      compiler.close();
+    },
+  };
 }
 
 /** `build --watch`: runs until SIGINT/SIGTERM. */

@@ -2,61 +2,19 @@
 // project in DIR with its asconfig.json (which extends the package's preset) through asc's API, then
 // checks the module as Envoy would load it: only Envoy's imports, an ABI marker, an allocator, no
 // start section. A module that is not Envoy-ready fails the build with the reason.
-// asc runs in a worker thread so the main thread can show progress. A build whose inputs did not
-// change (build-cache.ts) compiles nothing; --watch rebuilds when one of them changes.
+// asc runs in a worker thread (compiler.ts). A build whose inputs did not change (build-cache.ts)
+// compiles nothing; --watch (build-watch.ts) rebuilds when one of them changes.
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
 import type { Command } from "commander";
-import { checkModule } from "../../host/index.js";
+import { checkModule } from "../../host/module.js";
 import { colourEnabled, painter } from "../../devproxy/log.js";
 import { reportErrors } from "../report-errors.js";
-import { cacheKey, isUpToDate, recordBuild, type FileHashes } from "./build-cache.js";
-import { watchBuilds } from "./build-watch.js";
-import { binaryenUrl, CAPTURE_NAMES, finishSourceMap, SOURCE_MAP_ARGS } from "./build-source-map.js";
-
-interface AscDone {
-  error: string | null;
-  stdout: string;
-  stderr: string;
-  /** Every file asc asked for, with its SHA-256 (null: it did not exist), for the build cache. */
-  reads: FileHashes;
-  /** The module with binaryen's names (build-source-map.ts). */
-  named: Uint8Array | null;
-}
-
-/**
- * The worker: a few lines that import only the compiler (by resolved URL), so it does not load
- * this CLI's modules again. It reads files for asc and notes each one's hash.
- */
-const ASC_WORKER = `
-const { parentPort, workerData } = require("node:worker_threads");
-const { createHash } = require("node:crypto");
-const { readFile } = require("node:fs/promises");
-const { resolve } = require("node:path");
-const reads = {};
-async function readAndNote(name, baseDir) {
-  const path = resolve(baseDir, name);
-  try {
-    const text = await readFile(path, "utf8");
-    reads[path] = createHash("sha256").update(text).digest("hex");
-    return text;
-  } catch {
-    reads[path] = null;
-    return null;
-  }
-}
-${CAPTURE_NAMES}
-import(workerData.ascUrl).then(async ({ default: asc }) => {
-  const named = await captureNames(workerData.binaryenUrl);
-  const stdout = asc.createMemoryStream();
-  const stderr = asc.createMemoryStream();
-  const { error } = await asc.main(workerData.args, { stdout, stderr, readFile: readAndNote });
-  parentPort.postMessage({ error: error ? error.message : null, stdout: stdout.toString(), stderr: stderr.toString(), reads, named: named() });
-});
-`;
+import { cacheKey, isUpToDate, recordBuild } from "./build-cache.js";
+import { compileOnce, type Compiler } from "./compiler.js";
+import { finishSourceMap, SOURCE_MAP_ARGS } from "./build-source-map.js";
 
 export interface BuildResult {
   path: string;
@@ -83,34 +41,26 @@ export function outFileOf(dir: string, target: string): string {
   return resolve(dir, configuredOutFile(dir, target) ?? "build/plugin.wasm");
 }
 
-function runAsc(args: string[], progress: (elapsedMs: number) => void): Promise<AscDone> {
-  return new Promise((resolveDone, reject) => {
-    const started = Date.now();
-    const ascUrl = import.meta.resolve("assemblyscript/asc");
-    const worker = new Worker(ASC_WORKER, { eval: true, workerData: { ascUrl, binaryenUrl: binaryenUrl(ascUrl), args } });
-    const timer = setInterval(() => progress(Date.now() - started), 100);
-    let result: AscDone | null = null;
-    worker.on("message", (m: AscDone) => (result = m));
-    worker.on("error", (e) => {
-      clearInterval(timer);
-      reject(e);
-    });
-    worker.on("exit", (code) => {
-      clearInterval(timer);
-      if (result) resolveDone(result);
-      else reject(new Error(`the AssemblyScript compiler stopped (exit code ${code})`));
-    });
-  });
+/** What a quick build adds to the target's options: binaryen's optimiser off (a rebuild in a fraction of the time). */
+export const QUICK_ARGS = ["--optimizeLevel", "0", "--shrinkLevel", "0"];
+
+export interface BuildOptions {
+  target?: string;
+  /** Print nothing but asc's errors. */
+  quiet?: boolean;
+  /** Compile even when nothing changed. */
+  force?: boolean;
+  parallel?: boolean;
+  /** Where the module goes instead of the target's outFile (test --inspect: the debug build where the release goes). */
+  outFile?: string;
+  /** Compile without the optimiser (the watch loop); a module the full build left up to date is kept. */
+  quick?: boolean;
+  /** A compiler kept loaded between builds (the watch loop); by default each build starts its own. */
+  compiler?: Compiler;
 }
 
-/**
- * Compiles and checks; throws with a one-line reason when the build fails or is not Envoy-ready. `quiet` prints
- * nothing but asc's errors; `force` compiles even when nothing changed.
- */
-export async function build(
-  dirArg: string,
-  options: { target?: string; quiet?: boolean; force?: boolean; parallel?: boolean; outFile?: string } = {},
-): Promise<BuildResult> {
+/** Compiles and checks; throws with a one-line reason when the build fails or is not Envoy-ready. */
+export async function build(dirArg: string, options: BuildOptions = {}): Promise<BuildResult> {
   const dir = resolve(dirArg);
   const target = options.target ?? "release";
   if (!existsSync(resolve(dir, "asconfig.json"))) {
@@ -126,24 +76,30 @@ export async function build(
   const tty = err.isTTY === true && !options.quiet && !options.parallel;
   const paint = painter(colourEnabled(process.stdout));
   const started = Date.now();
-  const key = cacheKey(dir, args);
-  const upToDate = !options.force && isUpToDate(dir, target, key, outFile);
+  const fullKey = cacheKey(dir, args);
+  if (options.quick) args.push(...QUICK_ARGS);
+  const key = options.quick ? cacheKey(dir, args) : fullKey;
+  const upToDate =
+    !options.force && (isUpToDate(dir, target, key, outFile) || (options.quick === true && isUpToDate(dir, target, fullKey, outFile)));
   if (!upToDate) {
-    const what = `compiling ${relative(process.cwd(), dir) || "."} (${target}) with asc`;
+    const what = `compiling ${relative(process.cwd(), dir) || "."} (${target}${options.quick ? ", not optimised" : ""}) with asc`;
     if (!options.quiet && !tty) err.write(`${what}...\n`);
     const frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
     let frame = 0;
-    const done = await runAsc(args, (ms) => {
+    const progress = (ms: number) => {
       if (tty) err.write(`\r${frames[frame++ % frames.length]} ${what} ${(ms / 1000).toFixed(1)}s`);
-    });
+    };
+    const done = await (options.compiler ? options.compiler.compile(args, progress) : compileOnce(args, progress));
     if (tty) err.write("\r\x1b[K");
     if (done.stdout.trim() && !options.quiet) process.stdout.write(done.stdout);
-    if (done.stderr.trim()) err.write(done.stderr);
+    // asc notes when binaryen's last converge round grew the module: nothing for the user to act on.
+    const stderr = done.stderr.replace(/^Last converge was suboptimal\.\r?\n/m, "");
+    if (stderr.trim()) err.write(stderr);
     if (done.error) throw new Error(`asc failed: ${done.error}`);
     if (!existsSync(outFile)) throw new Error(`asc wrote no ${outFile}`);
     finishSourceMap(dir, outFile, done.named, done.reads);
     recordBuild(dir, target, key, outFile, done.reads);
-  }
+  } else options.compiler?.warmUp(args);
   const bytes = readFileSync(outFile);
   const check = checkModule(bytes);
   const result: BuildResult = {
@@ -159,7 +115,7 @@ export async function build(
     const verdict = check.ok
       ? paint("green", `Envoy-ready (Proxy-Wasm ABI ${check.abiVersion})`)
       : paint("red", "NOT Envoy-ready");
-    const took = upToDate ? "up to date" : `${(result.ms / 1000).toFixed(1)}s`;
+    const took = upToDate ? "up to date" : `${(result.ms / 1000).toFixed(1)}s${options.quick ? " (not optimised: `build` makes the release module)" : ""}`;
     process.stdout.write(`${result.path}  ${result.bytes.toLocaleString("en-US")} bytes  ${verdict}  ${paint("dim", took)}\n`);
     for (const p of check.problems) process.stdout.write(`  ${paint("red", "✗")} ${p}\n`);
     for (const w of check.warnings) process.stdout.write(`  ${paint("yellow", "!")} ${w}\n`);
@@ -200,13 +156,15 @@ export function register(program: Command): void {
     .description("compile filter projects with the preset and check that Envoy can load each module (nothing to do when no input changed)")
     .argument("[dirs...]", "filter projects (with asconfig.json)", ["."])
     .option("--target <target>", "asconfig target", "release")
-    .option("--watch", "build, then rebuild whenever a source, the asconfig or the SDK changes (until Ctrl-C)")
+    .option("--watch", "build, then rebuild whenever a source, the asconfig or the SDK changes (until Ctrl-C); rebuilds skip the optimiser")
+    .option("--optimize", "with --watch: optimise every rebuild as the target says (slower)")
     .option("--force", "compile even when nothing changed")
     .option("--json", "print {path, bytes, envoyReady, abiVersion, problems, ms, upToDate} (an array for several projects)")
     .action(
-      reportErrors("build", async (dirs: string[], o: { target: string; watch?: boolean; force?: boolean; json?: boolean }) => {
+      reportErrors("build", async (dirs: string[], o: { target: string; watch?: boolean; optimize?: boolean; force?: boolean; json?: boolean }) => {
         if (o.watch) {
-          await watchBuilds(dirs, { target: o.target, json: o.json === true });
+          const { watchBuilds } = await import("./build-watch.js");
+          await watchBuilds(dirs, { target: o.target, json: o.json === true, optimize: o.optimize === true });
           return;
         }
         const results = await buildAll(dirs, { target: o.target, quiet: o.json === true, force: o.force === true });

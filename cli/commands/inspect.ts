@@ -1,5 +1,6 @@
 // `proxy-wasm-as inspect REF`: what a registry holds under REF, and whether Istio would load it:
 // its fetcher's format rules and size limit, then Envoy's checks on the module.
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { printable } from "../../oci/printable.js";
 import { parseReference } from "../../oci/reference.js";
@@ -43,6 +44,13 @@ export function register(program: Command): void {
       .option("--json", "print the result as JSON"),
   ).action(
     reportErrors("inspect", async (refText: string, o: InspectOptions) => {
+      // A first try is often the module just built: a file name would otherwise read as an image on Docker Hub.
+      if (existsSync(refText) || refText.endsWith(".wasm")) {
+        throw new Error(
+          `${refText} names a file, not an image: inspect reads an image from a registry (e.g. ghcr.io/me/my-filter:v1). ` +
+            `To load a .wasm as Envoy would: npx proxy-wasm-as simulate ${refText}`,
+        );
+      }
       const ref = parseReference(refText);
       const inspection = await inspectImage(ref, await clientOptions("inspect", ref, o));
       console.log(o.json ? JSON.stringify(inspection, null, 2) : describe(inspection));

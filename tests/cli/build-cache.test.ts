@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { cliMain, startProxy } from "../devproxy/support.js";
 import { tempProject } from "./project.js";
+import { build } from "../../cli/commands/build.js";
+import { Compiler } from "../../cli/commands/compiler.js";
 
 const cli = (args: string[]) => spawnSync(process.execPath, [cliMain, ...args], { encoding: "utf8", timeout: 180_000, env: { ...process.env, NO_COLOR: "1" } });
 const buildJson = (dir: string, ...more: string[]) => {
@@ -45,6 +47,31 @@ describe("build cache", () => {
     writeFileSync(join(dir, "asconfig.json"), JSON.stringify(asconfig));
     assert.equal(buildJson(dir).upToDate, false, "a changed asconfig rebuilds");
     assert.equal(buildJson(dir).upToDate, true);
+  });
+
+  it("the watch loop's quick build keeps an up-to-date release module, and never passes for the release build", { timeout: 600_000 }, async () => {
+    const { dir, setHeaderValue } = tempProject("pwas-quick-");
+    const compiler = new Compiler();
+    try {
+      const release = await build(dir, { quiet: true });
+      assert.equal(release.upToDate, false);
+      const kept = await build(dir, { quiet: true, quick: true, compiler });
+      assert.equal(kept.upToDate, true, "a release module up to date serves the watch loop as it is");
+      assert.equal(kept.bytes, release.bytes);
+
+      setHeaderValue("quick");
+      const quick = await build(dir, { quiet: true, quick: true, compiler });
+      assert.equal(quick.upToDate, false);
+      assert.ok(quick.bytes > release.bytes * 1.2, `not optimised: ${quick.bytes} bytes against the release's ${release.bytes}`);
+      const again = await build(dir, { quiet: true, quick: true, compiler });
+      assert.equal(again.upToDate, true, "the kept compiler's build is cached too");
+
+      const releaseAgain = await build(dir, { quiet: true });
+      assert.equal(releaseAgain.upToDate, false, "the quick module does not pass for the release");
+      assert.ok(releaseAgain.bytes < quick.bytes);
+    } finally {
+      compiler.close();
+    }
   });
 
   it("build --watch rebuilds when a source changes, and reports a failed build without stopping", { timeout: 600_000 }, async () => {
