@@ -91,5 +91,5 @@ export function loadPlugin(
     policy,
     logs,
   );
-  return { fleet, policy, error: fleet.start(concurrency) };
+  return { fleet, policy, error: fleet.start(concurrency, options.callerManagesVms === true) };
 }

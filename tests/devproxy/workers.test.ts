@@ -168,6 +168,26 @@ describe("run --concurrency: worker threads", () => {
     }
   });
 
+  it("one thread without --concurrency warns once per filter that it runs one VM; worker threads (canary + one VM each) do not", async () => {
+    const oneVm = (p: RunningProxy) => p.events.filter((e) => typeof e.message === "string" && e.message.includes("no concurrency given"));
+    const single = await startProxy([tickingPath]);
+    running.push(single);
+    try {
+      await single.waitFor((e) => e.event === "log" && e.message === "42", 10_000);
+      assert.equal(oneVm(single).length, 1, JSON.stringify(single.events));
+    } finally {
+      assert.equal(await single.stop(), 0);
+    }
+    const threads = await startProxy([tickingPath, "--concurrency", "2"]);
+    running.push(threads);
+    try {
+      for (const worker of [0, 1]) await threads.waitFor((e) => e.event === "log" && e.message === "42" && e.worker === worker, 10_000);
+      assert.deepEqual(oneVm(threads), [], "the dev proxy starts Envoy's VMs itself");
+    } finally {
+      assert.equal(await threads.stop(), 0);
+    }
+  });
+
   it("a VM that fails on one worker (FAIL_CLOSED) fails that worker's streams; the other worker serves", async () => {
     const proxy = await startProxy([countingPath, "--concurrency", "2", "--callback-deadline", "300"]);
     running.push(proxy);
