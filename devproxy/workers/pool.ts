@@ -15,9 +15,13 @@ import { MessageChannel, Worker } from "node:worker_threads";
 import type { MetricValue } from "../../host/index.js";
 import { createAdminServer } from "../admin.js";
 import { filterNames, filterPlugin, readWasm, type FilterSetOptions } from "../filters.js";
+import type { InspectorEvent } from "../inspector/events.js";
+import { InspectorModel } from "../inspector/model.js";
+import { InspectorServer } from "../inspector/server.js";
 import { ENVOY_LIMITS, type Limits } from "../intake.js";
 import { defaultRequestLogging, Logger } from "../log.js";
 import { announce, DevProxy, hostForUrl, listen, type DevProxyOptions } from "../proxy.js";
+import { RecordingFile } from "../record/file.js";
 import type { ProxyStats } from "../stats.js";
 import { Channel, type Message } from "./channel.js";
 import { serveSharedState } from "./shared-broker.js";
@@ -52,6 +56,11 @@ export class ThreadedDevProxy {
   /** Events the workers forward (inspector traces, recordings), by sink. */
   private readonly sinks = new Map<string, (data: unknown, worker: number) => void>();
   private admin: http.Server | null = null;
+  /** The inspector's model, fed by every worker's events, with the admin port only. */
+  readonly inspector: InspectorModel | null;
+  private inspectorServer: InspectorServer | null = null;
+  /** --record: the one file every worker's exchanges go to, numbered as they arrive. */
+  private readonly recording: RecordingFile | null;
   private stopping = false;
   private readonly counts = { reloads: 0, reloadsRefused: 0 };
   url = "";
@@ -65,6 +74,12 @@ export class ThreadedDevProxy {
     this.log = new Logger(out, options.json === true, options.verbose === true);
     this.names = filterNames(options.filters);
     this.paths = options.filters.map((f) => resolve(f.path));
+    this.inspector = options.adminPort !== null ? new InspectorModel() : null;
+    this.recording = options.record ? new RecordingFile(options.record, this.log) : null;
+    const model = this.inspector;
+    if (model) this.onWorkerEvent("inspector", (e, worker) => model.accept(fromWorker(e as InspectorEvent, worker)));
+    const file = this.recording;
+    if (file) this.onWorkerEvent("record", (r) => file.append(r as Parameters<RecordingFile["append"]>[0]));
   }
 
   /** Handles events of `sink` that workers `emit` over their channel. */
@@ -91,6 +106,11 @@ export class ThreadedDevProxy {
       this.hashes[i] = hash(bytes);
       this.versions[i] = 1;
     }
+    this.recording?.open(
+      this.options.filters.map((f, i) => ({ name: this.names[i], path: this.paths[i], sha256: this.hashes[i], configuration: f.configuration, rootId: f.rootId, vmId: f.vmId })),
+      Object.keys(this.options.clusters ?? {}),
+      { ...ENVOY_LIMITS, ...this.options.limits }.bufferLimitBytes,
+    );
     const first = await this.spawn(0, null);
     this.url = first.url;
     if (this.options.workers > 1) {
@@ -99,7 +119,8 @@ export class ThreadedDevProxy {
     }
     const host = this.options.host ?? "127.0.0.1";
     if (this.options.adminPort !== null) {
-      this.admin = createAdminServer(() => this.stats());
+      this.inspectorServer = new InspectorServer(this.inspector!);
+      this.admin = createAdminServer(() => this.stats(), this.inspectorServer);
       this.adminUrl = `http://${hostForUrl(host)}:${await listen(this.admin, this.options.adminPort ?? 9901, host, "admin port")}`;
     }
     if (this.options.watch) this.watch();
@@ -113,6 +134,7 @@ export class ThreadedDevProxy {
       limits: { ...ENVOY_LIMITS, ...this.options.limits } as Limits,
       watch: this.options.watch === true,
       workers: this.options.workers,
+      record: this.recording?.path,
     });
     return { url: this.url, adminUrl: this.adminUrl };
   }
@@ -162,6 +184,8 @@ export class ThreadedDevProxy {
       listenFd,
       isTTY: (out as { isTTY?: boolean }).isTTY === true,
       broker: { port: rpc.port2, flag },
+      record: this.recording !== null,
+      inspect: this.inspector !== null,
     };
     const thread = new Worker(new URL("./worker.js", import.meta.url), { workerData: setup, transferList: [rpc.port2] });
     const channel = new Channel(thread);
@@ -274,11 +298,29 @@ export class ThreadedDevProxy {
         await w.thread.terminate();
       }),
     );
+    this.recording?.close();
+    this.inspectorServer?.close();
     await new Promise<void>((done) => {
       if (!this.admin?.listening) return done();
       this.admin.close(() => done());
       this.admin.closeAllConnections();
     });
+  }
+}
+
+/**
+ * A worker's inspector event as the main thread's model takes it: request ids and VM names
+ * carry the worker ("1.7", "add-header v1 w1"), since each worker counts and names its own.
+ */
+function fromWorker(event: InspectorEvent, worker: number): InspectorEvent {
+  switch (event.type) {
+    case "request-start":
+    case "request-end":
+      return { ...event, id: `${worker}.${event.id}` };
+    case "callout":
+      return { ...event, requestId: `${worker}.${event.requestId}` };
+    case "memory":
+      return { ...event, vm: `${event.vm} w${worker}` };
   }
 }
 

@@ -16,12 +16,16 @@ import { remoteSharedState, type BrokerLink } from "./shared-broker.js";
 export interface WorkerSetup {
   index: number;
   /** The proxy's options, without what only the main thread does (admin, watch, output). */
-  options: Omit<DevProxyOptions, "out" | "adminPort" | "watch" | "worker" | "listenFd" | "banner">;
+  options: Omit<DevProxyOptions, "out" | "adminPort" | "watch" | "worker" | "listenFd" | "banner" | "record" | "recordSink" | "inspectorSink">;
   /** Worker 0: null (it opens the port); the others: worker 0's listening fd. */
   listenFd: number | null;
   /** Whether the main thread's output is a terminal (colour, request logging default). */
   isTTY: boolean;
   broker: BrokerLink;
+  /** --record: each exchange's record goes to the main thread, which writes the one file. */
+  record: boolean;
+  /** The admin port is on: inspector events go to the main thread, which serves the page. */
+  inspect: boolean;
 }
 
 const setup = workerData as WorkerSetup;
@@ -39,7 +43,17 @@ const out = Object.assign(
   { isTTY: setup.isTTY },
 );
 
-const proxy = new DevProxy({ ...setup.options, out, adminPort: null, watch: false, worker: setup.index, banner: false, listenFd: setup.listenFd ?? undefined });
+const proxy = new DevProxy({
+  ...setup.options,
+  out,
+  adminPort: null,
+  watch: false,
+  worker: setup.index,
+  banner: false,
+  listenFd: setup.listenFd ?? undefined,
+  recordSink: setup.record ? (r) => channel.emit("record", r) : undefined,
+  inspectorSink: setup.inspect ? (e) => channel.emit("inspector", e) : undefined,
+});
 
 channel.on("queue-ready", (m: Message) => {
   consumers.get(m.token as number)?.notify(m.token as number);
