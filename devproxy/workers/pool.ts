@@ -25,6 +25,7 @@ import { RecordingFile } from "../record/file.js";
 import type { ProxyStats } from "../stats.js";
 import { Channel, type Message } from "./channel.js";
 import { serveSharedState } from "./shared-broker.js";
+import { watchLink, WatchedWorker } from "./watchdog.js";
 import type { WorkerSetup } from "./worker.js";
 
 export interface ThreadedOptions extends Omit<DevProxyOptions, "worker" | "listenFd" | "banner"> {
@@ -38,6 +39,7 @@ interface Running {
   thread: Worker;
   channel: Channel;
   exited: Promise<void>;
+  watched: WatchedWorker | null;
 }
 
 type FilterStats = { name: string; version: number; metrics: MetricValue[] };
@@ -56,6 +58,18 @@ export class ThreadedDevProxy {
   /** Events the workers forward (inspector traces, recordings), by sink. */
   private readonly sinks = new Map<string, (data: unknown, worker: number) => void>();
   private admin: http.Server | null = null;
+  /**
+   * The callback deadline, kept here (watchdog.ts) rather than in the worker, with one worker; 0:
+   * none, or the workers keep it. Several workers share one listening fd, which each one's handle
+   * closes as it ends (Node 20 has no dup and no SO_REUSEPORT), so a worker stopped from here
+   * could not be replaced without the survivors' closes hitting the new socket's fd number.
+   */
+  private readonly deadlineMs: number;
+  private watchTimer: NodeJS.Timeout | null = null;
+  /** Set while the workers are being replaced. */
+  private replacing = false;
+  /** Workers stopped on purpose (replaced): their exits are expected. */
+  private readonly retired = new WeakSet<Worker>();
   /** The inspector's model, fed by every worker's events, with the admin port only. */
   readonly inspector: InspectorModel | null;
   private inspectorServer: InspectorServer | null = null;
@@ -74,6 +88,7 @@ export class ThreadedDevProxy {
     this.log = new Logger(out, options.json === true, options.verbose === true);
     this.names = filterNames(options.filters);
     this.paths = options.filters.map((f) => resolve(f.path));
+    this.deadlineMs = options.workers === 1 ? (options.vms?.callbackDeadlineMs ?? 0) : 0;
     this.inspector = options.adminPort !== null ? new InspectorModel() : null;
     this.recording = options.record ? new RecordingFile(options.record, this.log) : null;
     const model = this.inspector;
@@ -111,11 +126,10 @@ export class ThreadedDevProxy {
       Object.keys(this.options.clusters ?? {}),
       { ...ENVOY_LIMITS, ...this.options.limits }.bufferLimitBytes,
     );
-    const first = await this.spawn(0, null);
-    this.url = first.url;
-    if (this.options.workers > 1) {
-      if (first.fd === null) throw new Error("the listening socket has no file descriptor to share with other workers on this platform");
-      await Promise.all(Array.from({ length: this.options.workers - 1 }, (_, k) => this.spawn(k + 1, first.fd)));
+    this.url = await this.spawnAll(this.options.port);
+    if (this.deadlineMs > 0) {
+      this.watchTimer = setInterval(() => this.checkDeadline(), Math.min(100, Math.max(10, Math.floor(this.deadlineMs / 10))));
+      this.watchTimer.unref();
     }
     const host = this.options.host ?? "127.0.0.1";
     if (this.options.adminPort !== null) {
@@ -160,7 +174,52 @@ export class ThreadedDevProxy {
     };
   }
 
-  private spawn(index: number, listenFd: number | null): Promise<{ url: string; fd: number | null }> {
+  /** Worker 0 opens the port, the others serve its socket; returns the proxy's URL. */
+  private async spawnAll(port: number | undefined): Promise<string> {
+    const first = await this.spawn(0, null, port);
+    if (this.options.workers > 1) {
+      if (first.fd === null) throw new Error("the listening socket has no file descriptor to share with other workers on this platform");
+      await Promise.all(Array.from({ length: this.options.workers - 1 }, (_, k) => this.spawn(k + 1, first.fd, port)));
+    }
+    return first.url;
+  }
+
+  /**
+   * The worker ran one callback past the deadline: it is stopped (terminated: its connections are
+   * reset, as when an Envoy worker dies; its listening socket closes with it) and replaced, with
+   * new VMs, on the same port.
+   */
+  private checkDeadline(): void {
+    if (this.stopping || this.replacing) return;
+    for (const [i, w] of this.workers.entries()) {
+      const late = w.watched?.overdue(this.deadlineMs);
+      if (!late) continue;
+      this.log.error(
+        `${late.plugin}: ${late.callback} ran for ${late.elapsedMs} ms on worker ${i}, past the callback deadline of ${this.deadlineMs} ms: ` +
+          "the worker was stopped (its connections reset) and replaced, with new VMs",
+      );
+      void this.replaceWorkers();
+      return;
+    }
+  }
+
+  private async replaceWorkers(): Promise<void> {
+    this.replacing = true;
+    const old = this.workers.splice(0);
+    for (const w of old) this.retired.add(w.thread);
+    await Promise.all(old.map((w) => w.thread.terminate()));
+    try {
+      if (!this.stopping) await this.spawnAll(Number(new URL(this.url).port));
+    } catch (e) {
+      const reason = `replacing the workers failed: ${(e as Error).message}`;
+      this.log.error(reason);
+      this.options.onWorkerLost?.(reason);
+    } finally {
+      this.replacing = false;
+    }
+  }
+
+  private spawn(index: number, listenFd: number | null, port: number | undefined): Promise<{ url: string; fd: number | null }> {
     const out = this.options.out ?? process.stdout;
     const rpc = new MessageChannel();
     const flag = new SharedArrayBuffer(4);
@@ -169,12 +228,13 @@ export class ThreadedDevProxy {
       index,
       options: {
         filters: o.filters,
-        port: o.port,
+        port,
         host: o.host,
         upstream: o.upstream,
         clusters: o.clusters,
         failOpen: o.failOpen,
-        vms: { ...o.vms, concurrency: undefined, callerManagesVms: true },
+        // The main thread keeps the deadline (watchdog.ts).
+        vms: { ...o.vms, concurrency: undefined, callerManagesVms: true, callbackDeadlineMs: this.deadlineMs > 0 ? 0 : o.vms?.callbackDeadlineMs },
         logLevel: o.logLevel,
         json: o.json,
         verbose: o.verbose,
@@ -186,12 +246,15 @@ export class ThreadedDevProxy {
       broker: { port: rpc.port2, flag },
       record: this.recording !== null,
       inspect: this.inspector !== null,
+      watch: this.deadlineMs > 0 ? watchLink() : null,
     };
+    const watched = setup.watch ? new WatchedWorker(setup.watch) : null;
     const thread = new Worker(new URL("./worker.js", import.meta.url), { workerData: setup, transferList: [rpc.port2] });
     const channel = new Channel(thread);
     serveSharedState({ port: rpc.port1, flag }, (token) => channel.send({ type: "queue-ready", token }));
     rpc.port1.unref();
     channel.onEvent("out", (text) => out.write(text as string));
+    channel.onEvent("watch-name", (d) => watched?.named((d as { id: number }).id, (d as { text: string }).text));
     for (const [sink, handler] of this.sinks) channel.onEvent(sink, (d) => handler(d, index));
     let lastError = "";
     thread.on("error", (e) => (lastError = e.message));
@@ -199,7 +262,7 @@ export class ThreadedDevProxy {
       thread.once("exit", (code) => {
         rpc.port1.close();
         channel.close(`worker ${index} exited`);
-        if (!this.stopping) {
+        if (!this.stopping && !this.retired.has(thread)) {
           const reason = `worker ${index} stopped (exit code ${code}${lastError ? `: ${lastError}` : ""}); its listening socket went with it`;
           this.log.error(reason);
           this.options.onWorkerLost?.(reason);
@@ -207,7 +270,7 @@ export class ThreadedDevProxy {
         done();
       }),
     );
-    this.workers.push({ thread, channel, exited });
+    this.workers.push({ thread, channel, exited, watched });
     return new Promise((ready, fail) => {
       channel.on("listening", (m: Message) => ready({ url: m.url as string, fd: (m.fd as number | null) ?? null }));
       channel.on("failed", (m: Message) => fail(new Error(m.message as string)));
@@ -290,6 +353,7 @@ export class ThreadedDevProxy {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.watchTimer) clearInterval(this.watchTimer);
     for (const path of this.paths) unwatchFile(path);
     for (const t of this.reloadTimers) if (t) clearTimeout(t);
     await Promise.all(

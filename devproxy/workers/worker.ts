@@ -7,11 +7,13 @@
 
 import { Writable } from "node:stream";
 import { parentPort, workerData } from "node:worker_threads";
+import { setCallbackWatch } from "../../host/callback-watch.js";
 import { useSharedStateBackend, type QueueConsumer } from "../../host/shared-state.js";
 import { flushPosted } from "../../host/vm.js";
 import { DevProxy, type DevProxyOptions } from "../proxy.js";
 import { Channel, type Message } from "./channel.js";
 import { remoteSharedState, type BrokerLink } from "./shared-broker.js";
+import { publishingWatch, type WatchLink } from "./watchdog.js";
 
 export interface WorkerSetup {
   index: number;
@@ -26,12 +28,15 @@ export interface WorkerSetup {
   record: boolean;
   /** The admin port is on: inspector events go to the main thread, which serves the page. */
   inspect: boolean;
+  /** The callback deadline is kept by the main thread: publish each outermost callback here. */
+  watch: WatchLink | null;
 }
 
 const setup = workerData as WorkerSetup;
 const channel = new Channel(parentPort!);
 const consumers = new Map<number, QueueConsumer>();
 useSharedStateBackend(remoteSharedState(setup.broker, consumers));
+if (setup.watch) setCallbackWatch(publishingWatch(setup.watch, (id, text) => channel.emit("watch-name", { id, text })));
 
 const out = Object.assign(
   new Writable({

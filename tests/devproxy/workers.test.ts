@@ -191,6 +191,33 @@ describe("run --concurrency: worker threads", () => {
     }
   });
 
+  it("--concurrency 1: the main thread stops a callback past the deadline, names it, and the proxy serves on with a new worker", async () => {
+    const deadlineMs = 500;
+    const proxy = await startProxy([countingPath, "--concurrency", "1", "--callback-deadline", String(deadlineMs)]);
+    running.push(proxy);
+    try {
+      const started = Date.now();
+      const stuck = await send(`${proxy.url}/spin`, { headers: { "x-spin": "1" } }).catch((e: Error) => e);
+      const ms = Date.now() - started;
+      assert.ok(stuck instanceof Error, "the stuck request is reset with its worker");
+      assert.ok(ms < deadlineMs + 1500, `stopped after ${ms} ms`);
+      const error = await proxy.waitFor((e) => e.event === "error" && /past the callback deadline/.test(String(e.message)), 5000);
+      assert.match(String(error.message), /^counting: proxy_on_request_headers ran for \d+ ms on worker 0, past the callback deadline of 500 ms: the worker was stopped/);
+      const elapsed = Number(/ran for (\d+) ms/.exec(String(error.message))![1]);
+      assert.ok(elapsed > deadlineMs && elapsed < deadlineMs + 1000, `elapsed ${elapsed} ms`);
+      let served = null;
+      for (let i = 0; i < 50 && served === null; i++) {
+        const res = await send(`${proxy.url}/after${i}`).catch(() => null);
+        if (res?.status === 200) served = res;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(served, "serves again after the stop");
+      assert.equal(JSON.parse(served.body.toString()).headers["x-count"], "1", "the new worker's VM ran the filter");
+    } finally {
+      assert.equal(await proxy.stop(), 0, JSON.stringify(proxy.events.filter((e) => e.event !== "request")) + proxy.stderr());
+    }
+  });
+
   it("a VM that fails on one worker (FAIL_CLOSED) fails that worker's streams; the other worker serves", async () => {
     const proxy = await startProxy([countingPath, "--concurrency", "2", "--callback-deadline", "300"]);
     running.push(proxy);
