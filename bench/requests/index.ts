@@ -6,6 +6,7 @@ import type { Section } from "../section.js";
 import { round } from "../stats.js";
 import { sectionSizes } from "../wasm-sizes.js";
 import { functionReport } from "./functions.js";
+import { measureDirect } from "./direct.js";
 import { countHostCalls, measureColdStarts, measureRequests } from "./measure.js";
 import { ALLOWED_REQUEST, checkBehaviour, DENIED_REQUEST, startPlugin } from "./plugins.js";
 import { report, type Result } from "./report.js";
@@ -51,6 +52,8 @@ export const requestsSection: Section = {
     const deniedCalls = new Map(ready.filter((s) => s.filter === "prime-authorizer").map((s) => [s, countHostCalls(s, DENIED_REQUEST)]));
     progress(`requests (${o.requests.toLocaleString("en-US")} per filter, interleaved)`);
     const requests = measureRequests(ready, o, progress);
+    progress("add-header's exports called without the host");
+    const direct = measureDirect(ready.filter((s) => s.impl !== "solo-0.1.8" && (s.filter === "add-header" || s.filter === "noop" || s.filter === "empty")));
 
     const results: Result[] = all.map((s) => {
       const base: Result = {
@@ -74,6 +77,7 @@ export const requestsSection: Section = {
         memoryPagesAfterWarmup: r.memoryPagesAfterWarmup ?? null,
         memoryPagesAfter1M: r.memoryPagesAfter1M ?? null,
         requests: r.requests ?? o.requests,
+        ...(direct.has(s) ? { directNsPerStream: round(direct.get(s)!, 1) } : {}),
         ...(r.netNsPerRequestDenied !== undefined ? { netNsPerRequestDenied: round(r.netNsPerRequestDenied) } : {}),
         hostCallsPerRequest: calls.get(s) ?? null,
         ...(deniedCalls.has(s) ? { hostCallsPerDeniedRequest: deniedCalls.get(s) } : {}),

@@ -18,6 +18,8 @@ export interface Result {
   netNsPerRequest?: number | null;
   /** prime-authorizer only: net ns of the same lifecycle with a non-prime token (403 local reply). */
   netNsPerRequestDenied?: number | null;
+  /** add-header, empty and noop: ns per stream of the module's exports called without the host (direct.ts). */
+  directNsPerStream?: number | null;
   /** Host calls per allowed request, by import name. */
   hostCallsPerRequest?: Record<string, number> | null;
   hostCallsPerDeniedRequest?: Record<string, number> | null;
@@ -83,6 +85,8 @@ export function report(results: Result[], o: Options): { text: string; targets: 
   }
   lines.push(table(ratioRows), "");
 
+  lines.push(...whereTheTimeGoes(results, find), "");
+
   const targets: Target[] = [];
   const addHeader = find("add-header", "proxy-wasm-as");
   targets.push({
@@ -147,4 +151,27 @@ export function report(results: Result[], o: Options): { text: string; targets: 
     lines.push(`  ${`${r.filter} / ${r.impl}`.padEnd(32)} ${list}`);
   }
   return { text: lines.join("\n"), targets };
+}
+
+/**
+ * add-header's gap to raw, split: the module's own work per stream (its exports called without the host) and
+ * the host's cost of one more callback (proxy_on_delete: raw+on_delete against raw, through the host).
+ */
+function whereTheTimeGoes(results: Result[], find: (filter: FilterName, impl: ImplName) => Result | undefined): string[] {
+  const us = find("add-header", "proxy-wasm-as");
+  const raw = find("add-header", "raw");
+  const tracked = find("add-header", "raw+on_delete");
+  const noop = find("noop", "raw");
+  const empty = find("empty", "raw");
+  if (us?.directNsPerStream == null || raw?.directNsPerStream == null) return [];
+  const perCallback = noop?.netNsPerRequest != null ? noop.netNsPerRequest / 7 : null;
+  return [
+    "where add-header's time goes (ns per stream):",
+    `  exports called without the host: ours ${fmt(us.directNsPerStream, 1)}, raw ${fmt(raw.directNsPerStream, 1)}, ` +
+      `raw+on_delete ${fmt(tracked?.directNsPerStream, 1)}, noop (7 callbacks) ${fmt(noop?.directNsPerStream, 1)}, empty ${fmt(empty?.directNsPerStream, 1)}`,
+    `  through the host: proxy_on_delete costs ${fmt((tracked?.netNsPerRequest ?? NaN) - (raw.netNsPerRequest ?? NaN))} (raw+on_delete - raw, net); ` +
+      `a callback that does nothing costs ${fmt(perCallback)} (noop net / 7)`,
+    `  ours - raw+on_delete: ${fmt((us.netNsPerRequest ?? NaN) - (tracked?.netNsPerRequest ?? NaN))} through the host, ` +
+      `${fmt(us.directNsPerStream - (tracked?.directNsPerStream ?? NaN), 1)} without it`,
+  ];
 }
