@@ -1,5 +1,8 @@
 // The bench's command line (see bench/README.md).
 
+/** A mistake in the command line: its message is all the user needs. */
+export class UsageError extends Error {}
+
 export interface Options {
   json: boolean;
   requests: number;
@@ -21,12 +24,12 @@ export function parseArgs(argv: string[]): Options {
     const a = argv[i];
     const num = () => {
       const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive integer`);
+      if (!Number.isInteger(v) || v < 1) throw new UsageError(`${a} needs a positive integer`);
       return v;
     };
     const names = () => {
       const v = argv[++i];
-      if (!v) throw new Error(`${a} needs section names, separated by commas`);
+      if (!v) throw new UsageError(`${a} needs section names, separated by commas`);
       return v.split(",").map((s) => s.trim()).filter(Boolean);
     };
     if (a === "--json") o.json = true;
@@ -38,8 +41,8 @@ export function parseArgs(argv: string[]): Options {
     else if (a === "--functions") o.functions = true;
     else if (a === "--only") o.only = names();
     else if (a === "--skip") o.skip.push(...names());
-    else throw new Error(`unknown option ${a} (see bench/README.md)`);
+    else throw new UsageError(`unknown option ${a} (see bench/README.md)`);
   }
-  if (o.requests <= o.warmup) throw new Error("--requests must be larger than --warmup");
+  if (o.requests <= o.warmup) throw new UsageError("--requests must be larger than --warmup");
   return o;
 }

@@ -7,7 +7,7 @@
 import { formatBuildTimes, measureBuildTimes } from "./build-times.js";
 import { devProxyBench, formatDevProxyBench } from "./devproxy.js";
 import { largePrimeSection } from "./large-prime/index.js";
-import { parseArgs } from "./options.js";
+import { parseArgs, UsageError } from "./options.js";
 import { requestsSection } from "./requests/index.js";
 import type { Section, SectionOutput } from "./section.js";
 import { fmt, targetsTable, type Target } from "./stats.js";
@@ -34,7 +34,7 @@ const SECTIONS: Section[] = [requestsSection, largePrimeSection, buildTimesSecti
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const unknown = [...(o.only ?? []), ...o.skip].filter((name) => !SECTIONS.some((s) => s.name === name));
-  if (unknown.length) throw new Error(`no section named ${unknown.join(", ")} (sections: ${SECTIONS.map((s) => s.name).join(", ")})`);
+  if (unknown.length) throw new UsageError(`no section named ${unknown.join(", ")} (sections: ${SECTIONS.map((s) => s.name).join(", ")})`);
   const chosen = SECTIONS.filter((s) => (o.only === null || o.only.includes(s.name)) && !o.skip.includes(s.name));
   const progress = (line: string) => process.stderr.write(`${line}\n`);
   const t0 = Date.now();
@@ -62,6 +62,7 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (e) {
-  process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
+  const message = e instanceof UsageError ? e.message : ((e as Error).stack ?? String(e));
+  process.stderr.write(`bench: ${message}\n`);
   process.exitCode = 1;
 }
