@@ -2,7 +2,7 @@
 // defaults; the preset's transform gives it a strict reader (transform/configuration.ts), and these
 // functions run it over the plugin's JSON configuration.
 import { Configuration } from "../context/configuration";
-import { parseJson } from "../json/parser";
+import { parseDocument, parseError } from "../json/parser";
 import { JsonKind } from "../json/value";
 import { log } from "../log";
 import { describeJson } from "../json/field";
@@ -34,9 +34,8 @@ export function parseConfiguration<T>(text: string): ConfigurationResult<T> {
   const settings = instantiate<T>();
   // @ts-ignore: added to every @configuration class by the preset's transform
   if (!isDefined(settings.__readConfiguration)) ERROR("parseConfiguration<T>: T must be a class decorated with @configuration");
-  const parsed = parseJson(text.length ? text : "{}");
-  if (!parsed.ok) return new ConfigurationResult<T>(null, "invalid JSON: " + parsed.error);
-  const json = parsed.value;
+  const json = parseDocument(text.length ? text : "{}", 64);
+  if (!json) return new ConfigurationResult<T>(null, "invalid JSON: " + parseError());
   if (json.kind != JsonKind.Object) return new ConfigurationResult<T>(null, "expected a JSON object, got " + describeJson(json));
   const reader = new ConfigurationReader(json);
   // @ts-ignore: see above

@@ -10,6 +10,7 @@ import { sameString } from "../runtime/strings";
 export const REQUIRED = 1;
 export const NON_EMPTY = 2;
 
+/** An object the reader stepped into, and where to go back to. */
 class Frame {
   constructor(readonly object: JsonValue, readonly prefix: string, readonly parent: Frame | null) {}
 }
@@ -20,6 +21,19 @@ class Frame {
   return container.first;
 }
 
+// @ts-ignore: decorator
+@inline function wasRead(member: Member): bool {
+  // @ts-ignore: the mark is the reader's own, kept private from filter code
+  return member.read;
+}
+
+// @ts-ignore: decorator
+@inline function markRead(member: Member): void {
+  // @ts-ignore: see wasRead
+  member.read = true;
+}
+
+/** Reads one parsed object once: it marks the members it reads, which is how `only` finds the rest. */
 export class ConfigurationReader {
   /** The first problem, or "" while there is none. */
   error: string = "";
@@ -107,36 +121,41 @@ export class ConfigurationReader {
   }
 
   /**
-   * Refuses a member the class has no field for (a misspelt name would otherwise be ignored, and its default
-   * used) and a name given twice. `names` are the class's field names, separated by ", ".
+   * After the fields were read: refuses a member none of them read, which the class has no field for (a
+   * misspelt name would otherwise be ignored, and its default used) or which repeats a name (the last one is
+   * read, as JsonValue.get does). `names` are the class's field names, separated by ", ", for the message.
    */
   only(names: string): void {
     if (this.error.length) return;
-    let member = firstOf(this.frame.object);
+    const object = this.frame.object;
+    let member = firstOf(object);
     while (member) {
-      const name = member.name;
-      if (!isListed(names, name)) {
-        this.fail(name, "unknown field (expected one of: " + names + ")");
+      if (!wasRead(member)) {
+        this.fail(member.name, hasNamesake(object, member) ? "given more than once" : "unknown field (expected one of: " + names + ")");
         return;
-      }
-      let later = member.next;
-      while (later) {
-        if (sameString(later.name, name)) {
-          this.fail(name, "given more than once");
-          return;
-        }
-        later = later.next;
       }
       member = member.next;
     }
   }
 
-  /** Member `key` of the current object, or null when it is absent (an error if required) or after an error. */
+  /**
+   * Member `key` of the current object (the last of that name, as JsonValue.get), marked read for `only`; null
+   * when it is absent (an error if required) or after an error.
+   */
   private field(key: string, flags: i32, expected: string): JsonValue | null {
     if (this.error.length) return null;
-    const value = this.frame.object.get(key);
-    if (!value && flags & REQUIRED) this.fail(key, "missing (required: " + expected + ")");
-    return value;
+    let found: Member | null = null;
+    let member = firstOf(this.frame.object);
+    while (member) {
+      if (sameString(member.name, key)) found = member;
+      member = member.next;
+    }
+    if (!found) {
+      if (flags & REQUIRED) this.fail(key, "missing (required: " + expected + ")");
+      return null;
+    }
+    markRead(found);
+    return found.value;
   }
 
   private wrong<T>(key: string, expected: string, value: JsonValue, fallback: T): T {
@@ -149,14 +168,12 @@ export class ConfigurationReader {
   }
 }
 
-/** Whether `name` is one of the ", "-separated `names`. */
-function isListed(names: string, name: string): bool {
-  if (name.length == 0 || name.includes(",") || name.includes(" ")) return false;
-  let at = names.indexOf(name);
-  while (at >= 0) {
-    const end = at + name.length;
-    if ((at == 0 || names.charCodeAt(at - 1) == 0x20) && (end == names.length || names.charCodeAt(end) == 0x2C)) return true;
-    at = names.indexOf(name, at + 1);
+/** Whether another member of `object` has `member`'s name. */
+function hasNamesake(object: JsonValue, member: Member): bool {
+  let other = firstOf(object);
+  while (other) {
+    if (other != member && sameString(other.name, member.name)) return true;
+    other = other.next;
   }
   return false;
 }

@@ -9,18 +9,23 @@ export function isPrime(n: u64): bool {
     if (n % p == 0) return false;
   }
   if (n < 41 * 41) return n > 1; // no factor up to 37, so prime unless 0 or 1
-  // n is odd from here on, so Montgomery arithmetic modulo n applies.
-  let m = new Montgomery(n);
+  // n is odd from here on, so Montgomery arithmetic modulo n applies (x stands for x·2^64 mod n),
+  // which needs only 64×64→128 products, never a 128-bit division. The values every step needs are
+  // locals passed down, not fields of an object: the compiler then keeps them in registers, where an
+  // object's fields would be loaded from memory again at each multiplication.
+  let inverse = inverseOf(n);
+  let one = (0 - n) % n; // 2^64 mod n: the form of 1
+  let r2 = one; // 2^128 mod n: multiplying by it converts into the form
+  for (let i = 0; i < 64; ++i) r2 = addMod(r2, r2, n);
   let s = ctz(n - 1);
   let d = (n - 1) >> s;
-  let one = m.one;
   let minusOne = n - one;
   for (let i = 0, k = BASES.length; i < k; ++i) {
-    let x = m.pow(m.from(unchecked(BASES[i])), d);
+    let x = power(montgomery(unchecked(BASES[i]) % n, r2, n, inverse), d, one, n, inverse);
     if (x == one || x == minusOne) continue;
     let witness = true;
     for (let r: u64 = 1; r < s; ++r) {
-      x = m.mul(x, x);
+      x = montgomery(x, x, n, inverse);
       if (x == minusOne) {
         witness = false;
         break;
@@ -31,59 +36,38 @@ export function isPrime(n: u64): bool {
   return true;
 }
 
-/**
- * Arithmetic modulo an odd n in Montgomery form (x stands for x·2^64 mod n),
- * which needs only 64×64→128 products, never a 128-bit division.
- */
-class Montgomery {
-  /** n⁻¹ mod 2^64. */
-  private inverse: u64;
-  /** 2^64 mod n: the form of 1. */
-  readonly one: u64;
-  /** 2^128 mod n: multiplying by it converts into the form. */
-  private r2: u64;
+/** n⁻¹ mod 2^64 for an odd n: Newton's iteration doubles the correct low bits each step, 3 → 96. */
+function inverseOf(n: u64): u64 {
+  let inverse = n;
+  for (let i = 0; i < 5; ++i) inverse *= 2 - n * inverse;
+  return inverse;
+}
 
-  constructor(private n: u64) {
-    // Newton's iteration doubles the correct low bits each step: 3 → 96.
-    let inverse = n;
-    for (let i = 0; i < 5; ++i) inverse *= 2 - n * inverse;
-    this.inverse = inverse;
-    let one = (0 - n) % n;
-    this.one = one;
-    let r2 = one;
-    for (let i = 0; i < 64; ++i) r2 = addMod(r2, r2, n);
-    this.r2 = r2;
+/** x^e in Montgomery form, by squaring. */
+function power(x: u64, e: u64, one: u64, n: u64, inverse: u64): u64 {
+  let result = one;
+  while (e) {
+    if (e & 1) result = montgomery(result, x, n, inverse);
+    x = montgomery(x, x, n, inverse);
+    e >>= 1;
   }
+  return result;
+}
 
-  from(x: u64): u64 {
-    return this.mul(x % this.n, this.r2);
-  }
-
-  /** a·b·2^-64 mod n, for a, b < n. */
-  // Inlined, with mulHigh: Miller–Rabin is a loop of these, and a call per multiplication costs a third of the time.
-  @inline mul(a: u64, b: u64): u64 {
-    let n = this.n;
-    let high = mulHigh(a, b);
-    // m·n matches a·b in the low 64 bits, so a·b - m·n is a multiple of 2^64.
-    let m = a * b * this.inverse;
-    let mnHigh = mulHigh(m, n);
-    let r = high - mnHigh;
-    return high < mnHigh ? r + n : r;
-  }
-
-  pow(x: u64, e: u64): u64 {
-    let result = this.one;
-    while (e) {
-      if (e & 1) result = this.mul(result, x);
-      x = this.mul(x, x);
-      e >>= 1;
-    }
-    return result;
-  }
+/** a·b·2^-64 mod n, for a, b < n; `inverse` is n⁻¹ mod 2^64. */
+// Inlined: Miller–Rabin is a loop of these, and a call per multiplication costs a third of the time.
+// @ts-ignore: decorator (asc inlines it; TypeScript has no decorators on functions)
+@inline function montgomery(a: u64, b: u64, n: u64, inverse: u64): u64 {
+  let high = mulHigh(a, b);
+  // m·n matches a·b in the low 64 bits, so a·b - m·n is a multiple of 2^64.
+  let m = a * b * inverse;
+  let mnHigh = mulHigh(m, n);
+  let r = high - mnHigh;
+  return high < mnHigh ? r + n : r;
 }
 
 /** (a + b) mod n for a, b < n, without losing the carry. */
-// @ts-ignore: decorator (asc inlines it; TypeScript has no decorators on functions)
+// @ts-ignore: decorator
 @inline function addMod(a: u64, b: u64, n: u64): u64 {
   let sum = a + b;
   return sum < a || sum >= n ? sum - n : sum;

@@ -1,7 +1,8 @@
 // prime-authorizer without an SDK: the request continues only when it carries exactly one `token`
-// header holding a plain decimal u64 that is prime (deterministic Miller–Rabin); otherwise a 403
+// header holding a plain decimal u64 that is prime (deterministic Miller–Rabin, ../../prime.ts); otherwise a 403
 // local reply with body `Access forbidden.`. Same semantics as examples/prime-authorizer.
 import { proxy_get_header_map_pairs, proxy_send_local_response, rawMalloc, resetArena } from "../../abi";
+import { isPrime } from "../../prime";
 
 const REQUEST_HEADERS: u32 = 0;
 const TOKEN = memory.data<u8>([0x74, 0x6f, 0x6b, 0x65, 0x6e]); // token
@@ -11,7 +12,6 @@ const FORBIDDEN = memory.data<u8>([
 ]);
 const NO_HEADERS = memory.data(4); // a pairs buffer with a count of 0
 const OUT = memory.data(8); // (pointer, size) out-parameters
-const BASES = memory.data<u64>([2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37]);
 
 export function proxy_abi_version_0_2_1(): void {}
 
@@ -69,77 +69,4 @@ function isToken(key: usize): bool {
     if ((load<u8>(key + i) | 0x20) != load<u8>(TOKEN + i)) return false;
   }
   return true;
-}
-
-// Montgomery arithmetic modulo an odd n, in globals: no allocation.
-let mN: u64 = 0;
-let mInverse: u64 = 0;
-let mOne: u64 = 0;
-let mR2: u64 = 0;
-
-function isPrime(n: u64): bool {
-  for (let i = 0; i < 12; ++i) {
-    const p = load<u64>(BASES + (<usize>i << 3));
-    if (n == p) return true;
-    if (n % p == 0) return false;
-  }
-  if (n < 41 * 41) return n > 1;
-  mN = n;
-  let inverse = n;
-  for (let i = 0; i < 5; ++i) inverse *= 2 - n * inverse;
-  mInverse = inverse;
-  const one = (0 - n) % n;
-  mOne = one;
-  let r2 = one;
-  for (let i = 0; i < 64; ++i) {
-    const sum = r2 + r2;
-    r2 = sum < r2 || sum >= n ? sum - n : sum;
-  }
-  mR2 = r2;
-  const s = ctz(n - 1);
-  const d = (n - 1) >> s;
-  const minusOne = n - one;
-  for (let i = 0; i < 12; ++i) {
-    let x = pow(mul(load<u64>(BASES + (<usize>i << 3)) % n, mR2), d);
-    if (x == one || x == minusOne) continue;
-    let witness = true;
-    for (let r: u64 = 1; r < s; ++r) {
-      x = mul(x, x);
-      if (x == minusOne) {
-        witness = false;
-        break;
-      }
-    }
-    if (witness) return false;
-  }
-  return true;
-}
-
-@inline function mul(a: u64, b: u64): u64 {
-  const high = mulHigh(a, b);
-  const m = a * b * mInverse;
-  const mnHigh = mulHigh(m, mN);
-  const r = high - mnHigh;
-  return high < mnHigh ? r + mN : r;
-}
-
-function pow(x: u64, e: u64): u64 {
-  let result = mOne;
-  while (e) {
-    if (e & 1) result = mul(result, x);
-    x = mul(x, x);
-    e >>= 1;
-  }
-  return result;
-}
-
-@inline function mulHigh(a: u64, b: u64): u64 {
-  const aLow = a & 0xFFFFFFFF;
-  const aHigh = a >> 32;
-  const bLow = b & 0xFFFFFFFF;
-  const bHigh = b >> 32;
-  const lowHigh = aLow * bHigh;
-  const highLow = aHigh * bLow;
-  const middle = ((aLow * bLow) >> 32) + (lowHigh & 0xFFFFFFFF) + (highLow & 0xFFFFFFFF);
-  return aHigh * bHigh + (lowHigh >> 32) + (highLow >> 32) + (middle >> 32);
 }
