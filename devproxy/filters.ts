@@ -31,8 +31,8 @@ export interface FilterSetOptions {
   /** Cluster name -> base URL for http_call. */
   clusters: Record<string, string>;
   failOpen: boolean;
-  /** PluginOptions.failurePolicy, reloadBackoffMs, callbackDeadlineMs and concurrency for every filter. */
-  vms: Pick<PluginOptions, "failurePolicy" | "reloadBackoffMs" | "callbackDeadlineMs" | "concurrency">;
+  /** PluginOptions.failurePolicy, reloadBackoffMs, callbackDeadlineMs, concurrency and callerManagesVms for every filter. */
+  vms: Pick<PluginOptions, "failurePolicy" | "reloadBackoffMs" | "callbackDeadlineMs" | "concurrency" | "callerManagesVms">;
   logLevel: LogLevelName;
   /** Envoy's per_connection_buffer_limit_bytes for every stream. */
   bufferLimitBytes: number;

@@ -12,6 +12,7 @@ import type { LogLevelName } from "../host/abi/enums.js";
 import type { MetricValue } from "../host/index.js";
 import { createAdminServer } from "./admin.js";
 import { FilterSet, type FilterSetOptions, type FilterSpec } from "./filters.js";
+import type { InspectorSink } from "./inspector/events.js";
 import { InspectorModel } from "./inspector/model.js";
 import { InspectorServer } from "./inspector/server.js";
 import { createProxyServer, ENVOY_LIMITS, type Limits } from "./intake.js";
@@ -56,6 +57,8 @@ export interface DevProxyOptions {
   record?: string;
   /** In a worker thread: where each recorded exchange goes (posted to the thread that writes the file), instead of `record`. */
   recordSink?: RecordSink;
+  /** In a worker thread: where the inspector's events go (posted to the thread that serves the page), instead of a model of its own. */
+  inspectorSink?: InspectorSink;
 }
 
 export class DevProxy {
@@ -106,7 +109,7 @@ export class DevProxy {
         logLevel: options.logLevel ?? "info",
         bufferLimitBytes: this.limits.bufferLimitBytes,
         verbose: options.verbose === true,
-        inspector: this.inspector?.accept,
+        inspector: options.inspectorSink ?? this.inspector?.accept,
         calloutAnswered: recorder ? (plugin, token, answer) => recorder.calloutAnswered(plugin, token, answer) : undefined,
       },
       this.log,
@@ -256,7 +259,7 @@ export function announce(
     },
     `listening on ${a.url}\n  filters:  ${a.filters.map((f) => f.name).join(" → ")}\n  upstream: ${upstream}` +
       (clusters.length ? `\n  clusters: ${clusters.map(([k, v]) => `${k}=${v}`).join(", ")}` : "") +
-      (a.adminUrl ? `\n  admin:    ${a.adminUrl}/stats${a.workers === undefined ? `\n  inspect:  ${a.adminUrl}/` : ""}` : "") +
+      (a.adminUrl ? `\n  admin:    ${a.adminUrl}/stats\n  inspect:  ${a.adminUrl}/` : "") +
       (a.workers === undefined ? "" : `\n  workers:  ${a.workers} (worker threads, one VM of each filter per worker)`) +
       (a.watch ? "\n  watching the .wasm files for changes" : "") +
       (a.record ? `\n  recording every exchange to ${a.record}` : ""),

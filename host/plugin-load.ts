@@ -93,5 +93,5 @@ export function loadPlugin(
     policy,
     logs,
   );
-  return { fleet, policy, error: fleet.start(concurrency) };
+  return { fleet, policy, error: fleet.start(concurrency, options.callerManagesVms === true) };
 }

@@ -49,6 +49,11 @@ export interface PluginOptions {
    */
   concurrency?: number;
   /**
+   * The caller starts Envoy's VMs itself, each as a plugin without `concurrency` (the dev proxy's
+   * canary and per-thread VMs, a replay): the one-VM warning does not apply and is not printed.
+   */
+  callerManagesVms?: boolean;
+  /**
    * The longest a callback may run, in ms of real time, before the host stops it and fails its
    * VM, naming the callback; 0 = no limit. Default: PROXY_WASM_AS_CALLBACK_DEADLINE_MS if set,
    * else 10,000 under node's test runner and none elsewhere. Each guarded callback costs a

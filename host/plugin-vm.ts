@@ -65,6 +65,7 @@ export class PluginVm {
     const vm = new Vm({
       abi: settings.abi,
       vmId: settings.identity.vmId,
+      pluginName: settings.identity.name,
       vmConfiguration: settings.vmConfiguration,
       logLevel: settings.logLevel,
       environment: settings.environment,

@@ -33,12 +33,12 @@ export class Workers {
   ) {}
 
   /** Starts the VMs; returns the error Envoy reports (the configuration is rejected), or null. */
-  start(concurrency: number | undefined): string | null {
+  start(concurrency: number | undefined, callerManagesVms: boolean): string | null {
     const identity = this.settings.identity;
     if (concurrency === undefined) {
       const only = PluginVm.instantiate(this.settings, this.pluginLogs);
       if (typeof only === "string") return only;
-      warnOneVm(only);
+      if (!callerManagesVms) warnOneVm(only);
       this.add(only);
       return only.start(identity);
     }

@@ -11,6 +11,7 @@ import { ModuleMemory } from "./memory.js";
 import type { ParsedModule } from "./wasm-binary.js";
 import { VmCounters } from "./vm-counters.js";
 import { HostClock } from "./clock.js";
+import { callbackWatch } from "./callback-watch.js";
 import { callWithDeadline, DeadlineExceeded, enterGuardedCallback, guardDeadlineMs } from "./deadline.js";
 import type { ModuleDebugInfo } from "./debug/trap-location.js";
 
@@ -28,6 +29,8 @@ export interface VmConfig {
   environment: Record<string, string>;
   /** Upstream clusters http_call/grpc_* may name; undefined accepts any non-empty name. */
   clusters?: string[];
+  /** The plugin's name (PluginOptions.name), for a callback watch (callback-watch.ts). */
+  pluginName?: string;
   /** Wall and monotonic time, and the virtual timeline timers run on. */
   clock?: HostClock;
   /** Longest a callback may run (ms of real time) before the VM fails; undefined or 0 = no limit. */
@@ -240,6 +243,8 @@ export class Vm {
     if (this.depth === 0) this.lastCritical = null;
     // Under a guard (one watchdog for the whole operation) the callback is only noted.
     const guarded = deadlineMs ? guardDeadlineMs() !== 0 : false;
+    const watch = this.depth === 0 ? callbackWatch : null;
+    watch?.enter(this.config.pluginName ?? "", name);
     this.current = this.effective = ctx;
     this.depth++;
     try {
@@ -264,6 +269,7 @@ export class Vm {
       this.depth--;
       this.current = savedCurrent;
       this.effective = savedEffective;
+      watch?.leave();
     }
   }
 

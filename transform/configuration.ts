@@ -18,7 +18,7 @@ import { Flag, Kind } from "./kinds.js";
 
 const CONFIGURATION = "configuration";
 const FIELD_DECORATORS = new Set(["required", "nonEmpty", "range"]);
-/** The reader's field flags (assembly/config/reader.ts). */
+/** The reader's field flags (assembly/config/reader.ts); REQUIRED becomes a `reader.require` call. */
 const REQUIRED = 1;
 const NON_EMPTY = 2;
 
@@ -61,8 +61,24 @@ function configurationClasses(sources: Source[]): ClassDeclaration[] {
   return classes;
 }
 
-/** One field's line of the generated method, or an error about the field. */
+/** One field's code in the generated method, or an error about the field. */
 function readField(field: FieldDeclaration, classNames: Set<string>): string | ConfigurationError {
+  const read = readValue(field, classNames);
+  if ("message" in read) return read;
+  if (!(read.flags & REQUIRED)) return read.line;
+  // A call of its own: a plugin whose fields are all optional carries none of the missing-field code.
+  return `reader.require(${JSON.stringify(field.name.text)}, ${JSON.stringify(read.expected)}); ${read.line}`;
+}
+
+interface FieldRead {
+  line: string;
+  flags: number;
+  /** What the field expects, as its messages say it. */
+  expected: string;
+}
+
+/** The statement that reads one field's value. */
+function readValue(field: FieldDeclaration, classNames: Set<string>): FieldRead | ConfigurationError {
   const name = field.name.text;
   const fail = (problem: string): ConfigurationError => ({ message: `@configuration field '${name}': ${problem}`, node: field });
   if (!field.type) return fail(`needs a type (${SUPPORTED})`);
@@ -87,22 +103,29 @@ function readField(field: FieldDeclaration, classNames: Set<string>): string | C
   if (range && !integer && !float && type !== "u64") return fail("@range applies to a number");
   const [min, max] = range ?? integer ?? float ?? ["0", "u64.MAX_VALUE"];
   const common = (expected: string) => `${key}, this.${name}, ${flags}, ${JSON.stringify(expected)}`;
+  const read = (expected: string, line: string): FieldRead => ({ line, flags, expected });
   const nonEmpty = flags & NON_EMPTY ? "a non-empty " : "";
-  if (type === "string") return `this.${name} = reader.string(${common(nonEmpty ? `${nonEmpty}string` : "a string")});`;
-  if (type === "bool" || type === "boolean") return `this.${name} = reader.bool(${common("true or false")});`;
+  if (type === "string") {
+    const expected = nonEmpty ? `${nonEmpty}string` : "a string";
+    return read(expected, `this.${name} = reader.string(${common(expected)});`);
+  }
+  if (type === "bool" || type === "boolean") return read("true or false", `this.${name} = reader.bool(${common("true or false")});`);
   if (integer || type === "u64") {
     const expected = `an integer from ${range ? min : INTEGER_TEXT[type][0]} to ${range ? max : INTEGER_TEXT[type][1]}`;
-    if (type === "u64") return `this.${name} = reader.unsigned(${common(expected)}, <u64>(${min}), <u64>(${max}));`;
-    return `this.${name} = <${type}>reader.integer(${key}, <i64>this.${name}, ${flags}, ${JSON.stringify(expected)}, <i64>(${min}), <i64>(${max}));`;
+    if (type === "u64") return read(expected, `this.${name} = reader.unsigned(${common(expected)}, <u64>(${min}), <u64>(${max}));`);
+    return read(expected, `this.${name} = <${type}>reader.integer(${common(expected).replace(`this.${name}`, `<i64>this.${name}`)}, <i64>(${min}), <i64>(${max}));`);
   }
   if (float) {
     const expected = !range ? "a number" : /MAX_VALUE/.test(max) ? `a number of at least ${min}` : `a number from ${min} to ${max}`;
-    return `this.${name} = <${type}>reader.float(${key}, <f64>this.${name}, ${flags}, ${JSON.stringify(expected)}, <f64>(${min}), <f64>(${max}));`;
+    return read(expected, `this.${name} = <${type}>reader.float(${common(expected).replace(`this.${name}`, `<f64>this.${name}`)}, <f64>(${min}), <f64>(${max}));`);
   }
-  if (type === "string[]" || type === "Array<string>") return `this.${name} = reader.strings(${common(`${nonEmpty || "an "}array of strings`)});`;
-  if (type === "JsonValue") return `this.${name} = reader.json(${common("any JSON value")});`;
+  if (type === "string[]" || type === "Array<string>") {
+    const expected = `${nonEmpty || "an "}array of strings`;
+    return read(expected, `this.${name} = reader.strings(${common(expected)});`);
+  }
+  if (type === "JsonValue") return read("any JSON value", `this.${name} = reader.json(${common("any JSON value")});`);
   if (classNames.has(type)) {
-    return `if (reader.enter(${key}, ${flags}, "an object")) { this.${name}.__readConfiguration<R>(reader); reader.leave(); }`;
+    return read("an object", `if (reader.enter(${key}, ${flags}, "an object")) { this.${name}.__readConfiguration<R>(reader); reader.leave(); }`);
   }
   return fail(`type ${type} is not one the reader knows (${SUPPORTED})`);
 }

@@ -6,8 +6,7 @@ import { describeJson } from "../json/field";
 import { JsonKind, JsonValue, Member } from "../json/value";
 import { sameString } from "../runtime/strings";
 
-/** Field flags, from the field's decorators. */
-export const REQUIRED = 1;
+/** Field flags, from the field's decorators (`@required` is a call of its own, `require`). */
 export const NON_EMPTY = 2;
 
 /** An object the reader stepped into, and where to go back to. */
@@ -44,14 +43,14 @@ export class ConfigurationReader {
   }
 
   string(key: string, fallback: string, flags: i32, expected: string): string {
-    const value = this.field(key, flags, expected);
+    const value = this.field(key);
     if (!value) return fallback;
     if (value.kind != JsonKind.String || (flags & NON_EMPTY && value.asString().length == 0)) return this.wrong<string>(key, expected, value, fallback);
     return value.asString();
   }
 
   bool(key: string, fallback: bool, flags: i32, expected: string): bool {
-    const value = this.field(key, flags, expected);
+    const value = this.field(key);
     if (!value) return fallback;
     if (value.kind != JsonKind.Bool) return this.wrong<bool>(key, expected, value, fallback);
     return value.asBool();
@@ -59,14 +58,14 @@ export class ConfigurationReader {
 
   /** An integer literal (no fraction or exponent) from `min` to `max`: every integer type but u64. */
   integer(key: string, fallback: i64, flags: i32, expected: string, min: i64, max: i64): i64 {
-    const value = this.field(key, flags, expected);
+    const value = this.field(key);
     if (!value) return fallback;
     if (!value.isI64() || value.asI64() < min || value.asI64() > max) return this.wrong<i64>(key, expected, value, fallback);
     return value.asI64();
   }
 
   unsigned(key: string, fallback: u64, flags: i32, expected: string, min: u64, max: u64): u64 {
-    const value = this.field(key, flags, expected);
+    const value = this.field(key);
     if (!value) return fallback;
     if (!value.isU64() || value.asU64() < min || value.asU64() > max) return this.wrong<u64>(key, expected, value, fallback);
     return value.asU64();
@@ -74,7 +73,7 @@ export class ConfigurationReader {
 
   /** A number from `min` to `max` (finite: JSON has no infinities, and one too large to be an f64 is refused). */
   float(key: string, fallback: f64, flags: i32, expected: string, min: f64, max: f64): f64 {
-    const value = this.field(key, flags, expected);
+    const value = this.field(key);
     if (!value) return fallback;
     const number = value.asNumber();
     if (value.kind != JsonKind.Number || !(number >= min && number <= max)) return this.wrong<f64>(key, expected, value, fallback);
@@ -82,7 +81,7 @@ export class ConfigurationReader {
   }
 
   strings(key: string, fallback: string[], flags: i32, expected: string): string[] {
-    const value = this.field(key, flags, expected);
+    const value = this.field(key);
     if (!value) return fallback;
     if (value.kind != JsonKind.Array || (flags & NON_EMPTY && value.length == 0)) return this.wrong<string[]>(key, expected, value, fallback);
     const strings = new Array<string>();
@@ -98,7 +97,7 @@ export class ConfigurationReader {
 
   /** Any JSON value, kept as parsed (for a field whose shape is the plugin's business, e.g. a value to insert). */
   json(key: string, fallback: JsonValue, flags: i32, expected: string): JsonValue {
-    const value = this.field(key, flags, expected);
+    const value = this.field(key);
     return value ? value : fallback;
   }
 
@@ -107,7 +106,7 @@ export class ConfigurationReader {
    * `{}`: the nested class's defaults, and an error for its required fields.
    */
   enter(key: string, flags: i32, expected: string): bool {
-    let value = this.field(key, flags, expected);
+    let value = this.field(key);
     if (this.error.length) return false;
     if (!value) value = JsonValue.newObject();
     if (value.kind != JsonKind.Object) return this.wrong<bool>(key, expected, value, false);
@@ -139,23 +138,34 @@ export class ConfigurationReader {
   }
 
   /**
-   * Member `key` of the current object (the last of that name, as JsonValue.get), marked read for `only`; null
-   * when it is absent (an error if required) or after an error.
+   * Refuses the configuration when member `key` is absent: the transform calls this before reading a
+   * `@required` field, so a plugin whose fields are all optional carries none of it.
    */
-  private field(key: string, flags: i32, expected: string): JsonValue | null {
+  require(key: string, expected: string): void {
+    if (!this.error.length && !this.member(key)) this.fail(key, "missing (required: " + expected + ")");
+  }
+
+  /**
+   * Member `key` of the current object, marked read for `only`; null when it is absent (`require` reported
+   * that already if it had to) or after an error.
+   */
+  private field(key: string): JsonValue | null {
     if (this.error.length) return null;
+    const found = this.member(key);
+    if (!found) return null;
+    markRead(found);
+    return found.value;
+  }
+
+  /** The last member named `key`, as JsonValue.get finds it. */
+  private member(key: string): Member | null {
     let found: Member | null = null;
     let member = firstOf(this.frame.object);
     while (member) {
       if (sameString(member.name, key)) found = member;
       member = member.next;
     }
-    if (!found) {
-      if (flags & REQUIRED) this.fail(key, "missing (required: " + expected + ")");
-      return null;
-    }
-    markRead(found);
-    return found.value;
+    return found;
   }
 
   private wrong<T>(key: string, expected: string, value: JsonValue, fallback: T): T {

@@ -122,7 +122,7 @@ export function register(program: Command): void {
     .option("--failure-policy <policy>", "FAIL_CLOSED (default; Istio FAIL_CLOSE), FAIL_OPEN or FAIL_RELOAD (a failed VM is recreated)")
     .option("--reload-backoff <ms>", "FAIL_RELOAD: the backoff's base interval (Envoy's default 1000)")
     .option("--callback-deadline <ms>", "stop a callback running longer and fail its VM (0: no limit)", "10000")
-    .option("--concurrency <n>", "serve with n worker threads, as Envoy's --concurrency (a canary, then one VM per filter per worker); with --inspect or --record, emulated on one thread")
+    .option("--concurrency <n>", "serve with n worker threads, as Envoy's --concurrency (a canary, then one VM per filter per worker); with --inspect, emulated on one thread")
     .option("--log-level <level>", `plugin log level: ${LOG_LEVELS.join(", ")}`, "info")
     .option("--max-headers-count <n>", "request headers allowed (Envoy's max_headers_count); more: 431", "100")
     .option("--max-request-headers-kb <n>", "KiB of request headers allowed (Envoy's max_request_headers_kb); more: 431", "60")
@@ -153,8 +153,8 @@ export function register(program: Command): void {
         if (o.inspect !== undefined) process.stderr.write(`debugger: attach to ${openInspector(o.inspect)} (VS Code: "Attach", Chrome: chrome://inspect)\n`);
         const logRequests = o.logRequests as RequestLogging | undefined;
         if (logRequests !== undefined && !["all", "sampled", "off"].includes(logRequests)) throw new Error(`bad --log-requests '${logRequests}': all, sampled or off`);
-        // Worker threads with --concurrency; a debugger (--inspect) and --record follow one thread.
-        const threads = o.concurrency !== undefined && o.inspect === undefined && o.record === undefined ? whole(o.concurrency, "--concurrency", 1) : null;
+        // Worker threads with --concurrency; a debugger (--inspect) follows one thread.
+        const threads = o.concurrency !== undefined && o.inspect === undefined ? whole(o.concurrency, "--concurrency", 1) : null;
         let lost: ((reason: string) => void) | null = null;
         const options = {
           filters,

@@ -15,12 +15,17 @@ import { MessageChannel, Worker } from "node:worker_threads";
 import type { MetricValue } from "../../host/index.js";
 import { createAdminServer } from "../admin.js";
 import { filterNames, filterPlugin, readWasm, type FilterSetOptions } from "../filters.js";
+import type { InspectorEvent } from "../inspector/events.js";
+import { InspectorModel } from "../inspector/model.js";
+import { InspectorServer } from "../inspector/server.js";
 import { ENVOY_LIMITS, type Limits } from "../intake.js";
 import { defaultRequestLogging, Logger } from "../log.js";
 import { announce, DevProxy, hostForUrl, listen, type DevProxyOptions } from "../proxy.js";
+import { RecordingFile } from "../record/file.js";
 import type { ProxyStats } from "../stats.js";
 import { Channel, type Message } from "./channel.js";
 import { serveSharedState } from "./shared-broker.js";
+import { watchLink, WatchedWorker } from "./watchdog.js";
 import type { WorkerSetup } from "./worker.js";
 
 export interface ThreadedOptions extends Omit<DevProxyOptions, "worker" | "listenFd" | "banner"> {
@@ -34,6 +39,7 @@ interface Running {
   thread: Worker;
   channel: Channel;
   exited: Promise<void>;
+  watched: WatchedWorker | null;
 }
 
 type FilterStats = { name: string; version: number; metrics: MetricValue[] };
@@ -52,6 +58,23 @@ export class ThreadedDevProxy {
   /** Events the workers forward (inspector traces, recordings), by sink. */
   private readonly sinks = new Map<string, (data: unknown, worker: number) => void>();
   private admin: http.Server | null = null;
+  /**
+   * The callback deadline, kept here (watchdog.ts) rather than in the worker, with one worker; 0:
+   * none, or the workers keep it. Several workers share one listening fd, which each one's handle
+   * closes as it ends (Node 20 has no dup and no SO_REUSEPORT), so a worker stopped from here
+   * could not be replaced without the survivors' closes hitting the new socket's fd number.
+   */
+  private readonly deadlineMs: number;
+  private watchTimer: NodeJS.Timeout | null = null;
+  /** Set while the workers are being replaced. */
+  private replacing = false;
+  /** Workers stopped on purpose (replaced): their exits are expected. */
+  private readonly retired = new WeakSet<Worker>();
+  /** The inspector's model, fed by every worker's events, with the admin port only. */
+  readonly inspector: InspectorModel | null;
+  private inspectorServer: InspectorServer | null = null;
+  /** --record: the one file every worker's exchanges go to, numbered as they arrive. */
+  private readonly recording: RecordingFile | null;
   private stopping = false;
   private readonly counts = { reloads: 0, reloadsRefused: 0 };
   url = "";
@@ -65,6 +88,13 @@ export class ThreadedDevProxy {
     this.log = new Logger(out, options.json === true, options.verbose === true);
     this.names = filterNames(options.filters);
     this.paths = options.filters.map((f) => resolve(f.path));
+    this.deadlineMs = options.workers === 1 ? (options.vms?.callbackDeadlineMs ?? 0) : 0;
+    this.inspector = options.adminPort !== null ? new InspectorModel() : null;
+    this.recording = options.record ? new RecordingFile(options.record, this.log) : null;
+    const model = this.inspector;
+    if (model) this.onWorkerEvent("inspector", (e, worker) => model.accept(fromWorker(e as InspectorEvent, worker)));
+    const file = this.recording;
+    if (file) this.onWorkerEvent("record", (r) => file.append(r as Parameters<RecordingFile["append"]>[0]));
   }
 
   /** Handles events of `sink` that workers `emit` over their channel. */
@@ -91,15 +121,20 @@ export class ThreadedDevProxy {
       this.hashes[i] = hash(bytes);
       this.versions[i] = 1;
     }
-    const first = await this.spawn(0, null);
-    this.url = first.url;
-    if (this.options.workers > 1) {
-      if (first.fd === null) throw new Error("the listening socket has no file descriptor to share with other workers on this platform");
-      await Promise.all(Array.from({ length: this.options.workers - 1 }, (_, k) => this.spawn(k + 1, first.fd)));
+    this.recording?.open(
+      this.options.filters.map((f, i) => ({ name: this.names[i], path: this.paths[i], sha256: this.hashes[i], configuration: f.configuration, rootId: f.rootId, vmId: f.vmId })),
+      Object.keys(this.options.clusters ?? {}),
+      { ...ENVOY_LIMITS, ...this.options.limits }.bufferLimitBytes,
+    );
+    this.url = await this.spawnAll(this.options.port);
+    if (this.deadlineMs > 0) {
+      this.watchTimer = setInterval(() => this.checkDeadline(), Math.min(100, Math.max(10, Math.floor(this.deadlineMs / 10))));
+      this.watchTimer.unref();
     }
     const host = this.options.host ?? "127.0.0.1";
     if (this.options.adminPort !== null) {
-      this.admin = createAdminServer(() => this.stats());
+      this.inspectorServer = new InspectorServer(this.inspector!);
+      this.admin = createAdminServer(() => this.stats(), this.inspectorServer);
       this.adminUrl = `http://${hostForUrl(host)}:${await listen(this.admin, this.options.adminPort ?? 9901, host, "admin port")}`;
     }
     if (this.options.watch) this.watch();
@@ -113,6 +148,7 @@ export class ThreadedDevProxy {
       limits: { ...ENVOY_LIMITS, ...this.options.limits } as Limits,
       watch: this.options.watch === true,
       workers: this.options.workers,
+      record: this.recording?.path,
     });
     return { url: this.url, adminUrl: this.adminUrl };
   }
@@ -131,14 +167,59 @@ export class ThreadedDevProxy {
       filters: o.filters,
       clusters: o.clusters ?? {},
       failOpen: o.failOpen === true,
-      vms: { ...o.vms, concurrency: undefined },
+      vms: { ...o.vms, concurrency: undefined, callerManagesVms: true },
       logLevel: o.logLevel ?? "info",
       bufferLimitBytes: { ...ENVOY_LIMITS, ...o.limits }.bufferLimitBytes,
       verbose: o.verbose === true,
     };
   }
 
-  private spawn(index: number, listenFd: number | null): Promise<{ url: string; fd: number | null }> {
+  /** Worker 0 opens the port, the others serve its socket; returns the proxy's URL. */
+  private async spawnAll(port: number | undefined): Promise<string> {
+    const first = await this.spawn(0, null, port);
+    if (this.options.workers > 1) {
+      if (first.fd === null) throw new Error("the listening socket has no file descriptor to share with other workers on this platform");
+      await Promise.all(Array.from({ length: this.options.workers - 1 }, (_, k) => this.spawn(k + 1, first.fd, port)));
+    }
+    return first.url;
+  }
+
+  /**
+   * The worker ran one callback past the deadline: it is stopped (terminated: its connections are
+   * reset, as when an Envoy worker dies; its listening socket closes with it) and replaced, with
+   * new VMs, on the same port.
+   */
+  private checkDeadline(): void {
+    if (this.stopping || this.replacing) return;
+    for (const [i, w] of this.workers.entries()) {
+      const late = w.watched?.overdue(this.deadlineMs);
+      if (!late) continue;
+      this.log.error(
+        `${late.plugin}: ${late.callback} ran for ${late.elapsedMs} ms on worker ${i}, past the callback deadline of ${this.deadlineMs} ms: ` +
+          "the worker was stopped (its connections reset) and replaced, with new VMs",
+      );
+      void this.replaceWorkers();
+      return;
+    }
+  }
+
+  private async replaceWorkers(): Promise<void> {
+    this.replacing = true;
+    const old = this.workers.splice(0);
+    for (const w of old) this.retired.add(w.thread);
+    await Promise.all(old.map((w) => w.thread.terminate()));
+    try {
+      if (!this.stopping) await this.spawnAll(Number(new URL(this.url).port));
+    } catch (e) {
+      const reason = `replacing the workers failed: ${(e as Error).message}`;
+      this.log.error(reason);
+      this.options.onWorkerLost?.(reason);
+    } finally {
+      this.replacing = false;
+    }
+  }
+
+  private spawn(index: number, listenFd: number | null, port: number | undefined): Promise<{ url: string; fd: number | null }> {
     const out = this.options.out ?? process.stdout;
     const rpc = new MessageChannel();
     const flag = new SharedArrayBuffer(4);
@@ -147,12 +228,13 @@ export class ThreadedDevProxy {
       index,
       options: {
         filters: o.filters,
-        port: o.port,
+        port,
         host: o.host,
         upstream: o.upstream,
         clusters: o.clusters,
         failOpen: o.failOpen,
-        vms: { ...o.vms, concurrency: undefined },
+        // The main thread keeps the deadline (watchdog.ts).
+        vms: { ...o.vms, concurrency: undefined, callerManagesVms: true, callbackDeadlineMs: this.deadlineMs > 0 ? 0 : o.vms?.callbackDeadlineMs },
         logLevel: o.logLevel,
         json: o.json,
         verbose: o.verbose,
@@ -162,12 +244,17 @@ export class ThreadedDevProxy {
       listenFd,
       isTTY: (out as { isTTY?: boolean }).isTTY === true,
       broker: { port: rpc.port2, flag },
+      record: this.recording !== null,
+      inspect: this.inspector !== null,
+      watch: this.deadlineMs > 0 ? watchLink() : null,
     };
+    const watched = setup.watch ? new WatchedWorker(setup.watch) : null;
     const thread = new Worker(new URL("./worker.js", import.meta.url), { workerData: setup, transferList: [rpc.port2] });
     const channel = new Channel(thread);
     serveSharedState({ port: rpc.port1, flag }, (token) => channel.send({ type: "queue-ready", token }));
     rpc.port1.unref();
     channel.onEvent("out", (text) => out.write(text as string));
+    channel.onEvent("watch-name", (d) => watched?.named((d as { id: number }).id, (d as { text: string }).text));
     for (const [sink, handler] of this.sinks) channel.onEvent(sink, (d) => handler(d, index));
     let lastError = "";
     thread.on("error", (e) => (lastError = e.message));
@@ -175,7 +262,7 @@ export class ThreadedDevProxy {
       thread.once("exit", (code) => {
         rpc.port1.close();
         channel.close(`worker ${index} exited`);
-        if (!this.stopping) {
+        if (!this.stopping && !this.retired.has(thread)) {
           const reason = `worker ${index} stopped (exit code ${code}${lastError ? `: ${lastError}` : ""}); its listening socket went with it`;
           this.log.error(reason);
           this.options.onWorkerLost?.(reason);
@@ -183,7 +270,7 @@ export class ThreadedDevProxy {
         done();
       }),
     );
-    this.workers.push({ thread, channel, exited });
+    this.workers.push({ thread, channel, exited, watched });
     return new Promise((ready, fail) => {
       channel.on("listening", (m: Message) => ready({ url: m.url as string, fd: (m.fd as number | null) ?? null }));
       channel.on("failed", (m: Message) => fail(new Error(m.message as string)));
@@ -266,6 +353,7 @@ export class ThreadedDevProxy {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.watchTimer) clearInterval(this.watchTimer);
     for (const path of this.paths) unwatchFile(path);
     for (const t of this.reloadTimers) if (t) clearTimeout(t);
     await Promise.all(
@@ -274,11 +362,29 @@ export class ThreadedDevProxy {
         await w.thread.terminate();
       }),
     );
+    this.recording?.close();
+    this.inspectorServer?.close();
     await new Promise<void>((done) => {
       if (!this.admin?.listening) return done();
       this.admin.close(() => done());
       this.admin.closeAllConnections();
     });
+  }
+}
+
+/**
+ * A worker's inspector event as the main thread's model takes it: request ids and VM names
+ * carry the worker ("1.7", "add-header v1 w1"), since each worker counts and names its own.
+ */
+function fromWorker(event: InspectorEvent, worker: number): InspectorEvent {
+  switch (event.type) {
+    case "request-start":
+    case "request-end":
+      return { ...event, id: `${worker}.${event.id}` };
+    case "callout":
+      return { ...event, requestId: `${worker}.${event.requestId}` };
+    case "memory":
+      return { ...event, vm: `${event.vm} w${worker}` };
   }
 }
 

@@ -7,27 +7,36 @@
 
 import { Writable } from "node:stream";
 import { parentPort, workerData } from "node:worker_threads";
+import { setCallbackWatch } from "../../host/callback-watch.js";
 import { useSharedStateBackend, type QueueConsumer } from "../../host/shared-state.js";
 import { flushPosted } from "../../host/vm.js";
 import { DevProxy, type DevProxyOptions } from "../proxy.js";
 import { Channel, type Message } from "./channel.js";
 import { remoteSharedState, type BrokerLink } from "./shared-broker.js";
+import { publishingWatch, type WatchLink } from "./watchdog.js";
 
 export interface WorkerSetup {
   index: number;
   /** The proxy's options, without what only the main thread does (admin, watch, output). */
-  options: Omit<DevProxyOptions, "out" | "adminPort" | "watch" | "worker" | "listenFd" | "banner">;
+  options: Omit<DevProxyOptions, "out" | "adminPort" | "watch" | "worker" | "listenFd" | "banner" | "record" | "recordSink" | "inspectorSink">;
   /** Worker 0: null (it opens the port); the others: worker 0's listening fd. */
   listenFd: number | null;
   /** Whether the main thread's output is a terminal (colour, request logging default). */
   isTTY: boolean;
   broker: BrokerLink;
+  /** --record: each exchange's record goes to the main thread, which writes the one file. */
+  record: boolean;
+  /** The admin port is on: inspector events go to the main thread, which serves the page. */
+  inspect: boolean;
+  /** The callback deadline is kept by the main thread: publish each outermost callback here. */
+  watch: WatchLink | null;
 }
 
 const setup = workerData as WorkerSetup;
 const channel = new Channel(parentPort!);
 const consumers = new Map<number, QueueConsumer>();
 useSharedStateBackend(remoteSharedState(setup.broker, consumers));
+if (setup.watch) setCallbackWatch(publishingWatch(setup.watch, (id, text) => channel.emit("watch-name", { id, text })));
 
 const out = Object.assign(
   new Writable({
@@ -39,7 +48,17 @@ const out = Object.assign(
   { isTTY: setup.isTTY },
 );
 
-const proxy = new DevProxy({ ...setup.options, out, adminPort: null, watch: false, worker: setup.index, banner: false, listenFd: setup.listenFd ?? undefined });
+const proxy = new DevProxy({
+  ...setup.options,
+  out,
+  adminPort: null,
+  watch: false,
+  worker: setup.index,
+  banner: false,
+  listenFd: setup.listenFd ?? undefined,
+  recordSink: setup.record ? (r) => channel.emit("record", r) : undefined,
+  inspectorSink: setup.inspect ? (e) => channel.emit("inspector", e) : undefined,
+});
 
 channel.on("queue-ready", (m: Message) => {
   consumers.get(m.token as number)?.notify(m.token as number);

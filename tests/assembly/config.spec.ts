@@ -1,7 +1,7 @@
 // The typed configuration reader's runtime half, driven by hand the way the code the transform generates for a
 // @configuration class drives it (tests/transform/configuration.test.ts covers the generated code), and the
 // JsonValue accessors that report a wrong kind instead of defaulting.
-import { ConfigurationReader, NON_EMPTY, REQUIRED } from "../../assembly/config/reader";
+import { ConfigurationReader, NON_EMPTY } from "../../assembly/config/reader";
 import { FieldStatus, JsonValue, parseJson } from "../../assembly/json";
 
 function reader(text: string): ConfigurationReader {
@@ -24,8 +24,11 @@ describe("ConfigurationReader", () => {
   });
 
   it("names a missing required field and what it expects", () => {
-    const r = reader("{}");
-    expect(r.string("cluster", "", REQUIRED | NON_EMPTY, "a non-empty string")).toBe("");
+    const r = reader('{"path": "/x"}');
+    r.require("path", "a string");
+    expect(r.error).toBe("");
+    r.require("cluster", "a non-empty string");
+    expect(r.string("cluster", "", NON_EMPTY, "a non-empty string")).toBe("");
     expect(r.error).toBe("cluster: missing (required: a non-empty string)");
   });
 

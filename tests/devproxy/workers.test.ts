@@ -3,13 +3,16 @@
 // (with CAS) and queues are shared across the threads by vm_id; a VM that fails on one worker
 // fails only that worker's streams. Each test filter is hand-written WAT.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { filter } from "../host/support/wat.js";
+import { repoRoot } from "../support/plugins.js";
 import { send } from "./hostile-support.js";
-import { startProxy, type RunningProxy } from "./support.js";
+import { runCli, startProxy, type RunningProxy } from "./support.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pwas-workers-"));
 
@@ -168,6 +171,53 @@ describe("run --concurrency: worker threads", () => {
     }
   });
 
+  it("one thread without --concurrency warns once per filter that it runs one VM; worker threads (canary + one VM each) do not", async () => {
+    const oneVm = (p: RunningProxy) => p.events.filter((e) => typeof e.message === "string" && e.message.includes("no concurrency given"));
+    const single = await startProxy([tickingPath]);
+    running.push(single);
+    try {
+      await single.waitFor((e) => e.event === "log" && e.message === "42", 10_000);
+      assert.equal(oneVm(single).length, 1, JSON.stringify(single.events));
+    } finally {
+      assert.equal(await single.stop(), 0);
+    }
+    const threads = await startProxy([tickingPath, "--concurrency", "2"]);
+    running.push(threads);
+    try {
+      for (const worker of [0, 1]) await threads.waitFor((e) => e.event === "log" && e.message === "42" && e.worker === worker, 10_000);
+      assert.deepEqual(oneVm(threads), [], "the dev proxy starts Envoy's VMs itself");
+    } finally {
+      assert.equal(await threads.stop(), 0);
+    }
+  });
+
+  it("--concurrency 1: the main thread stops a callback past the deadline, names it, and the proxy serves on with a new worker", async () => {
+    const deadlineMs = 500;
+    const proxy = await startProxy([countingPath, "--concurrency", "1", "--callback-deadline", String(deadlineMs)]);
+    running.push(proxy);
+    try {
+      const started = Date.now();
+      const stuck = await send(`${proxy.url}/spin`, { headers: { "x-spin": "1" } }).catch((e: Error) => e);
+      const ms = Date.now() - started;
+      assert.ok(stuck instanceof Error, "the stuck request is reset with its worker");
+      assert.ok(ms < deadlineMs + 1500, `stopped after ${ms} ms`);
+      const error = await proxy.waitFor((e) => e.event === "error" && /past the callback deadline/.test(String(e.message)), 5000);
+      assert.match(String(error.message), /^counting: proxy_on_request_headers ran for \d+ ms on worker 0, past the callback deadline of 500 ms: the worker was stopped/);
+      const elapsed = Number(/ran for (\d+) ms/.exec(String(error.message))![1]);
+      assert.ok(elapsed > deadlineMs && elapsed < deadlineMs + 1000, `elapsed ${elapsed} ms`);
+      let served = null;
+      for (let i = 0; i < 50 && served === null; i++) {
+        const res = await send(`${proxy.url}/after${i}`).catch(() => null);
+        if (res?.status === 200) served = res;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(served, "serves again after the stop");
+      assert.equal(JSON.parse(served.body.toString()).headers["x-count"], "1", "the new worker's VM ran the filter");
+    } finally {
+      assert.equal(await proxy.stop(), 0, JSON.stringify(proxy.events.filter((e) => e.event !== "request")) + proxy.stderr());
+    }
+  });
+
   it("a VM that fails on one worker (FAIL_CLOSED) fails that worker's streams; the other worker serves", async () => {
     const proxy = await startProxy([countingPath, "--concurrency", "2", "--callback-deadline", "300"]);
     running.push(proxy);
@@ -186,5 +236,58 @@ describe("run --concurrency: worker threads", () => {
     } finally {
       assert.equal(await proxy.stop(), 0);
     }
+  });
+});
+
+describe("run --concurrency 2 with --record and the inspector: every worker's events reach the main thread", () => {
+  const recording = join(dir, "threads.jsonl");
+  const authWasm = join(repoRoot, "examples", "http-auth", "build", "plugin.wasm");
+  let auth: http.Server;
+  let proxy: RunningProxy;
+  const servedBy = new Map<string, unknown>();
+
+  it("serves http-auth (a callout per request) on both workers", async () => {
+    auth = http.createServer((req, res) => res.writeHead(req.headers.authorization === "Bearer good" ? 200 : 401, { "x-auth-user": "alice" }).end());
+    await new Promise<void>((r) => auth.listen(0, "127.0.0.1", r));
+    const port = (auth.address() as AddressInfo).port;
+    proxy = await startProxy([authWasm, "--config", '{"cluster": "auth", "timeoutMs": 10000}', "--cluster", `auth=http://127.0.0.1:${port}`, "--concurrency", "2", "--record", recording]);
+    for (let round = 0; round < 10 && new Set(servedBy.values()).size < 2; round++) {
+      const paths = Array.from({ length: 4 }, (_, i) => `/p${round}-${i}`);
+      const statuses = await Promise.all(paths.map(async (path, i) => (await send(`${proxy.url}${path}`, { headers: { authorization: i % 2 ? "Bearer bad" : "Bearer good" } })).status));
+      assert.deepEqual(statuses, [200, 401, 200, 401]);
+      for (const path of paths) servedBy.set(path, (await requestOn(proxy, path)).worker);
+    }
+    assert.deepEqual(new Set(servedBy.values()), new Set([0, 1]), "both workers served");
+  });
+
+  it("the inspector on the main thread's admin port shows every worker's requests, ids by worker, with their callouts", async () => {
+    const state = await (await fetch(`${proxy.admin}/inspector/state`)).json();
+    assert.equal(state.total, servedBy.size);
+    const byPath = new Map<string, { id: string; status: number; filters: { callouts: { status: number }[] }[] }>(state.requests.map((r: { path: string }) => [r.path, r]));
+    for (const [path, worker] of servedBy) {
+      const r = byPath.get(path)!;
+      assert.ok(r, `${path} in the inspector`);
+      assert.match(r.id, new RegExp(`^${worker}\\.\\d+$`), `${path}: the id names worker ${worker}`);
+      assert.equal(r.filters[0].callouts.length, 1, `${path}: its callout`);
+      assert.equal(r.filters[0].callouts[0].status, r.status === 200 ? 200 : 401);
+    }
+    assert.equal(new Set(state.requests.map((r: { id: string }) => r.id)).size, servedBy.size, "ids are unique across workers");
+    assert.ok(["0", "1"].every((w) => state.memory.some((m: { vm: string }) => m.vm.endsWith(` w${w}`))), JSON.stringify(state.memory.map((m: { vm: string }) => m.vm)));
+    const page = await fetch(`${proxy.admin}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<html/i);
+  });
+
+  it("writes one recording: a header, then every worker's exchanges numbered 1..N with their callout answers; replay finds no changes", async () => {
+    assert.equal(await proxy.stop(), 0);
+    await new Promise((r) => auth.close(r));
+    const [header, ...exchanges] = readFileSync(recording, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    assert.equal(header.filters[0].name, "http-auth");
+    assert.equal(exchanges.length, servedBy.size);
+    assert.deepEqual(exchanges.map((e) => e.exchange).sort((a, b) => a - b), Array.from({ length: servedBy.size }, (_, i) => i + 1));
+    for (const e of exchanges) assert.equal(e.filters[0].callouts[0].answer.headers[0][1], e.request.headers.some(([, v]: string[]) => v === "Bearer good") ? "200" : "401");
+    const r = await runCli(["replay", recording, authWasm]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`${servedBy.size} exchanges replayed: no changes`));
   });
 });

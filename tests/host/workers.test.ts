@@ -69,6 +69,7 @@ describe("concurrency: Envoy's base VM, configuration canary and one VM per work
     assert.deepEqual(createPlugin(counting(), { concurrency: 1 }).start().logs.filter((l) => l.level === "warn"), []);
     const noStartUp = filter({ body: `(func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (i32.const 0))` });
     assert.deepEqual(createPlugin(noStartUp).start().logs, []);
+    assert.deepEqual(createPlugin(counting(), { callerManagesVms: true }).start().logs.filter((l) => l.level === "warn"), [], "a caller that starts Envoy's VMs itself");
   });
 
   it("ticks every worker (the canary was dropped and never ticks)", () => {
