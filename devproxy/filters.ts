@@ -369,6 +369,7 @@ export function filterPlugin(bytes: Uint8Array, spec: FilterSpec, name: string, 
     clusters: Object.keys(options.clusters),
     bufferLimitBytes: options.bufferLimitBytes,
     sourceMap: `${path}.map`,
+    reportFailures: false, // the request log shows the VM's failure
   });
 }
 

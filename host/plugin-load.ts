@@ -18,6 +18,7 @@ import { encodeProperties } from "./properties.js";
 import type { LogEntry } from "./results.js";
 import type { ForeignFunction } from "./vm.js";
 import { parseModule } from "./wasm-binary.js";
+import { reportFailure } from "./debug/report-failure.js";
 import { ModuleDebugInfo } from "./debug/trap-location.js";
 import { waitForDebuggerOnce } from "./debug/inspect.js";
 
@@ -87,6 +88,7 @@ export function loadPlugin(
       foreign,
       callbackDeadlineMs: deadlineMs,
       debugInfo,
+      onFailure: options.reportFailures === false ? undefined : reportFailure,
     },
     policy,
     logs,

@@ -66,6 +66,12 @@ export interface PluginOptions {
    * when the module is given by path; false for none.
    */
   sourceMap?: string | false;
+  /**
+   * Writes each VM failure (a trap's report with its source line, a callback past its deadline) to stderr as it
+   * happens, once, as Envoy logs it at error: a test that fails after it then shows why. Default true; false when
+   * a test expects the failure.
+   */
+  reportFailures?: boolean;
   /** The wasm logger's level: messages below it are dropped; proxy_get_log_level answers it. */
   logLevel?: LogLevelName;
   /** Clusters that http_call/grpc_* may target (others: BAD_ARGUMENT / PARSE_FAILURE); by default any non-empty name. */

@@ -29,6 +29,7 @@ export interface VmSettings {
   foreign: ReadonlyMap<string, ForeignFunction>;
   callbackDeadlineMs: number | undefined;
   debugInfo?: ModuleDebugInfo;
+  onFailure?: (failure: string, critical: string | null) => void;
 }
 
 /** What a new stream or connection on this VM gets from the plugin. */
@@ -72,6 +73,7 @@ export class PluginVm {
       clock: settings.clock,
       callbackDeadlineMs: settings.callbackDeadlineMs,
       debugInfo: settings.debugInfo,
+      onFailure: settings.onFailure,
     });
     vm.logSink = logs;
     vm.homeLogSink = logs;

@@ -37,6 +37,8 @@ export interface VmConfig {
   callbackDeadlineMs?: number;
   /** Names and source map: a trap's failure names the function and source line of each frame. */
   debugInfo?: ModuleDebugInfo;
+  /** Called once when the VM fails, with the failure and the critical message the failing callback logged (an abort's). */
+  onFailure?: (failure: string, critical: string | null) => void;
 }
 
 /** What a foreign function registered by a test returns: output bytes (OK), or a status. */
@@ -120,6 +122,8 @@ const ALLOC_ALLOWED = new Set(["env.proxy_log", ...wasi("fd_write", "clock_time_
 export class Vm {
   memory!: ModuleMemory;
   failure: string | null = null;
+  /** The last critical message of the outermost callback running: an abort's reason, for onFailure. */
+  private lastCritical: string | null = null;
   readonly contexts = new Map<number, HostContext>();
   readonly vmContext: HostContext;
   current: HostContext;
@@ -236,6 +240,7 @@ export class Vm {
     const savedEffective = this.effective;
     const savedRestriction = this.restriction;
     const deadlineMs = this.depth === 0 ? this.config.callbackDeadlineMs : undefined;
+    if (this.depth === 0) this.lastCritical = null;
     // Under a guard (one watchdog for the whole operation) the callback is only noted.
     const guarded = deadlineMs ? guardDeadlineMs() !== 0 : false;
     const watch = this.depth === 0 ? callbackWatch : null;
@@ -372,6 +377,7 @@ export class Vm {
     if (this.failure !== null) return;
     this.failure = message;
     this.log(4, message);
+    this.config.onFailure?.(message, this.lastCritical);
   }
 
   /** allocMemory(): malloc first, then proxy_on_memory_allocate; 0 or out of range is failure. */
@@ -409,6 +415,7 @@ export class Vm {
   /** Records a message if Envoy's wasm logger would print it at the configured level. */
   log(level: number, message: string): void {
     if (!this.keepsLogLevel(level)) return;
+    if (level === 5) this.lastCritical = message;
     const entry = { level: LOG_LEVELS[level], message };
     this.logSink.push(entry);
     if (this.echoLogSink !== null && this.logSink === this.homeLogSink) this.echoLogSink.push(entry);

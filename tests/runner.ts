@@ -69,7 +69,7 @@ function run(job: Job): Promise<Outcome> {
 const FAILS_TO_BUILD = new Set(["no-root", "commented-root"]);
 
 /** Filters the tests also load as debug builds (tests/debug/). */
-const DEBUG_BUILDS = ["tests/filters/traps"];
+const DEBUG_BUILDS = ["tests/filters/traps", "tests/filters/trap-inlined"];
 
 async function main(): Promise<void> {
   const started = Date.now();

@@ -144,6 +144,7 @@ function run(wasmPath: string, o: SimulateOptions): number {
     callbackDeadlineMs: wholeNumber("--callback-deadline", o.callbackDeadline),
     logLevel: o.logLevel as LogLevelName,
     clusters: o.cluster.length > 0 ? o.cluster : undefined,
+    reportFailures: false, // the printed logs hold the VM's failure
   });
   const start = plugin.start();
   let ticked = 0;

@@ -130,3 +130,24 @@ export function functionNames(content: Uint8Array): Map<number, string> {
   }
   return names;
 }
+
+/** Where each function body of the code section starts and ends in the binary, in order. Throws on a malformed binary. */
+export function functionBodies(bytes: Uint8Array): { start: number; end: number }[] {
+  let pos = 8;
+  while (pos < bytes.length) {
+    const id = bytes[pos++];
+    const [size, body] = readU32(bytes, pos);
+    pos = body + size;
+    if (id !== CODE_SECTION) continue;
+    const bodies: { start: number; end: number }[] = [];
+    let [count, p] = readU32(bytes, body);
+    for (; count > 0; count--) {
+      const [length, start] = readU32(bytes, p);
+      p = start + length;
+      if (p > pos) throw new Error("function body runs past the code section");
+      bodies.push({ start, end: p });
+    }
+    return bodies;
+  }
+  return [];
+}

@@ -6,8 +6,9 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { isIgnored, originalPositionFor, TraceMap } from "@jridgewell/trace-mapping";
+import { decodedMappings, isIgnored, originalPositionFor, TraceMap } from "@jridgewell/trace-mapping";
 import {
+  functionBodies,
   functionNames,
   nameSection,
   sourceMappingUrlOf,
@@ -31,6 +32,11 @@ export interface TrapFrame {
   column: number | null;
   /** The standard library or the SDK (the map's ignore list, or a `~lib/` source): not the filter's own code. */
   library: boolean;
+  /**
+   * A library frame of a release build, where the optimizer inlined the filter's code into the SDK's and the
+   * standard library's: the nearest source position of the filter's own code before it in the same function.
+   */
+  nearestOwn: { file: string; line: number; column: number } | null;
 }
 
 interface LoadedMap {
@@ -73,6 +79,8 @@ export class ModuleDebugInfo {
     readonly sourceMapPath: string | null,
     /** The name section `build` kept in the map, for a module that has none. */
     private readonly addedNames: Uint8Array | null,
+    /** Each function body's byte range, by position: how far back the filter's own inlined code may be. */
+    private readonly bodies: { start: number; end: number }[],
   ) {}
 
   /**
@@ -95,7 +103,13 @@ export class ModuleDebugInfo {
     } catch {
       names = new Map();
     }
-    return new ModuleDebugInfo(names, loaded?.map ?? null, loaded ? resolve(path!) : null, added);
+    let bodies: { start: number; end: number }[] = [];
+    try {
+      if (loaded) bodies = functionBodies(bytes);
+    } catch {
+      bodies = [];
+    }
+    return new ModuleDebugInfo(names, loaded?.map ?? null, loaded ? resolve(path!) : null, added, bodies);
   }
 
   /**
@@ -119,13 +133,23 @@ export class ModuleDebugInfo {
       if (!m) continue;
       const functionIndex = Number(m[1]);
       const offset = parseInt(m[2], 16);
-      const frame: TrapFrame = { functionIndex, offset, function: this.names.get(functionIndex) ?? null, file: null, line: null, column: null, library: false };
+      const frame: TrapFrame = {
+        functionIndex,
+        offset,
+        function: this.names.get(functionIndex) ?? null,
+        file: null,
+        line: null,
+        column: null,
+        library: false,
+        nearestOwn: null,
+      };
       const at = map ? sourceAt(map, offset, frames.length > 0) : null;
       if (at) {
         frame.file = displayPath(at.source);
         frame.line = at.line;
         frame.column = at.column + 1;
-        frame.library = isIgnored(map!, at.source) || frame.file.startsWith("~lib/");
+        frame.library = isLibrary(map!, at.source);
+        if (frame.library) frame.nearestOwn = nearestOwnSource(map!, offset, bodyAround(this.bodies, offset));
       }
       frames.push(frame);
     }
@@ -142,8 +166,21 @@ export class ModuleDebugInfo {
     const frames = this.frames(error);
     if (frames.length === 0) return "";
     const lines: string[] = [];
-    const own = frames.find((f) => f.file !== null && !f.library) ?? frames.find((f) => f.file !== null);
-    if (own) lines.push(`  at ${shortName(own.function) ?? `wasm-function[${own.functionIndex}]`} (${where(own)})`);
+    const own = frames.find((f) => f.file !== null && !f.library);
+    const inlined = own ? undefined : frames.find((f) => f.nearestOwn !== null);
+    const first = frames.find((f) => f.file !== null);
+    if (own) lines.push(`  at ${frameName(own)} (${where(own)})`);
+    else if (inlined) {
+      const near = inlined.nearestOwn!;
+      lines.push(`  at ${frameName(inlined)} (${near.file}:${near.line}:${near.column})`);
+      lines.push(
+        `  (the nearest line of the filter's own code: the optimizer inlined it into ${where(inlined)}, where it trapped; ` +
+          `\`proxy-wasm-as build --target debug\` gives exact lines)`,
+      );
+    } else if (first) {
+      lines.push(`  at ${frameName(first)} (${where(first)})`);
+      lines.push("  (no line of the filter's own code is left in this build: `proxy-wasm-as build --target debug` gives exact lines)");
+    }
     lines.push("Proxy-Wasm plugin in-VM backtrace:");
     frames.forEach((f, i) => {
       const name = shortName(f.function) ?? `unknown(function index:${f.functionIndex})`;
@@ -165,6 +202,49 @@ function sourceAt(map: TraceMap, offset: number, isCall: boolean): { source: str
   for (let at = offset; at >= 0 && at >= offset - (isCall ? CALL_LOOKBACK_BYTES : 0); at--) {
     const found = originalPositionFor(map, { line: 1, column: at });
     if (found.source !== null) return { source: found.source, line: found.line, column: found.column };
+  }
+  return null;
+}
+
+function isLibrary(map: TraceMap, source: string): boolean {
+  return isIgnored(map, source) || displayPath(source).startsWith("~lib/");
+}
+
+/** The function body holding `offset`, or null. */
+function bodyAround(bodies: { start: number; end: number }[], offset: number): { start: number; end: number } | null {
+  let lo = 0;
+  let hi = bodies.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (bodies[mid].end <= offset) lo = mid + 1;
+    else if (bodies[mid].start > offset) hi = mid - 1;
+    else return bodies[mid];
+  }
+  return null;
+}
+
+/**
+ * The filter's own position nearest before `offset` in its function: binaryen keeps the source positions of
+ * inlined code, so the filter's statement that led into inlined library code precedes it in the same body.
+ */
+function nearestOwnSource(map: TraceMap, offset: number, body: { start: number; end: number } | null): { file: string; line: number; column: number } | null {
+  if (body === null) return null;
+  const segments = decodedMappings(map)[0] ?? [];
+  const sources = map.resolvedSources;
+  let lo = 0;
+  let hi = segments.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (segments[mid][0] <= offset) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  for (let i = hi; i >= 0 && segments[i][0] >= body.start; i--) {
+    const segment = segments[i];
+    if (segment.length < 4) continue;
+    const [, sourceIndex, line, column] = segment as readonly [number, number, number, number];
+    const source = sources[sourceIndex];
+    if (source === undefined || source === null || isLibrary(map, source)) continue;
+    return { file: displayPath(source), line: line + 1, column: column + 1 };
   }
   return null;
 }
@@ -198,6 +278,10 @@ function shortName(name: string | null): string | null {
   const head = name.search(/[<#]/);
   const slash = name.lastIndexOf("/", head < 0 ? name.length : head);
   return slash >= 0 ? name.slice(slash + 1) : name;
+}
+
+function frameName(f: TrapFrame): string {
+  return shortName(f.function) ?? `wasm-function[${f.functionIndex}]`;
 }
 
 function where(f: TrapFrame): string {

@@ -3,17 +3,21 @@
 // Envoy's in-VM backtrace does.
 
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import wabtInit from "wabt";
 import { build } from "../../cli/commands/build.js";
 import { createPlugin } from "../../host/index.js";
 import { envImport } from "../host/support/wat.js";
-import { markerLine, trapsDir } from "./traps.js";
+import { inlinedDir, inlinedSource, markerLine, trapsDir } from "./traps.js";
 
 const release = `${trapsDir}/build/plugin.wasm`;
 const debug = `${trapsDir}/build/debug.wasm`;
 const SOURCE = "tests/filters/traps/assembly/index.ts";
+const INLINED = `${inlinedDir}/build/plugin.wasm`;
+const INLINED_SOURCE = "tests/filters/trap-inlined/assembly/index.ts";
 
 const KINDS = [
   { kind: "unreachable", trap: "RuntimeError: unreachable", marker: "trap: unreachable" },
@@ -23,11 +27,14 @@ const KINDS = [
   { kind: "abort", trap: "RuntimeError: unreachable", marker: "trap: abort" },
 ];
 
+/** The scaffold's `value` with no comma: its `parts[1]` is out of range. */
+const NO_COMMA = '{"value": "world"}';
+
 /** Runs one request through a plugin configured to trap; returns its VM failure and the request's logs. */
 function trap(wasm: string | Uint8Array, kind: string, sourceMap?: string) {
-  const plugin = createPlugin(wasm, { configuration: kind, sourceMap, callbackDeadlineMs: 0 });
+  const plugin = createPlugin(wasm, { configuration: kind, sourceMap, callbackDeadlineMs: 0, reportFailures: false });
   assert.equal(plugin.start().ok, true);
-  const result = plugin.runHttpRequest({ requestHeaders: [[":path", "/"]] });
+  const result = plugin.runHttpRequest({ requestHeaders: [[":path", "/"]], responseHeaders: [[":status", "200"]] });
   assert.equal(result.stopped, "vm_failed");
   return { failure: plugin.failure ?? "", logs: result.logs.map((l) => l.message) };
 }
@@ -51,6 +58,8 @@ describe("trap locations", () => {
     // npm test builds the release module; the debug one is built here (nothing to do when it is up to date).
     await build(trapsDir, { quiet: true });
     await build(trapsDir, { target: "debug", quiet: true });
+    await build(inlinedDir, { quiet: true });
+    await build(inlinedDir, { target: "debug", quiet: true });
   });
 
   for (const { kind, trap: message, marker } of KINDS) {
@@ -88,6 +97,38 @@ describe("trap locations", () => {
     });
   }
 
+  // Release: binaryen inlines the small handler and std's array access into the SDK's dispatcher, so the trapping
+  // instruction maps to ~lib/array.ts and every frame is the SDK's or the standard library's.
+  it("release: a trap inlined into library code names the filter's nearest line, and says so", () => {
+    const { failure } = trap(INLINED, NO_COMMA);
+    assert.match(failure, /^Function: proxy_on_response_headers failed: Uncaught RuntimeError: unreachable\n/);
+    const at = headline(failure);
+    assert.equal(at.file, INLINED_SOURCE);
+    assert.equal(at.line, markerLine("trap: index-out-of-range", inlinedSource));
+    assert.match(failure, /\n {2}\(the nearest line of the filter's own code: the optimizer inlined it into ~lib\/array\.ts:\d+:\d+, where it trapped; `proxy-wasm-as build --target debug` gives exact lines\)\n/);
+  });
+
+  it("debug: the same trap names its exact line, with no heuristic", () => {
+    const { failure } = trap(`${inlinedDir}/build/debug.wasm`, NO_COMMA);
+    const at = headline(failure);
+    assert.equal(at.file, INLINED_SOURCE);
+    assert.equal(at.line, markerLine("trap: index-out-of-range", inlinedSource));
+    assert.doesNotMatch(failure, /nearest line/);
+  });
+
+  it("release: when no line of the filter's own code is left, the failure points to a debug build", () => {
+    // The same map with the filter's source on the ignore list: nothing of the filter's own code remains.
+    const map = JSON.parse(readFileSync(`${INLINED}.map`, "utf8")) as { sources: string[]; x_google_ignoreList?: number[] };
+    const own = map.sources.indexOf("../assembly/index.ts");
+    assert.ok(own >= 0, "the map names the filter's source");
+    map.x_google_ignoreList = [...(map.x_google_ignoreList ?? []), own];
+    const path = join(mkdtempSync(join(tmpdir(), "traps-")), "plugin.wasm.map");
+    writeFileSync(path, JSON.stringify(map));
+    const { failure } = trap(readFileSync(INLINED), NO_COMMA, path);
+    assert.match(failure, /\n {2}at \S+ \(.*:\d+:\d+\)\n {2}\(no line of the filter's own code is left in this build: `proxy-wasm-as build --target debug` gives exact lines\)\n/);
+    assert.doesNotMatch(failure, /assembly\/index\.ts/);
+  });
+
   it("a module given as bytes finds its map through the sourceMap option", () => {
     const bytes = readFileSync(release);
     assert.doesNotMatch(trap(bytes, "unreachable").failure, /\n {2}at /, "release has no name section and no map was given: like Envoy, no backtrace");
@@ -118,7 +159,7 @@ describe("foreign modules", () => {
     }
   };
   const failureOf = (bytes: Uint8Array) => {
-    const plugin = createPlugin(bytes, { callbackDeadlineMs: 0 });
+    const plugin = createPlugin(bytes, { callbackDeadlineMs: 0, reportFailures: false });
     assert.equal(plugin.start().ok, true);
     plugin.runHttpRequest({ requestHeaders: [[":path", "/"]] });
     return plugin.failure ?? "";
