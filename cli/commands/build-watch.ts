@@ -49,24 +49,29 @@ function watchProject(dirArg: string, options: WatchOptions, compiler: Compiler)
   };
   const once = async () => {
     running = true;
+    let outcome: BuildResult | Error;
     try {
-      const result = await build(dir, { target: options.target, quiet: options.json, quick: options.optimize !== true, compiler });
-      if (options.json) process.stdout.write(`${JSON.stringify({ event: "build", ...result })}\n`);
-      options.onBuild?.(dir, result);
+      outcome = await build(dir, { target: options.target, quiet: options.json, quick: options.optimize !== true, compiler });
     } catch (e) {
-      const message = (e as Error).message;
-      if (options.json) process.stdout.write(`${JSON.stringify({ event: "build-failed", dir, error: message })}\n`);
-      else process.stderr.write(`proxy-wasm-as build: ${message} (watching for changes)\n`);
-      options.onBuild?.(dir, e as Error);
+      outcome = e as Error;
     } finally {
       running = false;
     }
     if (closed) return;
+    // Watch the inputs this build read before saying it is done: a change saved right after the report is seen.
     rewatch();
+    report(outcome);
     if (again) {
       again = false;
       await once();
     }
+  };
+  const report = (outcome: BuildResult | Error) => {
+    if (!(outcome instanceof Error)) {
+      if (options.json) process.stdout.write(`${JSON.stringify({ event: "build", ...outcome })}\n`);
+    } else if (options.json) process.stdout.write(`${JSON.stringify({ event: "build-failed", dir, error: outcome.message })}\n`);
+    else process.stderr.write(`proxy-wasm-as build: ${outcome.message} (watching for changes)\n`);
+    options.onBuild?.(dir, outcome);
   };
   function schedule() {
     if (closed) return;
