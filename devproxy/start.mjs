@@ -6,9 +6,11 @@ import { DevProxy } from "../dist/devproxy/proxy.js";
 
 const example = (name) => fileURLToPath(new URL(`../examples/${name}/build/plugin.wasm`, import.meta.url));
 const port = Number(process.env.PORT ?? 10000);
+// As Envoy starts a plugin: a configuration canary, then the worker's own VM.
+const vms = { concurrency: 1 };
 const proxies = [
-  new DevProxy({ filters: [{ path: example("add-header") }], port, adminPort: 9901 }),
-  new DevProxy({ filters: [{ path: example("prime-authorizer") }], port: port + 1, adminPort: null }),
+  new DevProxy({ filters: [{ path: example("add-header") }], port, adminPort: 9901, vms }),
+  new DevProxy({ filters: [{ path: example("prime-authorizer") }], port: port + 1, adminPort: null, vms }),
 ];
 try {
   for (const proxy of proxies) await proxy.start();
