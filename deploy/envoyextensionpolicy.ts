@@ -4,7 +4,7 @@
 // serves it to Envoy pinned by its checksum. The config reaches the filter as JSON text.
 import { checkName, metadata } from "./kubernetes.js";
 import { oneOf, parseEnv, PULL_POLICIES } from "./istio-wasm.js";
-import type { PluginConfig } from "./plugin-config.js";
+import type { PulledPluginOptions } from "./plugin-config.js";
 import { checkModuleUrl, checkPinned, checkSha256 } from "./urls.js";
 
 // The kinds the policy may target, all in the Gateway API group (the CRD's CEL rules).
@@ -12,18 +12,10 @@ export const TARGET_KINDS = ["Gateway", "ListenerSet", "HTTPRoute", "GRPCRoute",
 const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
 const MAX_TARGET_REFS = 16;
 
-export interface EnvoyExtensionPolicyOptions {
-  name: string;
-  namespace?: string;
-  url: string;
-  sha256?: string;
-  rootId?: string;
-  pluginConfig?: PluginConfig;
+export interface EnvoyExtensionPolicyOptions extends PulledPluginOptions {
   failOpen?: boolean;
   /** `KIND/NAME` or `KIND/NAME:SECTION` (a listener, a route rule or a port name). */
   targetRefs: string[];
-  pullPolicy?: string;
-  pullSecret?: string;
   /** The proxy's own variables passed to the VM: Envoy Gateway has no inline values. */
   hostEnv?: string[];
 }

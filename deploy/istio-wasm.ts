@@ -2,7 +2,7 @@
 // goes (selector or targetRefs, phase, priority, match) and what it runs (url, checksum, pull options,
 // pluginConfig, failStrategy, vmConfig). Each value is checked before it reaches a cluster that would refuse it.
 import { checkName, parseLabels } from "./kubernetes.js";
-import type { PluginConfig } from "./plugin-config.js";
+import type { PulledPluginOptions } from "./plugin-config.js";
 import { checkModuleUrl, checkPinned, checkSha256 } from "./urls.js";
 
 export const PHASES = ["AUTHN", "AUTHZ", "STATS"] as const;
@@ -17,13 +17,7 @@ const MAX_ENV_NAME = 256;
 const MAX_ENV_VALUE = 2048;
 const MAX_PLUGIN_NAME = 256;
 
-export interface IstioWasmOptions {
-  name: string;
-  namespace?: string;
-  url: string;
-  sha256?: string;
-  rootId?: string;
-  pluginConfig?: PluginConfig;
+export interface IstioWasmOptions extends PulledPluginOptions {
   phase?: string;
   priority?: number;
   failStrategy?: string;
@@ -31,8 +25,6 @@ export interface IstioWasmOptions {
   selector?: string[];
   /** `KIND/NAME`. */
   targetRefs?: string[];
-  pullPolicy?: string;
-  pullSecret?: string;
   type?: string;
   /** `MODE`, `MODE:PORT,PORT` or `PORT,PORT`. */
   match?: string[];

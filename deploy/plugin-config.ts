@@ -25,3 +25,19 @@ export function parsePluginConfig(text: string, source: string): PluginConfig {
 export async function readPluginConfig(path: string): Promise<PluginConfig> {
   return parsePluginConfig(readConfigFile(path).toString("utf8"), path);
 }
+
+/**
+ * What every resource that has the mesh pull the plugin from a registry or URL takes (Istio's WasmPlugin and
+ * TrafficExtension, Envoy Gateway's EnvoyExtensionPolicy): its name, the module and how to pull it, the
+ * plugin's root id and configuration.
+ */
+export interface PulledPluginOptions {
+  name: string;
+  namespace?: string;
+  url: string;
+  sha256?: string;
+  rootId?: string;
+  pluginConfig?: PluginConfig;
+  pullPolicy?: string;
+  pullSecret?: string;
+}
