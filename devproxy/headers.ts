@@ -8,6 +8,18 @@ export const HOP_BY_HOP = new Set([
   "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "host", "content-length",
 ]);
 
+/** Each header's values in order, by lower-cased name (header maps compare names case-insensitively). */
+export function valuesByName(list: readonly Header[]): Map<string, string[]> {
+  const byName = new Map<string, string[]>();
+  for (const [name, value] of list) {
+    const key = name.toLowerCase();
+    const values = byName.get(key);
+    if (values) values.push(value);
+    else byName.set(key, [value]);
+  }
+  return byName;
+}
+
 /** Raw header list → lower-cased name/value pairs. */
 export function pairs(raw: string[]): Header[] {
   const out: Header[] = [];

@@ -2,21 +2,12 @@
 // (case-insensitive, as header maps compare), keeping repeated headers apart.
 
 import type { Header } from "../../host/index.js";
+import { valuesByName } from "../headers.js";
 import { clip, MAX_DIFF_ENTRIES, type HeaderDiff } from "./events.js";
 
 export function headerDiff(before: readonly Header[], after: readonly Header[]): HeaderDiff {
-  const group = (list: readonly Header[]) => {
-    const byName = new Map<string, string[]>();
-    for (const [name, value] of list) {
-      const key = name.toLowerCase();
-      const values = byName.get(key);
-      if (values) values.push(value);
-      else byName.set(key, [value]);
-    }
-    return byName;
-  };
-  const was = group(before);
-  const now = group(after);
+  const was = valuesByName(before);
+  const now = valuesByName(after);
   const diff: HeaderDiff = { added: [], replaced: [], removed: [], omitted: 0 };
   let entries = 0;
   const push = <T>(list: T[], entry: T) => {

@@ -6,6 +6,7 @@
 
 import type { FilterOutcome, ExchangeEnds } from "../exchange.js";
 import type { ResponseSink } from "../upstream.js";
+import { valuesByName } from "../headers.js";
 import type { Header, Plugin } from "../../host/index.js";
 import type { HeaderChange, RecordedExchange, RecordedFilterRun, RecordedMessage } from "../../host/recording.js";
 import { encodeBody } from "../../host/recording.js";
@@ -170,18 +171,8 @@ export class ExchangeCapture {
 
 /** Per header name, the values before and after a filter, where they differ (names compared lower-cased). */
 export function headerChanges(before: Header[] | null, after: Header[] | null): HeaderChange[] {
-  const group = (list: Header[] | null) => {
-    const m = new Map<string, string[]>();
-    for (const [k, v] of list ?? []) {
-      const name = k.toLowerCase();
-      const values = m.get(name);
-      if (values) values.push(v);
-      else m.set(name, [v]);
-    }
-    return m;
-  };
-  const b = group(before);
-  const a = group(after);
+  const b = valuesByName(before ?? []);
+  const a = valuesByName(after ?? []);
   const out: HeaderChange[] = [];
   for (const name of new Set([...b.keys(), ...a.keys()])) {
     const was = b.get(name) ?? [];
