@@ -8,26 +8,30 @@ import { formatDocuments } from "../../deploy/yaml-output.js";
 import { reportErrors } from "../report-errors.js";
 import { collect, emit, parsePriority } from "./generate-common.js";
 
-interface IstioFlags {
+/** The flags of every resource that has the mesh pull the plugin (PulledPluginOptions, plus where the output goes). */
+interface PulledPluginFlags {
   url: string;
   sha256?: string;
   name: string;
   namespace?: string;
   rootId?: string;
   configFile?: string;
+  targetRef: string[];
+  hostEnv: string[];
+  pullPolicy?: string;
+  pullSecret?: string;
+  output?: string;
+  json?: boolean;
+}
+
+interface IstioFlags extends PulledPluginFlags {
   phase?: string;
   priority?: string;
   failStrategy?: string;
   selector: string[];
-  targetRef: string[];
   match: string[];
   env: string[];
-  hostEnv: string[];
-  pullPolicy?: string;
-  pullSecret?: string;
   type?: string;
-  output?: string;
-  json?: boolean;
 }
 
 /** WasmPlugin and TrafficExtension take the same flags: they carry the same fields. */
@@ -67,20 +71,8 @@ export function registerIstio(generate: Command, kind: string, build: (o: IstioW
     );
 }
 
-interface PolicyFlags {
-  url: string;
-  sha256?: string;
-  name: string;
-  namespace?: string;
-  rootId?: string;
-  configFile?: string;
+interface PolicyFlags extends PulledPluginFlags {
   failOpen?: boolean;
-  targetRef: string[];
-  hostEnv: string[];
-  pullPolicy?: string;
-  pullSecret?: string;
-  output?: string;
-  json?: boolean;
 }
 
 export function registerEnvoyExtensionPolicy(generate: Command): void {
