@@ -44,6 +44,9 @@ interface LoadedMap {
   names: Uint8Array | null;
 }
 
+/** A build's map is well under 1 MiB; past this (or not a regular file) it is not read, and traps go without lines. */
+const MAX_MAP_BYTES = 64 * 1024 * 1024;
+
 /** Source maps read, by path, size and mtime: many plugins of one build read it once. */
 const maps = new Map<string, LoadedMap | null>();
 
@@ -51,6 +54,7 @@ function readMap(path: string): LoadedMap | null {
   let key: string;
   try {
     const stat = statSync(path);
+    if (!stat.isFile() || stat.size > MAX_MAP_BYTES) return null;
     key = `${path}\0${stat.size}\0${stat.mtimeMs}`;
   } catch {
     return null;

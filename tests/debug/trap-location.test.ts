@@ -3,6 +3,7 @@
 // Envoy's in-VM backtrace does.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -127,6 +128,20 @@ describe("trap locations", () => {
     const { failure } = trap(readFileSync(INLINED), NO_COMMA, path);
     assert.match(failure, /\n {2}at \S+ \(.*:\d+:\d+\)\n {2}\(no line of the filter's own code is left in this build: `proxy-wasm-as build --target debug` gives exact lines\)\n/);
     assert.doesNotMatch(failure, /assembly\/index\.ts/);
+  });
+
+  it("a map that is not a regular file (here /dev/zero) is not read: the plugin starts, its traps go without lines", () => {
+    // In a child with a time limit: reading /dev/zero would never end, and a hang must fail, not stall the run.
+    const host = new URL("../../host/index.js", import.meta.url).href;
+    const script = `const { createPlugin } = await import(${JSON.stringify(host)});
+      const p = createPlugin(process.argv[1], { configuration: "unreachable", sourceMap: "/dev/zero", callbackDeadlineMs: 0, reportFailures: false });
+      console.log(JSON.stringify({ ok: p.start().ok, stopped: p.runHttpRequest({ responseHeaders: [[":status", "200"]] }).stopped, failure: p.failure }));`;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script, release], { encoding: "utf8", timeout: 30_000 });
+    assert.equal(child.signal, null, `the child hung reading the map: ${child.stderr}`);
+    const out = JSON.parse(child.stdout) as { ok: boolean; stopped: string; failure: string };
+    assert.equal(out.ok, true);
+    assert.equal(out.stopped, "vm_failed");
+    assert.doesNotMatch(out.failure, /assembly\/index\.ts/);
   });
 
   it("a module given as bytes finds its map through the sourceMap option", () => {
