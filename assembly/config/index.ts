@@ -6,7 +6,7 @@ import { parseDocument, parseError } from "../json/parser";
 import { JsonKind } from "../json/value";
 import { log } from "../log";
 import { describeJson } from "../json/field";
-import { ConfigurationReader } from "./reader";
+import { ConfigurationReader, Message, messageText } from "./reader";
 
 export { ConfigurationReader } from "./reader";
 
@@ -35,8 +35,8 @@ export function parseConfiguration<T>(text: string): ConfigurationResult<T> {
   // @ts-ignore: added to every @configuration class by the preset's transform
   if (!isDefined(settings.__readConfiguration)) ERROR("parseConfiguration<T>: T must be a class decorated with @configuration");
   const json = parseDocument(text.length ? text : "{}", 64);
-  if (!json) return new ConfigurationResult<T>(null, "invalid JSON: " + parseError());
-  if (json.kind != JsonKind.Object) return new ConfigurationResult<T>(null, "expected a JSON object, got " + describeJson(json));
+  if (!json) return new ConfigurationResult<T>(null, messageText(Message.InvalidJson) + parseError());
+  if (json.kind != JsonKind.Object) return new ConfigurationResult<T>(null, messageText(Message.ExpectedObject) + describeJson(json));
   const reader = new ConfigurationReader(json);
   // @ts-ignore: see above
   settings.__readConfiguration<ConfigurationReader>(reader);
