@@ -24,7 +24,7 @@ const FIELD_DECORATORS = new Set(["required", "nonEmpty", "range"]);
 /** The reader's field flags (assembly/config/reader.ts); REQUIRED becomes a `reader.missing` check after the walk. */
 const REQUIRED = 1;
 const NON_EMPTY = 2;
-/** One bit each in the generated method's `seen`, a u64. */
+/** One bit each in the generated method's `seen`, at most a u64. */
 const MAX_FIELDS = 64;
 
 /** Integer types and their ranges, as AssemblyScript expressions. */
@@ -159,19 +159,21 @@ function requiresFields(name: string, classes: Map<string, ClassFields>, visitin
 
 function readerMethod(declaration: ClassDeclaration, classes: Map<string, ClassFields>): string {
   const reads = classes.get(declaration.name.text)!.reads;
+  // A bit per field: u32 unless the class has more than 32 fields.
+  const bits = reads.length > 32 ? "u64" : "u32";
   const names = utf8Line(reads.map(([field]) => field.name.text).join(", "));
-  const tests = reads.map(([field, read], i) => `if (reader.is(key, ${JSON.stringify(field.name.text)})) { field = <u64>1 << ${i}; ${read.line} }`);
+  const tests = reads.map(([field, read], i) => `if (reader.is(key, ${JSON.stringify(field.name.text)})) { field = <${bits}>1 << ${i}; ${read.line} }`);
   const after: string[] = [];
   reads.forEach(([field, read], i) => {
     const name = field.name.text;
-    if (read.flags & REQUIRED) after.push(`if (!(seen & (<u64>1 << ${i}))) reader.missing(${JSON.stringify(name)}, ${utf8Line(read.expected)});`);
+    if (read.flags & REQUIRED) after.push(`if (!(seen & (<${bits}>1 << ${i}))) reader.missing(${JSON.stringify(name)}, ${utf8Line(read.expected)});`);
     else if (read.nested !== undefined && requiresFields(read.nested, classes)) {
-      after.push(`if (!(seen & (<u64>1 << ${i}))) { ${nestedRead(name, JSON.stringify(name), "null")} }`);
+      after.push(`if (!(seen & (<${bits}>1 << ${i}))) { ${nestedRead(name, JSON.stringify(name), "null")} }`);
     }
   });
   const loop = [
-    "let seen: u64 = 0; let member = reader.first();",
-    "while (member) { const key = member.name; const value = member.value; let field: u64 = 0;",
+    `let seen: ${bits} = 0; let member = reader.first();`,
+    `while (member) { const key = member.name; const value = member.value; let field: ${bits} = 0;`,
     [...tests, `reader.unknown(key, ${names});`].join(" else "),
     "if (seen & field) reader.twice(key); seen |= field; member = member.next; }",
   ];

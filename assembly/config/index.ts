@@ -3,7 +3,7 @@
 // functions run it over the plugin's JSON configuration.
 import { Configuration } from "../context/configuration";
 import { parseDocument, parseError } from "../json/parser";
-import { JsonKind } from "../json/value";
+import { JsonKind, JsonValue } from "../json/value";
 import { log } from "../log";
 import { describeJson } from "../json/field";
 import { ConfigurationReader, Message, messageText } from "./reader";
@@ -34,7 +34,7 @@ export function parseConfiguration<T>(text: string): ConfigurationResult<T> {
   const settings = instantiate<T>();
   // @ts-ignore: added to every @configuration class by the preset's transform
   if (!isDefined(settings.__readConfiguration)) ERROR("parseConfiguration<T>: T must be a class decorated with @configuration");
-  const json = parseDocument(text.length ? text : "{}", 64);
+  const json = text.length ? parseDocument(text, 64) : JsonValue.newObject();
   if (!json) return new ConfigurationResult<T>(null, messageText(Message.InvalidJson) + parseError());
   if (json.kind != JsonKind.Object) return new ConfigurationResult<T>(null, messageText(Message.ExpectedObject) + describeJson(json));
   const reader = new ConfigurationReader(json);
