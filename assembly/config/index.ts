@@ -45,11 +45,20 @@ export function parseConfiguration<T>(text: string): ConfigurationResult<T> {
 
 /**
  * The plugin's configuration read into a new `T` (see `parseConfiguration`), or null after logging the
- * problem at error level as `invalid configuration: <problem>`: return false from onConfigure then, and
- * Envoy refuses the configuration.
+ * problem at error level (see `refuseConfiguration`): return false from onConfigure then, and Envoy refuses
+ * the configuration.
  */
 export function readConfiguration<T>(configuration: Configuration): T | null {
   const result = parseConfiguration<T>(configuration.toString());
-  if (!result.ok) log.error("invalid configuration: " + result.error);
+  if (!result.ok) refuseConfiguration(result.error);
   return result.value;
+}
+
+/**
+ * Logs `invalid configuration: <problem>` at error level, as `readConfiguration` does, and returns false, for
+ * onConfigure to return: `if (!isValidHeaderName(name)) return refuseConfiguration("name: expected a header name")`.
+ */
+export function refuseConfiguration(problem: string): bool {
+  log.error(messageText(Message.InvalidConfiguration) + problem);
+  return false;
 }

@@ -10,6 +10,7 @@ import { lineOf, sameString, staticUtf8 } from "../runtime/strings";
 
 /** The reader's words, lines of MESSAGES. */
 export const enum Message {
+  InvalidConfiguration,
   InvalidJson,
   ExpectedObject,
   Expected,
@@ -23,7 +24,7 @@ export const enum Message {
 
 // UTF-8 static data (see staticUtf8): a byte a character, and no header or data segment per message.
 // @ts-ignore: decorator
-@lazy const MESSAGES = staticUtf8(`invalid JSON: \nexpected a JSON object, got \nexpected \n, got \n: \ngiven more than once
+@lazy const MESSAGES = staticUtf8(`invalid configuration: \ninvalid JSON: \nexpected a JSON object, got \nexpected \n, got \n: \ngiven more than once
 unknown field (expected one of: \nmissing (required: \n)
 `);
 // What an array's elements and a nested class's object expect.

@@ -1,7 +1,7 @@
 // add-header: adds a configured header to every response.
 import {
-  Configuration, FilterHeadersStatus, Header, HttpContext, isJsonLike, isValidHeaderName, isValidHeaderValue, log,
-  parseConfiguration, registerRootContext, RootContext,
+  Configuration, FilterHeadersStatus, Header, HttpContext, isJsonLike, isValidHeaderName, isValidHeaderValue,
+  parseConfiguration, refuseConfiguration, registerRootContext, RootContext,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports";
 
@@ -25,13 +25,13 @@ class AddHeaderRoot extends RootContext {
     let settings = new Settings();
     if (isJsonLike(text)) {
       const read = parseConfiguration<Settings>(text);
-      if (!read.ok) return refuse(read.error);
+      if (!read.ok) return refuseConfiguration(read.error);
       settings = changetype<Settings>(read.value);
     } else if (text.length > 0) {
       settings.value = text;
     }
-    if (!isValidHeaderName(settings.name)) return refuse("name: expected a header name (an HTTP token)");
-    if (!isValidHeaderValue(settings.value)) return refuse("value: expected a header value (no control characters)");
+    if (!isValidHeaderName(settings.name)) return refuseConfiguration("name: expected a header name (an HTTP token)");
+    if (!isValidHeaderValue(settings.value)) return refuseConfiguration("value: expected a header value (no control characters)");
     this.header = new Header(settings.name, settings.value);
     return true;
   }
@@ -50,11 +50,6 @@ class AddHeader extends HttpContext {
     this.responseHeaders.addHeader(this.plugin.header);
     return FilterHeadersStatus.Continue;
   }
-}
-
-function refuse(reason: string): bool {
-  log.error("add-header: invalid configuration: " + reason);
-  return false;
 }
 
 registerRootContext((contextId: u32): RootContext => new AddHeaderRoot(contextId));
