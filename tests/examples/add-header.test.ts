@@ -57,7 +57,7 @@ describe("add-header", () => {
 
   it("refuses malformed JSON with the reason at error level", () => {
     const start = startError('{"name": "x-team", ');
-    assert.deepEqual(errorLines(start), ["add-header: invalid configuration: invalid JSON: expected string at 19"]);
+    assert.deepEqual(errorLines(start), ["invalid configuration: invalid JSON: expected string at 19"]);
     assert.match(start.error ?? "", /on_configure/);
   });
 
@@ -70,13 +70,13 @@ describe("add-header", () => {
       ['{"nmae": "x-team"}', "nmae: unknown field (expected one of: name, value)"],
       ['{"name": "a", "name": "b"}', "name: given more than once"],
       ["[1, 2]", "expected a JSON object, got an array"],
-      ['{"name": "bad name"}', "name: expected a header name (an HTTP token)"],
-      ['{"name": ""}', "name: expected a header name (an HTTP token)"],
-      ['{"value": "a\\r\\nset-cookie: x"}', "value: expected a header value (no control characters)"],
-      ["tomorrow\r\nset-cookie: x", "value: expected a header value (no control characters)"],
+      ['{"name": "bad name"}', "name: expected a header name"],
+      ['{"name": ""}', "name: expected a header name"],
+      ['{"value": "a\\r\\nset-cookie: x"}', "value: expected no control characters"],
+      ["tomorrow\r\nset-cookie: x", "value: expected no control characters"],
     ];
     for (const [configuration, problem] of cases) {
-      assert.deepEqual(errorLines(startError(configuration)), [`add-header: invalid configuration: ${problem}`], configuration);
+      assert.deepEqual(errorLines(startError(configuration)), [`invalid configuration: ${problem}`], configuration);
     }
   });
 

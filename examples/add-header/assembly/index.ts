@@ -22,16 +22,14 @@ class AddHeaderRoot extends RootContext {
    */
   onConfigure(configuration: Configuration): bool {
     const text = configuration.toString();
-    let settings = new Settings();
-    if (isJsonLike(text)) {
-      const read = parseConfiguration<Settings>(text);
-      if (!read.ok) return refuseConfiguration(read.error);
-      settings = changetype<Settings>(read.value);
-    } else if (text.length > 0) {
-      settings.value = text;
-    }
-    if (!isValidHeaderName(settings.name)) return refuseConfiguration("name: expected a header name (an HTTP token)");
-    if (!isValidHeaderValue(settings.value)) return refuseConfiguration("value: expected a header value (no control characters)");
+    const json = isJsonLike(text);
+    // Text that is not JSON reads as `{}`, the defaults, and then becomes the value.
+    const read = parseConfiguration<Settings>(json ? text : "");
+    const settings = read.value;
+    if (!settings) return refuseConfiguration(read.error);
+    if (!json && text.length > 0) settings.value = text;
+    if (!isValidHeaderName(settings.name)) return refuseConfiguration("name: expected a header name");
+    if (!isValidHeaderValue(settings.value)) return refuseConfiguration("value: expected no control characters");
     this.header = new Header(settings.name, settings.value);
     return true;
   }
