@@ -27,8 +27,8 @@ export class ConfigurationResult<T> {
 /**
  * Reads `text` (JSON; empty means `{}`) into a new `T`, a class decorated with `@configuration`. Missing
  * `@required` fields, values of the wrong type, numbers out of their type's range or a `@range`, and fields
- * the class does not declare are refused: `error` then names the first one, e.g. `timeoutMs: expected an
- * integer from 1 to 60000, got 0`.
+ * the class does not declare or that repeat a name are refused: `error` then names the first one in document
+ * order (missing fields after the members), e.g. `timeoutMs: expected an integer from 1 to 60000, got 0`.
  */
 export function parseConfiguration<T>(text: string): ConfigurationResult<T> {
   const settings = instantiate<T>();
