@@ -73,7 +73,7 @@ export function serializePairs(headers: Header[]): ArrayBuffer {
 /**
  * How many pairs `buffer` holds, or -1 when anything is malformed (short, overlong counts or lengths,
  * missing NULs, bytes left over): then none may be used, as in Envoy. Checked once up front, so a walk
- * over a well-formed buffer needs no checks (see `firstName`, `nextName`).
+ * over a well-formed buffer needs no checks (see `firstName`, `nameLengthAt`, `valueLengthAt`).
  */
 export function pairCount(buffer: ArrayBuffer): i32 {
   const size = <usize>buffer.byteLength;
