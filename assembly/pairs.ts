@@ -36,8 +36,19 @@ export class Header {
 const COUNT_SIZE: usize = 4;
 const LENGTHS_SIZE: usize = 8;
 
+/** The encoding of no pairs (a zero count), shared: serialized pairs only ever go to the host. */
+// @ts-ignore: decorator
+@lazy const NO_PAIRS = zeroCount();
+
+function zeroCount(): ArrayBuffer {
+  const buffer = __new(COUNT_SIZE, idof<ArrayBuffer>());
+  store<u32>(buffer, 0);
+  return changetype<ArrayBuffer>(buffer);
+}
+
 export function serializePairs(headers: Header[]): ArrayBuffer {
   const count = headers.length;
+  if (!count) return NO_PAIRS;
   let size = COUNT_SIZE + <usize>count * LENGTHS_SIZE;
   for (let i = 0; i < count; i++) {
     size += <usize>headers[i].nameBytes.byteLength + <usize>headers[i].valueBytes.byteLength + 2;
@@ -60,66 +71,61 @@ export function serializePairs(headers: Header[]): ArrayBuffer {
 }
 
 /**
- * Walks an encoded pairs buffer in place. `next()` moves to the following pair, false at the end or
- * at anything malformed (short, overlong counts, missing NULs); `complete` says whether the walk
- * ended exactly at the end of a well-formed buffer, which is when its pairs may be used, as in Envoy.
+ * How many pairs `buffer` holds, or -1 when anything is malformed (short, overlong counts or lengths,
+ * missing NULs, bytes left over): then none may be used, as in Envoy. Checked once up front, so a walk
+ * over a well-formed buffer needs no checks (see `firstName`, `nameLengthAt`, `valueLengthAt`).
  */
-export class PairCursor {
-  name: usize = 0;
-  nameLength: usize = 0;
-  value: usize = 0;
-  valueLength: usize = 0;
-  private index: usize = 0;
-  private count: usize = 0;
-  private data: usize = 0;
-  private end: usize;
-  private malformed: bool = false;
-
-  constructor(private readonly buffer: ArrayBuffer) {
-    const size = <usize>buffer.byteLength;
-    const base = changetype<usize>(buffer);
-    this.end = base + size;
-    const count: usize = size < COUNT_SIZE ? 0 : <usize>load<u32>(base);
-    if (size < COUNT_SIZE || count > (size - COUNT_SIZE) / LENGTHS_SIZE) {
-      this.malformed = true;
-    } else {
-      this.count = count;
-      this.data = base + COUNT_SIZE + count * LENGTHS_SIZE;
-    }
-  }
-
-  next(): bool {
-    if (this.malformed || this.index == this.count) return false;
-    const lengths = changetype<usize>(this.buffer) + COUNT_SIZE + this.index * LENGTHS_SIZE;
+export function pairCount(buffer: ArrayBuffer): i32 {
+  const size = <usize>buffer.byteLength;
+  const base = changetype<usize>(buffer);
+  if (size < COUNT_SIZE) return -1;
+  const count = <usize>load<u32>(base);
+  if (count > (size - COUNT_SIZE) / LENGTHS_SIZE) return -1;
+  const end = base + size;
+  let lengths = base + COUNT_SIZE;
+  let data = lengths + count * LENGTHS_SIZE;
+  for (let i: usize = 0; i < count; i++) {
     const nameLength = <usize>load<u32>(lengths);
     const valueLength = <usize>load<u32>(lengths, 4);
-    const data = this.data;
+    lengths += LENGTHS_SIZE;
     // In 64 bits: two u32 lengths must not wrap around the bounds check.
-    if (<u64>nameLength + <u64>valueLength + 2 > <u64>(this.end - data) ||
-        load<u8>(data + nameLength) != 0 || load<u8>(data + nameLength + 1 + valueLength) != 0) {
-      this.malformed = true;
-      return false;
-    }
-    this.name = data;
-    this.nameLength = nameLength;
-    this.value = data + nameLength + 1;
-    this.valueLength = valueLength;
-    this.data = this.value + valueLength + 1;
-    this.index++;
-    return true;
+    if (<u64>nameLength + <u64>valueLength + 2 > <u64>(end - data) ||
+        load<u8>(data + nameLength) != 0 || load<u8>(data + nameLength + 1 + valueLength) != 0) return -1;
+    data += nameLength + valueLength + 2;
   }
+  return data == end ? <i32>count : -1;
+}
 
-  get complete(): bool {
-    return !this.malformed && this.index == this.count && this.data == this.end;
-  }
+/** The first pair's name in a buffer `pairCount` accepted; its length is `nameLengthAt(buffer, 0)`. */
+// @ts-ignore: decorator
+@inline export function firstName(buffer: ArrayBuffer, count: i32): usize {
+  return changetype<usize>(buffer) + COUNT_SIZE + <usize>count * LENGTHS_SIZE;
+}
+
+/** Pair `i`'s name length. */
+// @ts-ignore: decorator
+@inline export function nameLengthAt(buffer: ArrayBuffer, i: i32): usize {
+  return <usize>load<u32>(changetype<usize>(buffer) + COUNT_SIZE + (<usize>i << 3));
+}
+
+/** Pair `i`'s value length. */
+// @ts-ignore: decorator
+@inline export function valueLengthAt(buffer: ArrayBuffer, i: i32): usize {
+  return <usize>load<u32>(changetype<usize>(buffer) + COUNT_SIZE + (<usize>i << 3), 4);
 }
 
 /** Decodes pairs. Anything malformed yields an empty list, as in Envoy. */
 export function deserializePairs(buffer: ArrayBuffer): Header[] {
+  const count = pairCount(buffer);
   const headers = new Array<Header>();
-  const cursor = new PairCursor(buffer);
-  while (cursor.next()) headers.push(Header.fromBytes(sliceOf(cursor.name, cursor.nameLength), sliceOf(cursor.value, cursor.valueLength)));
-  return cursor.complete ? headers : new Array<Header>();
+  let name = firstName(buffer, count);
+  for (let i = 0; i < count; i++) {
+    const nameLength = nameLengthAt(buffer, i);
+    const valueLength = valueLengthAt(buffer, i);
+    headers.push(Header.fromBytes(sliceOf(name, nameLength), sliceOf(name + nameLength + 1, valueLength)));
+    name += nameLength + valueLength + 2;
+  }
+  return headers;
 }
 
 function sliceOf(pointer: usize, length: usize): ArrayBuffer {

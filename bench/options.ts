@@ -18,7 +18,7 @@ export interface Options {
 
 export function parseArgs(argv: string[]): Options {
   const o: Options = {
-    json: false, requests: 1_000_000, warmup: 10_000, cold: 20, rounds: 100, build: true, functions: false, only: null, skip: [],
+    json: false, requests: 1_000_000, warmup: 10_000, cold: 20, rounds: 400, build: true, functions: false, only: null, skip: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];

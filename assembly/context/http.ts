@@ -2,10 +2,14 @@ import { Body, requestBody, responseBody } from "../http/body";
 import { HeaderMap, requestHeaders, requestTrailers, responseHeaders, responseTrailers } from "../http/headers";
 import { closeStream, continueStream, sendLocalResponse } from "../hostcalls/stream";
 import { Header, serializePairs } from "../pairs";
+import { encodeCached } from "../runtime/encoded";
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, GrpcStatus, StreamType, WasmResult } from "../types";
 import { Context } from "./context";
 import { RootContext } from "./root";
-import { encodeUtf8 } from "../utf8";
+
+/** The default of sendLocalResponse's headers: read only, so one array serves every call. */
+// @ts-ignore: decorator
+@lazy const NO_HEADERS = new Array<Header>();
 
 /**
  * One HTTP stream through the filter. Envoy calls, in order: onRequestHeaders, onRequestBody*,
@@ -40,9 +44,9 @@ export class HttpContext extends Context {
    * downstream; the stream stops whatever the callback returns, and the reply passes through
    * this filter's response callbacks.
    */
-  sendLocalResponse(status: u32, body: string = "", headers: Header[] = [], details: string = "", grpcStatus: GrpcStatus = GrpcStatus.None): WasmResult {
+  sendLocalResponse(status: u32, body: string = "", headers: Header[] = NO_HEADERS, details: string = "", grpcStatus: GrpcStatus = GrpcStatus.None): WasmResult {
     this.activate();
-    return sendLocalResponse(status, encodeUtf8(details), encodeUtf8(body), serializePairs(headers), grpcStatus);
+    return sendLocalResponse(status, encodeCached(details), encodeCached(body), serializePairs(headers), grpcStatus);
   }
 
   /** Lets a paused request continue upstream. */

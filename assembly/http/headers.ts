@@ -2,9 +2,11 @@ import {
   addHeaderMapValue, getHeaderMapPairs, getHeaderMapSize, getHeaderMapValue, removeHeaderMapValue,
   replaceHeaderMapValue, setHeaderMapPairs,
 } from "../hostcalls/headers";
-import { deserializePairs, Header, PairCursor, serializePairs } from "../pairs";
+import { deserializePairs, firstName, Header, nameLengthAt, pairCount, serializePairs, valueLengthAt } from "../pairs";
+import { encodeCached } from "../runtime/encoded";
+import { releaseHostBuffer } from "../runtime/memory";
 import { MapType, WasmResult } from "../types";
-import { decodeUtf8, decodeUtf8At, encodeUtf8 } from "../utf8";
+import { decodeUtf8, decodeUtf8At } from "../utf8";
 
 /**
  * One of the stream's header maps (request/response headers or trailers).
@@ -17,43 +19,58 @@ export class HeaderMap {
 
   /** The first value of `name`, or null when absent. */
   get(name: string): string | null {
-    const value = getHeaderMapValue(this.type, encodeUtf8(name));
-    return value ? decodeUtf8(value) : null;
+    const value = getHeaderMapValue(this.type, encodeCached(name));
+    if (!value) return null;
+    const text = decodeUtf8(value);
+    releaseHostBuffer(value);
+    return text;
   }
 
   /** The first value of `name` as bytes, or null when absent. */
   getBytes(name: string): ArrayBuffer | null {
-    return getHeaderMapValue(this.type, encodeUtf8(name));
+    return getHeaderMapValue(this.type, encodeCached(name));
   }
 
   has(name: string): bool {
-    return getHeaderMapValue(this.type, encodeUtf8(name)) != null;
+    const value = getHeaderMapValue(this.type, encodeCached(name));
+    if (!value) return false;
+    releaseHostBuffer(value);
+    return true;
   }
 
   /** Every pair in order, duplicates included. Empty when the map is not available. */
   all(): Header[] {
-    return deserializePairs(getHeaderMapPairs(this.type));
+    const pairs = getHeaderMapPairs(this.type);
+    const headers = deserializePairs(pairs); // copies what it keeps
+    releaseHostBuffer(pairs);
+    return headers;
   }
 
   /** Every value of `name` (compared without regard to ASCII case, as Envoy does), in order. */
   values(name: string): string[] {
-    const wanted = encodeUtf8(name);
+    const wanted = encodeCached(name);
     const values = new Array<string>();
     // Read in place: only the values asked for become strings.
-    const cursor = new PairCursor(getHeaderMapPairs(this.type));
-    while (cursor.next()) {
-      if (equalIgnoringAsciiCase(cursor.name, cursor.nameLength, wanted)) values.push(decodeUtf8At(cursor.value, cursor.valueLength));
+    const pairs = getHeaderMapPairs(this.type);
+    const count = pairCount(pairs);
+    let pair = firstName(pairs, count);
+    for (let i = 0; i < count; i++) {
+      const nameLength = nameLengthAt(pairs, i);
+      const valueLength = valueLengthAt(pairs, i);
+      if (equalIgnoringAsciiCase(pair, nameLength, wanted)) values.push(decodeUtf8At(pair + nameLength + 1, valueLength));
+      pair += nameLength + valueLength + 2;
     }
-    return cursor.complete ? values : new Array<string>();
+    releaseHostBuffer(pairs);
+    return values;
   }
 
   /** Appends a value, keeping existing ones. */
   add(name: string, value: string): WasmResult {
-    return addHeaderMapValue(this.type, encodeUtf8(name), encodeUtf8(value));
+    return addHeaderMapValue(this.type, encodeCached(name), encodeCached(value));
   }
 
   addBytes(name: string, value: ArrayBuffer): WasmResult {
-    return addHeaderMapValue(this.type, encodeUtf8(name), value);
+    return addHeaderMapValue(this.type, encodeCached(name), value);
   }
 
   /** Appends a prepared header: build it once (in onConfigure) to skip the UTF-8 encoding per request. */
@@ -63,11 +80,11 @@ export class HeaderMap {
 
   /** Sets the value, replacing existing ones or adding the header. */
   replace(name: string, value: string): WasmResult {
-    return replaceHeaderMapValue(this.type, encodeUtf8(name), encodeUtf8(value));
+    return replaceHeaderMapValue(this.type, encodeCached(name), encodeCached(value));
   }
 
   replaceBytes(name: string, value: ArrayBuffer): WasmResult {
-    return replaceHeaderMapValue(this.type, encodeUtf8(name), value);
+    return replaceHeaderMapValue(this.type, encodeCached(name), value);
   }
 
   /** Sets a prepared header, replacing existing values. */
@@ -77,7 +94,7 @@ export class HeaderMap {
 
   /** Removes every value of `name`; removing an absent header is not an error. */
   remove(name: string): WasmResult {
-    return removeHeaderMapValue(this.type, encodeUtf8(name));
+    return removeHeaderMapValue(this.type, encodeCached(name));
   }
 
   /** Replaces the whole map. */

@@ -121,7 +121,12 @@ function __realloc(ptr: usize, size: usize): usize {
 // @ts-ignore: decorator
 @global @unsafe
 function __free(ptr: usize): void {
-  if (ptr >= heapStart + HEADER) releaseBlock(blockOf(ptr));
+  if (ptr < heapStart + HEADER) return;
+  const block = blockOf(ptr);
+  // Bytes given back do not count towards the next collection.
+  const size = blockSize(block);
+  __heapTakenSinceCollect = __heapTakenSinceCollect > size ? __heapTakenSinceCollect - size : 0;
+  releaseBlock(block);
 }
 
 // ---- Garbage collector ----------------------------------------------------------------------

@@ -44,6 +44,15 @@ export function takeHostBuffer(): ArrayBuffer {
   return changetype<ArrayBuffer>(pointer);
 }
 
+/**
+ * Gives a host buffer the SDK has read and let go of (it reached no other object) back to the allocator at
+ * once, so the next one reuses its block, still in cache, and collections come less often. Only the SDK's
+ * runtime frees a collected object this way; with asc's runtimes the collector takes it later.
+ */
+export function releaseHostBuffer(buffer: ArrayBuffer): void {
+  if (isDefined(__heapTakenSinceCollect)) __free(changetype<usize>(buffer));
+}
+
 /** Clears the out-slots before a call so a failed call never leaves a stale pointer behind. */
 export function resetOutSlots(): void {
   store<u64>(outSlots, 0);

@@ -52,8 +52,15 @@ export const requestsSection: Section = {
     const deniedCalls = new Map(ready.filter((s) => s.filter === "prime-authorizer").map((s) => [s, countHostCalls(s, DENIED_REQUEST)]));
     progress(`requests (${o.requests.toLocaleString("en-US")} per filter, interleaved)`);
     const requests = measureRequests(ready, o, progress);
-    progress("add-header's exports called without the host");
-    const direct = measureDirect(ready.filter((s) => s.impl !== "solo-0.1.8" && (s.filter === "add-header" || s.filter === "noop" || s.filter === "empty")));
+    progress("exports called without the host");
+    const directRuns = ready
+      .filter((s) => s.impl !== "solo-0.1.8")
+      .flatMap((s) => (s.filter === "prime-authorizer" ? [ALLOWED_REQUEST, DENIED_REQUEST] : [ALLOWED_REQUEST]).map((request) => ({ subject: s, request })));
+    const directTimes = measureDirect(directRuns);
+    const direct = (s: Subject, request: [string, string][]) => {
+      const run = directRuns.find((r) => r.subject === s && r.request === request);
+      return run ? round(directTimes.get(run)!, 1) : undefined;
+    };
 
     const results: Result[] = all.map((s) => {
       const base: Result = {
@@ -77,7 +84,8 @@ export const requestsSection: Section = {
         memoryPagesAfterWarmup: r.memoryPagesAfterWarmup ?? null,
         memoryPagesAfter1M: r.memoryPagesAfter1M ?? null,
         requests: r.requests ?? o.requests,
-        ...(direct.has(s) ? { directNsPerStream: round(direct.get(s)!, 1) } : {}),
+        ...(direct(s, ALLOWED_REQUEST) !== undefined ? { directNsPerStream: direct(s, ALLOWED_REQUEST) } : {}),
+        ...(s.filter === "prime-authorizer" && direct(s, DENIED_REQUEST) !== undefined ? { directNsPerStreamDenied: direct(s, DENIED_REQUEST) } : {}),
         ...(r.netNsPerRequestDenied !== undefined ? { netNsPerRequestDenied: round(r.netNsPerRequestDenied) } : {}),
         hostCallsPerRequest: calls.get(s) ?? null,
         ...(deniedCalls.has(s) ? { hostCallsPerDeniedRequest: deniedCalls.get(s) } : {}),

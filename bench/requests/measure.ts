@@ -10,7 +10,7 @@ export interface Timings {
   nsPerRequest?: number;
   /** Half the interquartile range of the timed rounds: differences below it are noise. */
   nsPerRequestSpread?: number;
-  /** Median over the rounds of this filter's time minus the empty filter's in the same round. */
+  /** Median over the rounds of this filter's time minus the empty filter's, timed just before and after it. */
   netNsPerRequest?: number;
   /** prime-authorizer only: the same lifecycle with a non-prime token (403 local reply). */
   netNsPerRequestDenied?: number;
@@ -60,7 +60,20 @@ interface Job {
   request: [string, string][];
   denied: boolean;
   samples: number[];
+  /** Per block: its ns/req minus the mean of the floor blocks timed just before and just after it. */
+  net: number[];
   done: number;
+}
+
+/** Requests in each block of the floor (the empty filter) that brackets every timed block. */
+const FLOOR_BLOCK = 1000;
+
+function timeBlock(j: Job, n: number): number {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) lifecycle(j.plugin, j.request);
+  const t1 = process.hrtime.bigint();
+  j.done += n;
+  return Number(t1 - t0) / n;
 }
 
 export function measureRequests(subjects: Subject[], o: Options, log: (s: string) => void): Map<Subject, Timings> {
@@ -70,7 +83,7 @@ export function measureRequests(subjects: Subject[], o: Options, log: (s: string
     for (const denied of variants) {
       const { plugin, error } = startPlugin(s.bytes!, s.options);
       if (error) throw new Error(`${label(s)}: ${error}`);
-      jobs.push({ subject: s, plugin, request: denied ? DENIED_REQUEST : ALLOWED_REQUEST, denied, samples: [], done: 0 });
+      jobs.push({ subject: s, plugin, request: denied ? DENIED_REQUEST : ALLOWED_REQUEST, denied, samples: [], net: [], done: 0 });
     }
   }
   const out = new Map<Subject, Timings>(subjects.map((s) => [s, {}]));
@@ -83,31 +96,35 @@ export function measureRequests(subjects: Subject[], o: Options, log: (s: string
   const perRound = Math.ceil((o.requests - o.warmup) / o.rounds);
   // The denied variant only feeds a timing: a tenth of the requests is plenty for a median.
   const deniedPerRound = Math.max(1000, Math.ceil(perRound / 10));
+  // Every block is bracketed by two short blocks of the floor, moments apart: its net cost is its time minus
+  // their mean, so a drift of the machine's speed (other processes, frequency) cancels out of the net, where a
+  // floor timed once per round, up to a second away, left it in. The floor's own rounds are timed like the rest.
+  const floor = jobs.find((j) => j.subject.filter === "empty" && !j.denied);
+  const timed = jobs.filter((j) => j !== floor);
   for (let round = 0; round < o.rounds; round++) {
-    for (const j of rotate(jobs, round)) {
+    let before = floor ? timeBlock(floor, FLOOR_BLOCK) : 0;
+    if (floor) floor.samples.push(before);
+    for (const j of rotate(timed, round)) {
       const n = j.denied ? deniedPerRound : Math.min(perRound, o.requests - j.done);
       if (n <= 0) continue;
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i++) lifecycle(j.plugin, j.request);
-      const t1 = process.hrtime.bigint();
-      j.samples.push(Number(t1 - t0) / n);
-      j.done += n;
+      const ns = timeBlock(j, n);
+      j.samples.push(ns);
+      if (!floor) continue;
+      const after = timeBlock(floor, FLOOR_BLOCK);
+      j.net.push(ns - (before + after) / 2);
+      before = after;
     }
-    log(`  round ${round + 1}/${o.rounds}`);
+    if ((round + 1) % 10 === 0 || round + 1 === o.rounds) log(`  round ${round + 1}/${o.rounds}`);
   }
-  // Net cost per round, paired with the floor measured in the same round: the drift of a noisy
-  // machine hits both, where two separate medians would add their noise.
-  const floor = jobs.find((j) => j.subject.filter === "empty" && !j.denied);
-  const net = (samples: number[]) =>
-    floor && floor.samples.length === samples.length ? median(samples.map((ns, round) => ns - floor.samples[round])) : undefined;
+  const net = (j: Job) => (j.net.length > 0 ? median(j.net) : undefined);
   for (const j of jobs) {
     if (j.plugin.failed) throw new Error(`${label(j.subject)}: the VM failed during the run`);
     const r = out.get(j.subject)!;
-    if (j.denied) r.netNsPerRequestDenied = net(j.samples);
+    if (j.denied) r.netNsPerRequestDenied = net(j);
     else {
       r.nsPerRequest = median(j.samples);
       r.nsPerRequestSpread = spread(j.samples);
-      r.netNsPerRequest = net(j.samples);
+      r.netNsPerRequest = net(j);
       r.memoryPagesAfter1M = j.plugin.memoryPages;
       r.requests = j.done;
     }

@@ -18,8 +18,10 @@ export interface Result {
   netNsPerRequest?: number | null;
   /** prime-authorizer only: net ns of the same lifecycle with a non-prime token (403 local reply). */
   netNsPerRequestDenied?: number | null;
-  /** add-header, empty and noop: ns per stream of the module's exports called without the host (direct.ts). */
+  /** ns per stream of the module's exports called without the host (direct.ts); not for solo-0.1.8. */
   directNsPerStream?: number | null;
+  /** prime-authorizer only: the same for the denied request. */
+  directNsPerStreamDenied?: number | null;
   /** Host calls per allowed request, by import name. */
   hostCallsPerRequest?: Record<string, number> | null;
   hostCallsPerDeniedRequest?: Record<string, number> | null;
@@ -62,8 +64,8 @@ export function report(results: Result[], o: Options): { text: string; targets: 
   lines.push(table(rows), "");
   lines.push(
     "ns/req: median of the rounds ± half their interquartile range. net ns/req (and denied net): median over the rounds",
-    "of ns/req minus the host floor (empty filter) timed in the same round: what the filter and its SDK cost on top of",
-    "the host; the per-request targets are judged on it. raw+on_delete: the raw filter with an empty proxy_on_delete.",
+    "of ns/req minus the host floor (empty filter) timed just before and after it: what the filter and its SDK cost on top",
+    "of the host; the per-request targets are judged on it. raw+on_delete: the raw filter with an empty proxy_on_delete.",
     "",
   );
 
@@ -85,7 +87,7 @@ export function report(results: Result[], o: Options): { text: string; targets: 
   }
   lines.push(table(ratioRows), "");
 
-  lines.push(...whereTheTimeGoes(results, find), "");
+  lines.push(...whereTheTimeGoes(results, find), ...primeWithoutHost(find), "");
 
   const targets: Target[] = [];
   const addHeader = find("add-header", "proxy-wasm-as");
@@ -173,5 +175,20 @@ function whereTheTimeGoes(results: Result[], find: (filter: FilterName, impl: Im
       `a callback that does nothing costs ${fmt(perCallback)} (noop net / 7)`,
     `  ours - raw+on_delete: ${fmt((us.netNsPerRequest ?? NaN) - (tracked?.netNsPerRequest ?? NaN))} through the host, ` +
       `${fmt(us.directNsPerStream - (tracked?.directNsPerStream ?? NaN), 1)} without it`,
+  ];
+}
+
+/** The authorizer's exports called without the host: the module's own share of its gap to raw. */
+function primeWithoutHost(find: (filter: FilterName, impl: ImplName) => Result | undefined): string[] {
+  const us = find("prime-authorizer", "proxy-wasm-as");
+  const raw = find("prime-authorizer", "raw");
+  if (us?.directNsPerStream == null || raw?.directNsPerStream == null) return [];
+  const gap = (a: number | null | undefined, b: number | null | undefined) => fmt((a ?? NaN) - (b ?? NaN));
+  return [
+    "where the authorizer's time goes (ns per stream; its exports called without the host, request headers served from memory):",
+    `  allowed: ours ${fmt(us.directNsPerStream, 1)}, raw ${fmt(raw.directNsPerStream, 1)} (ours - raw: ${gap(us.directNsPerStream, raw.directNsPerStream)} ` +
+      `without the host, ${gap(us.netNsPerRequest, raw.netNsPerRequest)} through it)`,
+    `  denied:  ours ${fmt(us.directNsPerStreamDenied, 1)}, raw ${fmt(raw.directNsPerStreamDenied, 1)} (ours - raw: ${gap(us.directNsPerStreamDenied, raw.directNsPerStreamDenied)} ` +
+      `without the host, ${gap(us.netNsPerRequestDenied, raw.netNsPerRequestDenied)} through it)`,
   ];
 }
