@@ -9,6 +9,7 @@ import type { PluginOptions } from "../../host/index.js";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const OUT = join(ROOT, "bench/build");
 export const ASC = join(ROOT, "node_modules/assemblyscript/bin/asc.js");
+const CLI = join(ROOT, "dist/cli/main.js");
 const ASC_014 = join(ROOT, "node_modules/assemblyscript-0.14/bin/asc");
 
 export type ImplName = "proxy-wasm-as" | "raw" | "raw+on_delete" | "solo-0.1.8";
@@ -39,7 +40,7 @@ function ours(filter: "add-header" | "prime-authorizer"): Subject {
     impl: "proxy-wasm-as",
     wasmPath: join(dir, "build/plugin.wasm"),
     options: {},
-    build: () => run("npm", ["run", "build", "--silent"], dir),
+    build: () => run(process.execPath, [CLI, "build", dir], ROOT),
   };
 }
 
