@@ -25,4 +25,4 @@ export {
 } from "./assembly/properties";
 export { getCurrentTimeNanoseconds } from "./assembly/hostcalls/context";
 export { JsonKind, JsonValue, JsonResult, parseJson, isJsonLike, FieldStatus, JsonField } from "./assembly/json";
-export { ConfigurationResult, parseConfiguration, readConfiguration } from "./assembly/config";
+export { ConfigurationResult, parseConfiguration, readConfiguration, refuseConfiguration } from "./assembly/config";

@@ -5,6 +5,7 @@
 // A new section is a file exporting a Section (section.ts), added to SECTIONS. See bench/README.md.
 
 import { formatBuildTimes, measureBuildTimes } from "./build-times.js";
+import { configSizeSection } from "./config-size/index.js";
 import { devProxyBench, formatDevProxyBench } from "./devproxy.js";
 import { largePrimeSection } from "./large-prime/index.js";
 import { parseArgs, UsageError } from "./options.js";
@@ -29,7 +30,7 @@ const devProxySection: Section = {
   },
 };
 
-const SECTIONS: Section[] = [requestsSection, largePrimeSection, buildTimesSection, devProxySection];
+const SECTIONS: Section[] = [requestsSection, largePrimeSection, configSizeSection, buildTimesSection, devProxySection];
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));

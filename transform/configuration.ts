@@ -10,17 +10,22 @@
 //     upstream: Upstream = new Upstream();        // another @configuration class: a nested object
 //   }
 //
-// The method is written as AssemblyScript text, parsed, and moved into the class, so the transform reads
-// and builds no more of the AST than names, decorators and the source text of types and arguments.
+// The method walks the object's members once: a chain of name tests picks the field and the reader's method
+// for its type; a bit per field finds a name given twice; after the walk, `@required` fields not seen are
+// refused, and a nested class's object that is absent is read as `{}` when that class requires fields. The
+// method is written as AssemblyScript text, parsed, and moved into the class, so the transform reads and
+// builds no more of the AST than names, decorators and the source text of types and arguments.
 import type { ClassDeclaration, DecoratorNode, FieldDeclaration, IdentifierExpression, Node, Parser, Source } from "assemblyscript";
 import { walkSources } from "./ast.js";
 import { Flag, Kind } from "./kinds.js";
 
 const CONFIGURATION = "configuration";
 const FIELD_DECORATORS = new Set(["required", "nonEmpty", "range"]);
-/** The reader's field flags (assembly/config/reader.ts); REQUIRED becomes a `reader.require` call. */
+/** The reader's field flags (assembly/config/reader.ts); REQUIRED becomes a `reader.missing` check after the walk. */
 const REQUIRED = 1;
 const NON_EMPTY = 2;
+/** One bit each in the generated method's `seen`, at most a u64. */
+const MAX_FIELDS = 64;
 
 /** Integer types and their ranges, as AssemblyScript expressions. */
 const INTEGERS: Record<string, [string, string]> = {
@@ -61,23 +66,17 @@ function configurationClasses(sources: Source[]): ClassDeclaration[] {
   return classes;
 }
 
-/** One field's code in the generated method, or an error about the field. */
-function readField(field: FieldDeclaration, classNames: Set<string>): string | ConfigurationError {
-  const read = readValue(field, classNames);
-  if ("message" in read) return read;
-  if (!(read.flags & REQUIRED)) return read.line;
-  // A call of its own: a plugin whose fields are all optional carries none of the missing-field code.
-  return `reader.require(${JSON.stringify(field.name.text)}, ${JSON.stringify(read.expected)}); ${read.line}`;
-}
-
 interface FieldRead {
+  /** Reads the member `value` (named `key`) into the field. */
   line: string;
   flags: number;
   /** What the field expects, as its messages say it. */
   expected: string;
+  /** The field's type when it is another @configuration class. */
+  nested?: string;
 }
 
-/** The statement that reads one field's value. */
+/** The statement that reads one member's value into the field. */
 function readValue(field: FieldDeclaration, classNames: Set<string>): FieldRead | ConfigurationError {
   const name = field.name.text;
   const fail = (problem: string): ConfigurationError => ({ message: `@configuration field '${name}': ${problem}`, node: field });
@@ -97,12 +96,11 @@ function readValue(field: FieldDeclaration, classNames: Set<string>): FieldRead 
     }
   }
   if (flags & NON_EMPTY && type !== "string" && type !== "string[]" && type !== "Array<string>") return fail("@nonEmpty applies to a string or string[]");
-  const key = JSON.stringify(name);
   const integer = INTEGERS[type];
   const float = FLOATS[type];
   if (range && !integer && !float && type !== "u64") return fail("@range applies to a number");
   const [min, max] = range ?? integer ?? float ?? ["0", "u64.MAX_VALUE"];
-  const common = (expected: string) => `${key}, this.${name}, ${flags}, ${JSON.stringify(expected)}`;
+  const common = (expected: string) => `key, value, ${flags}, ${utf8Line(expected)}`;
   const read = (expected: string, line: string): FieldRead => ({ line, flags, expected });
   const nonEmpty = flags & NON_EMPTY ? "a non-empty " : "";
   if (type === "string") {
@@ -113,36 +111,84 @@ function readValue(field: FieldDeclaration, classNames: Set<string>): FieldRead 
   if (integer || type === "u64") {
     const expected = `an integer from ${range ? min : INTEGER_TEXT[type][0]} to ${range ? max : INTEGER_TEXT[type][1]}`;
     if (type === "u64") return read(expected, `this.${name} = reader.unsigned(${common(expected)}, <u64>(${min}), <u64>(${max}));`);
-    return read(expected, `this.${name} = <${type}>reader.integer(${common(expected).replace(`this.${name}`, `<i64>this.${name}`)}, <i64>(${min}), <i64>(${max}));`);
+    return read(expected, `this.${name} = <${type}>reader.integer(${common(expected)}, <i64>(${min}), <i64>(${max}));`);
   }
   if (float) {
     const expected = !range ? "a number" : /MAX_VALUE/.test(max) ? `a number of at least ${min}` : `a number from ${min} to ${max}`;
-    return read(expected, `this.${name} = <${type}>reader.float(${common(expected).replace(`this.${name}`, `<f64>this.${name}`)}, <f64>(${min}), <f64>(${max}));`);
+    return read(expected, `this.${name} = <${type}>reader.float(${common(expected)}, <f64>(${min}), <f64>(${max}));`);
   }
   if (type === "string[]" || type === "Array<string>") {
     const expected = `${nonEmpty || "an "}array of strings`;
     return read(expected, `this.${name} = reader.strings(${common(expected)});`);
   }
-  if (type === "JsonValue") return read("any JSON value", `this.${name} = reader.json(${common("any JSON value")});`);
-  if (classNames.has(type)) {
-    return read("an object", `if (reader.enter(${key}, ${flags}, "an object")) { this.${name}.__readConfiguration<R>(reader); reader.leave(); }`);
-  }
+  if (type === "JsonValue") return read("any JSON value", `this.${name} = value;`);
+  if (classNames.has(type)) return { ...read("an object", nestedRead(name, "key", "value")), nested: type };
   return fail(`type ${type} is not one the reader knows (${SUPPORTED})`);
 }
 
-function readerMethod(declaration: ClassDeclaration, classNames: Set<string>, errors: ConfigurationError[]): string {
-  const fields = declaration.members.filter(
+/**
+ * `text` and a line feed as UTF-8 static data, for the reader's messages (see assembly/runtime/strings.ts,
+ * staticUtf8): half the bytes of a string literal, and no header.
+ */
+function utf8Line(text: string): string {
+  return `memory.data<u8>([${[...Buffer.from(`${text}\n`, "utf8")].join(", ")}])`;
+}
+
+/** Steps into the object for nested field `name` and reads it; the reader's path is put back after. */
+function nestedRead(name: string, key: string, value: string): string {
+  return `const outer = reader.prefix; if (reader.enter(${key}, ${value})) this.${name}.__readConfiguration<R>(reader); reader.prefix = outer;`;
+}
+
+interface ClassFields {
+  reads: [FieldDeclaration, FieldRead][];
+}
+
+function fieldsOf(declaration: ClassDeclaration): FieldDeclaration[] {
+  return declaration.members.filter(
     (member): member is FieldDeclaration => member.kind === Kind.FieldDeclaration && !(member.flags & Flag.Static),
   );
-  const lines: string[] = [];
-  for (const field of fields) {
-    const line = readField(field, classNames);
-    if (typeof line === "string") lines.push(line);
-    else errors.push(line);
-  }
-  lines.push(`reader.only(${JSON.stringify(fields.map((field) => field.name.text).join(", "))});`);
+}
+
+/** Whether reading `{}` into class `name` fails: it, or a class nested in it, has a @required field. */
+function requiresFields(name: string, classes: Map<string, ClassFields>, visiting = new Set<string>()): boolean {
+  const fields = classes.get(name);
+  if (!fields || visiting.has(name)) return false;
+  visiting.add(name);
+  return fields.reads.some(([, read]) => read.flags & REQUIRED || (read.nested !== undefined && requiresFields(read.nested, classes, visiting)));
+}
+
+function readerMethod(declaration: ClassDeclaration, classes: Map<string, ClassFields>): string {
+  const reads = classes.get(declaration.name.text)!.reads;
+  // A bit per field: u32 unless the class has more than 32 fields.
+  const bits = reads.length > 32 ? "u64" : "u32";
+  const names = utf8Line(reads.map(([field]) => field.name.text).join(", "));
+  const tests = reads.map(([field, read], i) => `if (reader.is(key, ${JSON.stringify(field.name.text)})) { field = <${bits}>1 << ${i}; ${read.line} }`);
+  const after: string[] = [];
+  reads.forEach(([field, read], i) => {
+    const name = field.name.text;
+    if (read.flags & REQUIRED) after.push(`if (!(seen & (<${bits}>1 << ${i}))) reader.missing(${JSON.stringify(name)}, ${utf8Line(read.expected)});`);
+    else if (read.nested !== undefined && requiresFields(read.nested, classes)) {
+      after.push(`if (!(seen & (<${bits}>1 << ${i}))) { ${nestedRead(name, JSON.stringify(name), "null")} }`);
+    }
+  });
+  const loop = [
+    `let seen: ${bits} = 0; let member = reader.first();`,
+    `while (member) { const key = member.name; const value = member.value; let field: ${bits} = 0;`,
+    [...tests, `reader.unknown(key, ${names});`].join(" else "),
+    "if (seen & field) reader.twice(key); seen |= field; member = member.next; }",
+  ];
   // One line: the diagnostics of code after the class keep their line numbers.
-  return `__readConfiguration<R>(reader: R): void { ${lines.join(" ")} }`;
+  return `__readConfiguration<R>(reader: R): void { ${shareTexts([...loop, ...after].join(" "))} }`;
+}
+
+/** Each text in `code` once, as a local: every memory.data call site is data of its own. */
+function shareTexts(code: string): string {
+  const names = new Map<string, string>();
+  const shared = code.replace(/memory\.data<u8>\(\[[\d, ]*\]\)/g, (data) => {
+    if (!names.has(data)) names.set(data, `text${names.size}`);
+    return names.get(data)!;
+  });
+  return [...[...names].map(([data, name]) => `const ${name} = ${data};`), shared].join(" ");
 }
 
 /** Our field decorators are for the transform only: asc would otherwise keep them as unknown decorators. */
@@ -160,8 +206,20 @@ export function addConfigurationReaders(parser: Parser, sources: Source[]): Conf
   const errors: ConfigurationError[] = [];
   if (classes.length === 0) return errors;
   const classNames = new Set(classes.map((declaration) => declaration.name.text));
+  const fields = new Map<string, ClassFields>();
+  for (const declaration of classes) {
+    const reads: [FieldDeclaration, FieldRead][] = [];
+    const declared = fieldsOf(declaration);
+    if (declared.length > MAX_FIELDS) errors.push({ message: `@configuration class '${declaration.name.text}': at most ${MAX_FIELDS} fields`, node: declaration });
+    for (const field of declared) {
+      const read = readValue(field, classNames);
+      if ("message" in read) errors.push(read);
+      else reads.push([field, read]);
+    }
+    fields.set(declaration.name.text, { reads });
+  }
   classes.forEach((declaration, i) => {
-    const method = readerMethod(declaration, classNames, errors);
+    const method = readerMethod(declaration, fields);
     dropFieldDecorators(declaration);
     const path = declaration.range.source.normalizedPath.replace(/\.ts$/, `.configuration-${i}.ts`);
     parser.parseFile(`class Generated { ${method} }`, path, false);

@@ -3,6 +3,7 @@
 //   in the user's code calls for are taken out of the SDK's exports.ts;
 // - the SDK's own runtime replaces asc's stub (see runtime.ts);
 // - a class decorated with @configuration gets a strict reader (see configuration.ts);
+// - the SDK's messages written as staticUtf8("...") become UTF-8 static data (see static-text.ts);
 // - a filter without the ABI's export line, or that registers no root context, fails to build with
 //   the fix in one message (see entry.ts, registration.ts).
 // After compiling: a standard library API that would import from a JavaScript host (Date.now(),
@@ -15,6 +16,7 @@ import { missingExportsMessage } from "./entry.js";
 import { hostImportErrors } from "./host-imports.js";
 import { addIdentifiers } from "./identifiers.js";
 import { Kind, TRANSFORM_ERROR } from "./kinds.js";
+import { addStaticText } from "./static-text.js";
 import { dropNoRootContextReport, NO_ROOT_CONTEXT, registersAtTopLevel, registersRootContext } from "./registration.js";
 import { useSdkRuntime } from "./runtime.js";
 import { isSdk, sdkExports, userSources } from "./sources.js";
@@ -44,6 +46,7 @@ export default class ProxyWasmTransform extends Transform {
       return;
     }
     const sources = userSources(parser.sources);
+    for (const error of addStaticText(parser, parser.sources.filter(isSdk))) parser.error(TRANSFORM_ERROR, error.node.range, "proxy-wasm-as", error.message);
     for (const error of addConfigurationReaders(parser, sources)) parser.error(TRANSFORM_ERROR, error.node.range, "proxy-wasm-as", error.message);
     const userIdentifiers = new Set<string>();
     for (const source of sources) addIdentifiers(source, userIdentifiers);

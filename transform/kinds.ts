@@ -6,6 +6,7 @@ import * as assemblyscript from "assemblyscript";
 const compiler = assemblyscript as unknown as {
   NodeKind: Record<string, number>;
   SourceKind: Record<string, number>;
+  LiteralKind: Record<string, number>;
   DiagnosticCode: Record<string, number>;
   CommonFlags: Record<string, number>;
 };
@@ -28,6 +29,11 @@ export const Kind = {
   UnaryPrefix: valueOf(compiler.NodeKind, "UnaryPrefix"),
   Expression: valueOf(compiler.NodeKind, "Expression"),
   Block: valueOf(compiler.NodeKind, "Block"),
+};
+
+export const LiteralKind = {
+  String: valueOf(compiler.LiteralKind, "String"),
+  Template: valueOf(compiler.LiteralKind, "Template"),
 };
 
 export const USER_ENTRY = valueOf(compiler.SourceKind, "UserEntry");

@@ -3,10 +3,10 @@
 // functions run it over the plugin's JSON configuration.
 import { Configuration } from "../context/configuration";
 import { parseDocument, parseError } from "../json/parser";
-import { JsonKind } from "../json/value";
+import { JsonKind, JsonValue } from "../json/value";
 import { log } from "../log";
 import { describeJson } from "../json/field";
-import { ConfigurationReader } from "./reader";
+import { ConfigurationReader, Message, messageText } from "./reader";
 
 export { ConfigurationReader } from "./reader";
 
@@ -27,16 +27,16 @@ export class ConfigurationResult<T> {
 /**
  * Reads `text` (JSON; empty means `{}`) into a new `T`, a class decorated with `@configuration`. Missing
  * `@required` fields, values of the wrong type, numbers out of their type's range or a `@range`, and fields
- * the class does not declare are refused: `error` then names the first one, e.g. `timeoutMs: expected an
- * integer from 1 to 60000, got 0`.
+ * the class does not declare or that repeat a name are refused: `error` then names the first one in document
+ * order (missing fields after the members), e.g. `timeoutMs: expected an integer from 1 to 60000, got 0`.
  */
 export function parseConfiguration<T>(text: string): ConfigurationResult<T> {
   const settings = instantiate<T>();
   // @ts-ignore: added to every @configuration class by the preset's transform
   if (!isDefined(settings.__readConfiguration)) ERROR("parseConfiguration<T>: T must be a class decorated with @configuration");
-  const json = parseDocument(text.length ? text : "{}", 64);
-  if (!json) return new ConfigurationResult<T>(null, "invalid JSON: " + parseError());
-  if (json.kind != JsonKind.Object) return new ConfigurationResult<T>(null, "expected a JSON object, got " + describeJson(json));
+  const json = text.length ? parseDocument(text, 64) : JsonValue.newObject();
+  if (!json) return new ConfigurationResult<T>(null, messageText(Message.InvalidJson) + parseError());
+  if (json.kind != JsonKind.Object) return new ConfigurationResult<T>(null, messageText(Message.ExpectedObject) + describeJson(json));
   const reader = new ConfigurationReader(json);
   // @ts-ignore: see above
   settings.__readConfiguration<ConfigurationReader>(reader);
@@ -45,11 +45,20 @@ export function parseConfiguration<T>(text: string): ConfigurationResult<T> {
 
 /**
  * The plugin's configuration read into a new `T` (see `parseConfiguration`), or null after logging the
- * problem at error level as `invalid configuration: <problem>`: return false from onConfigure then, and
- * Envoy refuses the configuration.
+ * problem at error level (see `refuseConfiguration`): return false from onConfigure then, and Envoy refuses
+ * the configuration.
  */
 export function readConfiguration<T>(configuration: Configuration): T | null {
   const result = parseConfiguration<T>(configuration.toString());
-  if (!result.ok) log.error("invalid configuration: " + result.error);
+  if (!result.ok) refuseConfiguration(result.error);
   return result.value;
+}
+
+/**
+ * Logs `invalid configuration: <problem>` at error level, as `readConfiguration` does, and returns false, for
+ * onConfigure to return: `if (!isValidHeaderName(name)) return refuseConfiguration("name: expected a header name")`.
+ */
+export function refuseConfiguration(problem: string): bool {
+  log.error(messageText(Message.InvalidConfiguration) + problem);
+  return false;
 }

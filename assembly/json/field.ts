@@ -1,5 +1,6 @@
 // Typed reads of an object member that say what is wrong instead of defaulting: `{"keys": [1, 2]}` read
 // with `getString("keys")` gives "", with `readString("keys")` an error naming the field and what it held.
+import { lineOf, staticUtf8 } from "../runtime/strings";
 import { JsonKind, JsonValue } from "./value";
 
 export enum FieldStatus {
@@ -19,16 +20,17 @@ export class JsonField<T> {
   }
 }
 
+// describeJson's words for what it does not quote, one line each (see staticUtf8).
+// @ts-ignore: decorator
+@lazy const DESCRIPTIONS = staticUtf8("an empty string\na string\nan array\nan object\n");
+
 /** What a value is, for messages: "null", "true", the number as written, "a string", "an array"... (never a string's text, which may be a secret). */
 export function describeJson(value: JsonValue): string {
-  switch (value.kind) {
-    case JsonKind.Null: return "null";
-    case JsonKind.Bool: return value.asBool() ? "true" : "false";
-    case JsonKind.Number: return value.numberText();
-    case JsonKind.String: return value.asString().length ? "a string" : "an empty string";
-    case JsonKind.Array: return "an array";
-    default: return "an object";
-  }
+  const kind = value.kind;
+  // @ts-ignore: a scalar's JSON text ("null", "false", "-1.5e3"), private to filter code
+  const text: string = value.text;
+  if (kind < JsonKind.String) return text;
+  return lineOf(DESCRIPTIONS, kind == JsonKind.String && text.length == 0 ? 0 : <i32>kind - 2);
 }
 
 /** The member `key` of `object` if it is of `kind`; else a field with the fallback and the reason. */

@@ -1,5 +1,6 @@
 import { decimal } from "../decimal";
 import { shrinkNew } from "../runtime/memory";
+import { lineOf, staticUtf8 } from "../runtime/strings";
 import { JsonKind, JsonValue } from "./value";
 
 /** Outcome of `parseJson`: `ok` with the document in `value`, or the reason in `error`. */
@@ -279,10 +280,11 @@ const enum Problem {
   ExpectedDigit
 }
 
-// One string rather than one literal per message: every literal costs a header and a data segment. Lazy:
-// a module-level string otherwise lands in every plugin that imports the SDK, whether it parses JSON or not.
+// One text rather than one literal per message, and UTF-8 (see staticUtf8): every literal costs a header and
+// a data segment. Lazy: module-level data otherwise lands in every plugin that imports the SDK, whether it
+// parses JSON or not.
 // @ts-ignore: decorator
-@lazy const MESSAGES = `nesting too deep
+@lazy const MESSAGES = staticUtf8(`nesting too deep
 trailing characters
 expected ',' or '}'
 expected ',' or ']'
@@ -296,17 +298,11 @@ invalid escape
 control character
 leading zero
 expected digit
-`;
+`);
 
 /** Records the error at the cursor; returns null so callers can `return fail(...)`. */
 function fail(problem: Problem): JsonValue | null {
-  let line = changetype<usize>(MESSAGES);
-  for (let skip = <i32>problem; skip; line += 2) {
-    if (load<u16>(line) == Char.LineFeed) skip--;
-  }
-  let stop = line;
-  while (load<u16>(stop) != Char.LineFeed) stop += 2;
-  error = copy(line, stop) + " at " + decimal(<u32>((pos - base) >> 1));
+  error = lineOf(MESSAGES, problem) + " at " + decimal(<u32>((pos - base) >> 1));
   return null;
 }
 

@@ -16,8 +16,6 @@ export enum JsonKind {
 /** A member of a container: an array's (named "") or an object's. Containers chain them in document order. */
 export class Member {
   next: Member | null = null;
-  /** Set by a configuration reader (assembly/config/reader.ts) on the members it read. */
-  private read: bool = false;
   constructor(readonly name: string, public value: JsonValue) {}
 }
 

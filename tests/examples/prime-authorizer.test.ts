@@ -77,11 +77,21 @@ describe("prime-token authorizer", () => {
     assertAllowed([["x-prime", "31"]], startedPlugin("x-prime"));
   });
 
-  it("refuses a malformed configuration", () => {
-    for (const configuration of ['{"header": ', '{"header": 5}', '{"header": ""}', '{"header": ":path"}']) {
-      const start = createPlugin(wasm, { configuration }).start();
+  it("refuses a malformed configuration with one error naming the field", () => {
+    const refused: [string, string][] = [
+      ['{"header": ', "invalid JSON: unexpected end at 10"],
+      ['{"header": 5}', "header: expected a string, got 5"],
+      ['{"header": ""}', "header: expected a regular header name"],
+      ['{"header": ":path"}', "header: expected a regular header name"],
+      ['{"head": "x"}', "head: unknown field (expected one of: header)"],
+      ["[1]", "expected a JSON object, got an array"],
+      ["a b", "header: expected a regular header name"],
+    ];
+    for (const [configuration, problem] of refused) {
+      const start = createPlugin(wasm, { configuration, reportFailures: false }).start();
       assert.equal(start.ok, false, configuration);
-      assert.ok(start.logs.some((entry) => entry.level === "error" && entry.message.startsWith("prime-authorizer: invalid configuration")));
+      const errors = start.logs.filter((entry) => entry.level === "error").map((entry) => entry.message);
+      assert.deepEqual(errors, [`invalid configuration: ${problem}`], configuration);
     }
   });
 });

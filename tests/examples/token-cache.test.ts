@@ -51,9 +51,21 @@ describe("token-cache", () => {
     assert.equal(fetcher.sharedData("token-cache/token")?.text, "good");
   });
 
-  it("refuses a fetcher configuration without a cluster", () => {
-    for (const configuration of ["", "{}", '{"cluster": "t", "refreshMs": 0}', '{"cluster": "t", "path": "x"}']) {
-      assert.equal(createPlugin(wasm, { rootId: "token-fetcher", configuration }).start().ok, false, configuration);
+  it("refuses a fetcher configuration without a cluster, with one error naming the field", () => {
+    const cases: [string, string][] = [
+      ["", "cluster: missing (required: a non-empty string)"],
+      ["{}", "cluster: missing (required: a non-empty string)"],
+      ['{"cluster": ""}', "cluster: expected a non-empty string, got an empty string"],
+      ['{"cluster": "t", "refreshMs": 0}', "refreshMs: expected an integer from 1 to 86400000, got 0"],
+      ['{"cluster": "t", "refreshMs": "1s"}', "refreshMs: expected an integer from 1 to 86400000, got a string"],
+      ['{"cluster": "t", "path": "x"}', "path: expected a string starting with '/'"],
+      ['{"cluster": "t", "pth": "/x"}', "pth: unknown field (expected one of: cluster, path, refreshMs)"],
+    ];
+    for (const [configuration, problem] of cases) {
+      const start = createPlugin(wasm, { rootId: "token-fetcher", configuration }).start();
+      assert.equal(start.ok, false, configuration);
+      const errors = start.logs.filter((entry) => entry.level === "error").map((entry) => entry.message);
+      assert.deepEqual(errors, [`invalid configuration: ${problem}`], configuration);
     }
   });
 });

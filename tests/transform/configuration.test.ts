@@ -68,7 +68,13 @@ describe("typed configuration: the generated reader", () => {
       [`{${MINIMAL}, "keys": [1, 2]}`, "keys[0]: expected a string, got 1"],
       [`{${MINIMAL}, "ratio": 1.5}`, "ratio: expected a number from 0 to 1, got 1.5"],
       [`{${MINIMAL}, "enabled": "yes"}`, "enabled: expected true or false, got a string"],
-      [`{${MINIMAL}, "VERSION": 2}`, "VERSION: unknown field (expected one of: name, enabled, offset, limit, ratio, scale, keys, upstream)"],
+      [`{${MINIMAL}, "VERSION": 2}`, "VERSION: unknown field (expected one of: name, enabled, offset, limit, ratio, scale, keys, upstream, wide)"],
+      [`{${MINIMAL}, "name": "b"}`, "name: given more than once"],
+      [`{${MINIMAL}, "wide": {"f33": true, "f33": false}}`, "wide.f33: given more than once"],
+      [`{${MINIMAL}, "wide": {"f0": true, "f32": 1}}`, "wide.f32: expected true or false, got 1"],
+      // The first problem in document order; a missing required field after every member.
+      ['{"upstream": {"cluster": 1}, "VERSION": 2}', "upstream.cluster: expected a non-empty string, got 1"],
+      ['{"VERSION": 2}', "VERSION: unknown field (expected one of: name, enabled, offset, limit, ratio, scale, keys, upstream, wide)"],
       ["[]", "expected a JSON object, got an array"],
       ['{"name": }', "invalid JSON: unexpected character at 9"],
     ];

@@ -1,6 +1,7 @@
 // prime-token authorizer: a request continues only when its token header holds a prime number.
 import {
-  Configuration, FilterHeadersStatus, HttpContext, JsonKind, log, parseJson, registerRootContext, RootContext,
+  Configuration, FilterHeadersStatus, HttpContext, isJsonLike, isValidHeaderName, log, parseConfiguration,
+  refuseConfiguration, registerRootContext, RootContext,
 } from "proxy-wasm-as";
 import { isPrime } from "./prime";
 import { parseDecimalU64 } from "./token";
@@ -8,24 +9,25 @@ export * from "proxy-wasm-as/assembly/exports";
 
 const FORBIDDEN_BODY = "Access forbidden.";
 
+/** `{"header": "x-token"}`, optional: the SDK's reader refuses other fields and other types. */
+@configuration
+class Settings {
+  header: string = "token";
+}
+
 class AuthorizerRoot extends RootContext {
   headerName: string = "token";
 
-  /** `{"header": "x-token"}` (optional); plain text is the header name; empty means `token`. */
+  /** A JSON object is read into `Settings`; any other text is the header name; empty means `token`. */
   onConfigure(configuration: Configuration): bool {
     const text = configuration.toString().trim();
-    if (text.length == 0) return true;
-    if (!text.startsWith("{")) return this.useHeader(text);
-    const parsed = parseJson(text);
-    if (!parsed.ok) return refuse(parsed.error);
-    const header = parsed.value.get("header");
-    if (!header) return true;
-    if (header.kind != JsonKind.String) return refuse("'header' must be a string");
-    return this.useHeader(header.asString());
-  }
-
-  private useHeader(name: string): bool {
-    if (name.length == 0 || name.startsWith(":")) return refuse("the header name must be a non-empty regular header");
+    const json = isJsonLike(text);
+    const read = parseConfiguration<Settings>(json ? text : "");
+    const settings = read.value;
+    if (!settings) return refuseConfiguration(read.error);
+    const name = json || text.length == 0 ? settings.header : text;
+    // A pseudo-header, or a name no HTTP client can send, would never carry a token.
+    if (!isValidHeaderName(name)) return refuseConfiguration("header: expected a regular header name");
     this.headerName = name;
     return true;
   }
@@ -51,11 +53,6 @@ class Authorizer extends HttpContext {
     this.sendLocalResponse(403, FORBIDDEN_BODY);
     return FilterHeadersStatus.StopIteration;
   }
-}
-
-function refuse(reason: string): bool {
-  log.error("prime-authorizer: invalid configuration: " + reason);
-  return false;
 }
 
 registerRootContext((contextId: u32): RootContext => new AuthorizerRoot(contextId));

@@ -1,39 +1,19 @@
 // token-cache: a singleton root context fetches a token on every tick and keeps it in shared data;
 // request contexts (in any VM with the same vm_id) put it on their requests, without a callout each.
 import {
-  Configuration, FilterHeadersStatus, Header, HttpCallResponse, HttpContext, JsonKind, log, parseJson,
+  Configuration, FilterHeadersStatus, Header, HttpCallResponse, HttpContext, log, readConfiguration, refuseConfiguration,
   registerNamedRootContext, RootContext, SharedData, WasmResult,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports";
 
 const TOKEN_KEY = "token-cache/token";
 
-/** Where the token comes from: `{"cluster": "tokens", "path": "/token", "refreshMs": 60000}`. */
+/** Where the token comes from: `{"cluster": "tokens", "path": "/token", "refreshMs": 60000}`, `cluster` required. */
+@configuration
 class TokenSource {
-  cluster: string = "";
+  @required @nonEmpty cluster: string = "";
   path: string = "/token";
-  refreshMs: u32 = 60000;
-}
-
-function readSource(configuration: Configuration, source: TokenSource, owner: string): bool {
-  const parsed = parseJson(configuration.toString());
-  if (!parsed.ok) return refuse(owner, parsed.error);
-  const json = parsed.value;
-  if (json.kind != JsonKind.Object) return refuse(owner, "the configuration must be a JSON object");
-  const cluster = json.get("cluster");
-  if (!cluster || cluster.kind != JsonKind.String || cluster.asString().length == 0) return refuse(owner, "'cluster' must be a non-empty string");
-  source.cluster = cluster.asString();
-  const path = json.get("path");
-  if (path) {
-    if (path.kind != JsonKind.String || !path.asString().startsWith("/")) return refuse(owner, "'path' must be a string starting with '/'");
-    source.path = path.asString();
-  }
-  const refresh = json.get("refreshMs");
-  if (refresh) {
-    if (!refresh.isU64() || refresh.asU64() == 0 || refresh.asU64() > 86400000) return refuse(owner, "'refreshMs' must be an integer from 1 to 86400000");
-    source.refreshMs = <u32>refresh.asU64();
-  }
-  return true;
+  @range(1, 86400000) refreshMs: u32 = 60000;
 }
 
 /** The singleton (root id `token-fetcher`): fetches at start and then every refreshMs. */
@@ -41,8 +21,11 @@ class TokenFetcher extends RootContext {
   source: TokenSource = new TokenSource();
 
   onConfigure(configuration: Configuration): bool {
-    if (!readSource(configuration, this.source, "token-fetcher")) return false;
-    this.setTickPeriod(this.source.refreshMs);
+    const source = readConfiguration<TokenSource>(configuration);
+    if (!source) return false; // the problem is logged
+    if (!source.path.startsWith("/")) return refuseConfiguration("path: expected a string starting with '/'");
+    this.source = source;
+    this.setTickPeriod(source.refreshMs);
     return true;
   }
 
@@ -94,11 +77,6 @@ function isVisibleAscii(text: string): bool {
     if (c < 0x21 || c > 0x7e) return false;
   }
   return true;
-}
-
-function refuse(owner: string, reason: string): bool {
-  log.error(owner + ": invalid configuration: " + reason);
-  return false;
 }
 
 registerNamedRootContext("token-fetcher", (contextId: u32): RootContext => new TokenFetcher(contextId));

@@ -1,6 +1,8 @@
 // {{name}}: lets a request through only when its API key header holds one of the configured keys;
 // answers 401 itself otherwise, so the upstream never sees the request.
-import { Configuration, FilterHeadersStatus, HttpContext, log, readConfiguration, registerRootContext, RootContext } from "proxy-wasm-as";
+import {
+  Configuration, FilterHeadersStatus, HttpContext, log, readConfiguration, refuseConfiguration, registerRootContext, RootContext,
+} from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports"; // the Proxy-Wasm ABI exports Envoy calls
 
 /** `{"header": "x-api-key", "keys": ["k1", "k2"]}`: `keys` is required, `header` optional. */
@@ -19,10 +21,7 @@ class AuthorizerRoot extends RootContext {
     if (!settings) return false; // the problem is logged
     this.header = settings.header;
     for (let i = 0; i < settings.keys.length; i++) {
-      if (settings.keys[i].length == 0) {
-        log.error("invalid configuration: keys[" + i.toString() + "]: expected a non-empty string");
-        return false;
-      }
+      if (settings.keys[i].length == 0) return refuseConfiguration("keys[" + i.toString() + "]: expected a non-empty string");
       this.keys.add(settings.keys[i]);
     }
     return true;

@@ -2,7 +2,8 @@
 // sends the configured word, even when the word is split across reads.
 // In Envoy it goes in a listener's filter_chains[].filters as envoy.filters.network.wasm.
 import {
-  Configuration, Counter, FilterStatus, log, PeerType, readConfiguration, registerRootContext, RootContext, StreamContext,
+  Configuration, Counter, FilterStatus, log, PeerType, readConfiguration, refuseConfiguration, registerRootContext, RootContext,
+  StreamContext,
 } from "proxy-wasm-as";
 export * from "proxy-wasm-as/assembly/exports"; // the Proxy-Wasm ABI exports Envoy calls
 
@@ -22,10 +23,7 @@ class TcpRoot extends RootContext {
     const settings = readConfiguration<Settings>(configuration);
     if (!settings) return false; // the problem is logged
     this.blocked = String.UTF8.encode(settings.blocked);
-    if (this.blocked.byteLength > 1024) {
-      log.error("invalid configuration: blocked: expected 1 to 1024 bytes of UTF-8");
-      return false;
-    }
+    if (this.blocked.byteLength > 1024) return refuseConfiguration("blocked: expected 1 to 1024 bytes of UTF-8");
     return true;
   }
 
