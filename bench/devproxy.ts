@@ -7,6 +7,7 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
@@ -29,6 +30,11 @@ export interface Measured {
   errors: number;
   /** CPU time the proxy's process used per request (all its threads), from /proc; null elsewhere. */
   cpuUsPerRequest: number | null;
+  /** The same for the upstream's process and for this one (autocannon, the load generator). */
+  upstreamCpuUsPerRequest: number | null;
+  loadCpuUsPerRequest: number;
+  /** How many of the machine's cores were busy meanwhile (every process, other users' too), from /proc/stat; null elsewhere. */
+  coresBusy: number | null;
 }
 
 export interface DevProxyBenchResult {
@@ -100,20 +106,48 @@ function cpuSeconds(pid: number | undefined): number | null {
   }
 }
 
+/** Busy and total jiffies of all cores so far (Linux /proc/stat), or null. */
+function machineJiffies(): { busy: number; total: number } | null {
+  try {
+    const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = cpu.reduce((a, b) => a + b, 0);
+    return { busy: total - cpu[3] - (cpu[4] ?? 0), total }; // idle, iowait
+  } catch {
+    return null;
+  }
+}
+
 async function load(url: string, headers: Record<string, string>, o: DevProxyBenchOptions, seconds: number) {
   return autocannon({ url, connections: o.connections, duration: seconds, headers });
 }
 
-async function measure(name: string, args: string[], headers: Record<string, string>, o: DevProxyBenchOptions): Promise<Measured> {
+async function measure(name: string, args: string[], headers: Record<string, string>, o: DevProxyBenchOptions, upstreamPid: number | undefined): Promise<Measured> {
   const { url, child } = await serve(args);
   try {
     await load(url, headers, o, 1); // warm-up: JIT, connections, the filters' first requests
-    const before = cpuSeconds(child.pid);
+    const before = [cpuSeconds(child.pid), cpuSeconds(upstreamPid)];
+    const ownBefore = process.cpuUsage();
+    const machineBefore = machineJiffies();
     const r = await load(url, headers, o, o.seconds);
-    const after = cpuSeconds(child.pid);
+    const machineAfter = machineJiffies();
+    const own = process.cpuUsage(ownBefore);
+    const after = [cpuSeconds(child.pid), cpuSeconds(upstreamPid)];
     const count = r.requests.average * o.seconds;
-    const cpuUsPerRequest = before === null || after === null || count === 0 ? null : ((after - before) * 1e6) / count;
-    return { name, requestsPerSecond: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors, cpuUsPerRequest };
+    const perRequest = (i: number) => (before[i] === null || after[i] === null || count === 0 ? null : ((after[i]! - before[i]!) * 1e6) / count);
+    const coresBusy =
+      machineBefore && machineAfter ? ((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * cpus().length : null;
+    return {
+      name,
+      requestsPerSecond: r.requests.average,
+      p50Ms: r.latency.p50,
+      p99Ms: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors,
+      cpuUsPerRequest: perRequest(0),
+      upstreamCpuUsPerRequest: perRequest(1),
+      loadCpuUsPerRequest: count === 0 ? 0 : (own.user + own.system) / count,
+      coresBusy,
+    };
   } finally {
     await stopProcess(child);
   }
@@ -142,7 +176,7 @@ export async function devProxyBench(o: DevProxyBenchOptions, progress: (s: strin
     const measured: Measured[] = [];
     for (const [name, args, headers] of plan) {
       progress(`dev proxy: ${name} (${o.connections} connections, ${o.seconds} s)`);
-      measured.push(await measure(name, args, headers, o));
+      measured.push(await measure(name, args, headers, o, upstream.child.pid));
     }
     const plains = measured.filter((m) => m.name.startsWith("plain"));
     const plain = plains.reduce((n, m) => n + m.requestsPerSecond, 0) / plains.length;
@@ -160,13 +194,18 @@ export async function devProxyBench(o: DevProxyBenchOptions, progress: (s: strin
 }
 
 export function formatDevProxyBench(r: DevProxyBenchResult): string {
-  const lines = [`dev proxy throughput (autocannon, ${r.connections} connections, ${r.seconds} s each; plain = mean of the two plain runs):`];
+  const lines = [
+    `dev proxy throughput (autocannon, ${r.connections} connections, ${r.seconds} s each; plain = mean of the two plain runs;`,
+    `  cpu: µs per request of the proxy's process, the upstream's and autocannon's; cores: how many of the machine's ${cpus().length} were busy, every process counted):`,
+  ];
+  const us = (n: number | null) => (n === null ? "    ?" : n.toFixed(0).padStart(5));
   const pad = Math.max(...r.rows.map((x) => x.name.length));
   for (const x of r.rows) {
     const flags = x.non2xx || x.errors ? `  (${x.non2xx} non-2xx, ${x.errors} errors)` : "";
     lines.push(
       `  ${x.name.padEnd(pad)}  ${x.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${String(x.p50Ms).padStart(3)} ms  p99 ${String(x.p99Ms).padStart(3)} ms` +
-        `  cpu ${x.cpuUsPerRequest === null ? "?" : x.cpuUsPerRequest.toFixed(0).padStart(5)} µs/request` +
+        `  cpu ${us(x.cpuUsPerRequest)} / upstream ${us(x.upstreamCpuUsPerRequest)} / autocannon ${us(x.loadCpuUsPerRequest)}` +
+        `  cores ${x.coresBusy === null ? "?" : x.coresBusy.toFixed(2)}` +
         (x.ratio === null ? "" : `  ${x.ratio.toFixed(2)}x plain`) +
         flags,
     );

@@ -56,7 +56,7 @@ export class Exchange {
   /** Body bytes into the chain (from the client, from the upstream) and out of it, per direction. */
   private readonly bytesIn: Record<Dir, number> = { request: 0, response: 0 };
   private readonly bytesOut: Record<Dir, number> = { request: 0, response: 0 };
-  outcomes: FilterOutcome[] = [];
+  private builtOutcomes: FilterOutcome[] | null = null;
 
   constructor(
     readonly filters: ChainFilter[],
@@ -104,18 +104,8 @@ export class Exchange {
   /** Headers, a body chunk or trailers into filter k (through the trace when there is one). */
   private send(k: number, dir: Dir, part: "headers" | "body" | "trailers", value: Header[] | Uint8Array, endOfStream: boolean): void {
     const s = this.streams[k];
-    const deliver = () => {
-      if (part === "headers") {
-        if (dir === "request") s.sendRequestHeaders(value as Header[], endOfStream);
-        else s.sendResponseHeaders(value as Header[], endOfStream);
-      } else if (part === "body") {
-        if (dir === "request") s.sendRequestBody(value as Uint8Array, endOfStream);
-        else s.sendResponseBody(value as Uint8Array, endOfStream);
-      } else if (dir === "request") s.sendRequestTrailers(value as Header[]);
-      else s.sendResponseTrailers(value as Header[]);
-    };
-    if (this.trace) this.trace.run(k, s, { dir, part, value }, deliver);
-    else deliver();
+    if (this.trace) this.trace.run(k, s, { dir, part, value }, () => deliver(s, dir, part, value, endOfStream));
+    else deliver(s, dir, part, value, endOfStream);
   }
 
   /**
@@ -154,22 +144,32 @@ export class Exchange {
     return Math.max(0, this.bytesIn[dir] - this.bytesOut[dir]);
   }
 
-  /** The client got the whole response (or went away): on_log/on_done for every filter. */
+  /** The client got the whole response (or went away): on_log/on_done for every filter; then their outcomes. */
   finish(): FilterOutcome[] {
-    if (this.finished) return this.outcomes;
+    this.end();
+    return this.outcomes;
+  }
+
+  /** finish() without the outcomes, which copy what each stream kept: most requests never need them. */
+  end(): void {
+    if (this.finished) return;
     this.finished = true;
-    this.outcomes = this.streams.map((s, i) => {
+    this.streams.forEach((s, i) => {
       if (this.trace) this.trace.run(i, s, null, () => s.complete());
       else s.complete();
-      return { filter: this.filters[i].name, result: s.result() };
     });
-    return this.outcomes;
+  }
+
+  /** Each filter's result once the exchange finished (built on first use), else none. */
+  get outcomes(): FilterOutcome[] {
+    if (!this.finished) return [];
+    return (this.builtOutcomes ??= this.streams.map((s, i) => ({ filter: this.filters[i].name, result: s.result() })));
   }
 
   /** The filter that answered or failed, with how: for the request log line. */
   get endedBy(): { filter: string; how: string } | null {
     for (let k = 0; k < this.streams.length; k++) {
-      const stopped = (this.outcomes[k]?.result ?? this.streams[k].result()).stopped;
+      const stopped = this.streams[k].stoppedBy;
       if (stopped === "local_response" || stopped === "vm_failed" || stopped === "reset") return { filter: this.filters[k].name, how: stopped };
     }
     return null;
@@ -201,54 +201,74 @@ export class Exchange {
     const out = stream.forwarded(dir);
     const c = this.sent[dir][k];
     if (out.headers === null || c.ended) return false;
-    const last = dir === "request" ? k === this.streams.length - 1 : k === 0;
-    const next = dir === "request" ? k + 1 : k - 1;
-    const hop = {
-      headers: (h: Header[], eos: boolean, len: number | null) => {
-        this.trace?.passedOn(k, dir, "headers", h);
-        if (!last) return this.send(next, dir, "headers", h, eos);
-        return dir === "request" ? this.ends.upstreamHeaders(h, eos, len) : this.ends.clientHeaders(h, eos, len);
-      },
-      body: (b: Uint8Array, eos: boolean) => {
-        this.trace?.passedOn(k, dir, "body", b);
-        if (!last) return this.send(next, dir, "body", b, eos);
-        this.bytesOut[dir] += b.length;
-        return dir === "request" ? this.ends.upstreamBody(b, eos) : this.ends.clientBody(b, eos);
-      },
-      trailers: (t: Header[]) => {
-        this.trace?.passedOn(k, dir, "trailers", t);
-        if (!last) return this.send(next, dir, "trailers", t, true);
-        return dir === "request" ? this.ends.upstreamTrailers(t) : this.ends.clientTrailers(t);
-      },
-    };
     // What the filter passed on is taken, not copied: the stream keeps only what it buffers.
     const chunks = stream.takeForwardedBody(dir);
     let progress = false;
     if (!c.headers) {
       c.headers = true;
-      const length = chunks.reduce((n, b) => n + b.length, 0);
+      let length = 0;
+      for (const b of chunks) length += b.length;
       const eos = out.complete && length === 0 && out.trailers === null;
       c.ended = eos;
       progress = true;
-      hop.headers(out.headers, eos, out.complete && out.trailers === null ? length : null);
+      this.hopHeaders(k, dir, out.headers, eos, out.complete && out.trailers === null ? length : null);
       if (this.finished) return true;
     }
     for (let i = 0; i < chunks.length; i++) {
       const eos = i === chunks.length - 1 && out.complete && out.trailers === null;
       c.ended ||= eos;
       progress = true;
-      hop.body(chunks[i], eos);
+      this.hopBody(k, dir, chunks[i], eos);
       if (this.finished) return true;
     }
     if (out.complete && out.trailers !== null && !c.trailers) {
       c.trailers = c.ended = true;
       progress = true;
-      hop.trailers(out.trailers);
+      this.hopTrailers(k, dir, out.trailers);
     } else if (out.complete && !c.ended) {
       c.ended = true;
       progress = true;
-      hop.body(EMPTY, true);
+      this.hopBody(k, dir, EMPTY, true);
     }
     return progress;
   }
+
+  // What filter k passed on goes to the next filter, or past the end of the chain.
+
+  private isLast(k: number, dir: Dir): boolean {
+    return dir === "request" ? k === this.streams.length - 1 : k === 0;
+  }
+
+  private hopHeaders(k: number, dir: Dir, h: Header[], eos: boolean, length: number | null): void {
+    this.trace?.passedOn(k, dir, "headers", h);
+    if (!this.isLast(k, dir)) return this.send(dir === "request" ? k + 1 : k - 1, dir, "headers", h, eos);
+    if (dir === "request") this.ends.upstreamHeaders(h, eos, length);
+    else this.ends.clientHeaders(h, eos, length);
+  }
+
+  private hopBody(k: number, dir: Dir, b: Uint8Array, eos: boolean): void {
+    this.trace?.passedOn(k, dir, "body", b);
+    if (!this.isLast(k, dir)) return this.send(dir === "request" ? k + 1 : k - 1, dir, "body", b, eos);
+    this.bytesOut[dir] += b.length;
+    if (dir === "request") this.ends.upstreamBody(b, eos);
+    else this.ends.clientBody(b, eos);
+  }
+
+  private hopTrailers(k: number, dir: Dir, t: Header[]): void {
+    this.trace?.passedOn(k, dir, "trailers", t);
+    if (!this.isLast(k, dir)) return this.send(dir === "request" ? k + 1 : k - 1, dir, "trailers", t, true);
+    if (dir === "request") this.ends.upstreamTrailers(t);
+    else this.ends.clientTrailers(t);
+  }
+}
+
+function deliver(s: HttpStream, dir: Dir, part: "headers" | "body" | "trailers", value: Header[] | Uint8Array, endOfStream: boolean): void {
+  if (part === "headers") {
+    if (dir === "request") s.sendRequestHeaders(value as Header[], endOfStream);
+    else s.sendResponseHeaders(value as Header[], endOfStream);
+  } else if (part === "body") {
+    if (dir === "request") s.sendRequestBody(value as Uint8Array, endOfStream);
+    else s.sendResponseBody(value as Uint8Array, endOfStream);
+  } else if (dir === "request") s.sendRequestTrailers(value as Header[]);
+  else s.sendResponseTrailers(value as Header[]);
 }

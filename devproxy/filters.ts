@@ -9,6 +9,7 @@ import { readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { LogLevelName } from "../host/abi/enums.js";
 import { createPlugin, type PendingHttpCall, type Plugin, type PluginOptions } from "../host/index.js";
+import { calloutsSoFar, workPostedSoFar } from "../host/vm.js";
 import { sendCallout, type CalloutAnswer } from "./callouts.js";
 import type { Exchange } from "./exchange.js";
 import type { InspectorSink } from "./inspector/events.js";
@@ -72,6 +73,10 @@ export class FilterSet {
   private readonly loaded = new Set<Loaded>();
   readonly exchanges = new Set<Exchange>();
   private settling = false;
+  /** calloutsSoFar() when the last settle looked for new calls. */
+  private calloutsSeen = -1;
+  /** workPostedSoFar() at the last settle. */
+  private postedSeen = -1;
   readonly counts = { reloads: 0, reloadsRefused: 0, callouts: 0, calloutFailures: 0 };
   private readonly memory: MemorySampler | null;
   private traces = 0;
@@ -152,21 +157,35 @@ export class FilterSet {
 
   /**
    * After anything happened: run work posted across VMs, send new callouts, print plugin logs,
-   * update tick timers, and move every exchange along, until nothing changes.
+   * update tick timers, and move every exchange along, until nothing changes. After input into
+   * one exchange (`only`, which that input already moved) only it is moved, unless some VM
+   * posted work meanwhile (a queue's on_queue_ready may move any stream): pumping every exchange
+   * in flight after every chunk cost more than the chunk's own callbacks.
    */
-  settle(): void {
+  settle(only?: Exchange): void {
     if (this.settling) return;
     this.settling = true;
+    let all = only === undefined;
     try {
       for (let round = 0; round < 1000; round++) {
+        const posted = workPostedSoFar();
+        all ||= posted !== this.postedSeen;
+        this.postedSeen = posted;
         let progress = false;
+        // Listing the calls costs more than the rest of a settle: only when a callout was made since.
+        const made = calloutsSoFar();
+        const newCallouts = made !== this.calloutsSeen;
+        this.calloutsSeen = made;
         for (const l of this.loaded) {
-          progress = this.dispatchCallouts(l) || progress;
-          progress = this.refuseGrpc(l) || progress;
+          if (newCallouts) {
+            progress = this.dispatchCallouts(l) || progress;
+            progress = this.refuseGrpc(l) || progress;
+          }
           this.flushLogs(l);
           this.updateTicks(l);
         }
-        for (const ex of this.exchanges) progress = ex.pump() || progress;
+        if (all) for (const ex of this.exchanges) progress = ex.pump() || progress;
+        else progress = only!.pump() || progress;
         if (!progress) break;
       }
     } finally {
@@ -307,6 +326,7 @@ export class FilterSet {
           try {
             if (response === "timeout") l.plugin.timeoutHttpCall(call.token);
             else l.plugin.respondToHttpCall(call.token, response);
+            l.dispatched.delete(call.token); // answered: no longer pending, and the set stays small
           } catch (e) {
             this.log.error(`${l.slot.name}: delivering the callout response failed: ${(e as Error).message}`);
           }

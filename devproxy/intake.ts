@@ -7,7 +7,6 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { Socket } from "node:net";
 import type { Header } from "../host/index.js";
-import { pairs } from "./headers.js";
 import type { Logger } from "./log.js";
 
 export interface Limits {
@@ -74,26 +73,26 @@ const REQUEST_HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connectio
 
 /** The request headers the first filter gets: pseudo-headers, then the client's, hop-by-hop removed. */
 export function requestHeaders(req: http.IncomingMessage, ownAuthority: string): Header[] {
-  const raw = pairs(req.rawHeaders);
+  const raw = req.rawHeaders;
   // Headers the client named in Connection are hop-by-hop too.
-  const named = new Set(
-    raw
-      .filter(([k]) => k === "connection")
-      .flatMap(([, v]) => v.split(","))
-      .map((t) => t.trim().toLowerCase()),
-  );
-  const kept = raw.filter(([k, v]) => {
-    if (k === "te") return v.trim().toLowerCase() === "trailers"; // Envoy keeps "te: trailers"
-    return !REQUEST_HOP_BY_HOP.has(k) && !named.has(k);
-  });
+  let named: Set<string> | null = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i].toLowerCase() !== "connection") continue;
+    for (const t of raw[i + 1].split(",")) (named ??= new Set()).add(t.trim().toLowerCase());
+  }
   const { path, authority } = target(req.url ?? "/");
   const headers: Header[] = [
     [":method", req.method ?? "GET"],
     [":path", path],
     [":authority", authority ?? req.headers.host ?? ownAuthority],
     [":scheme", "http"],
-    ...kept,
   ];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i].toLowerCase();
+    const v = raw[i + 1];
+    const kept = k === "te" ? v.trim().toLowerCase() === "trailers" : !REQUEST_HOP_BY_HOP.has(k) && !named?.has(k); // Envoy keeps "te: trailers"
+    if (kept) headers.push([k, v]);
+  }
   if (!req.headers["x-request-id"]) headers.push(["x-request-id", randomUUID()]);
   headers.push(["x-forwarded-proto", "http"]);
   return headers;

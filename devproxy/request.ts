@@ -88,20 +88,24 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
       const cut = setTimeout(() => req.socket.destroy(), 5000).unref();
       req.once("end", () => clearTimeout(cut));
     }
-    const outcomes = exchange.finish();
+    exchange.end();
     ctx.filters.release(chain);
     ctx.counted(reply.status);
-    for (const o of outcomes) {
-      const details = o.result.localResponse?.details;
-      if (details === "request_payload_too_large" || details === "response_payload_too_large") {
-        error ??= `${details}: ${o.filter} buffered more than the buffer limit of ${ctx.limits.bufferLimitBytes} bytes (Envoy's per_connection_buffer_limit_bytes; --buffer-limit)`;
+    // The outcomes (copies of what each stream kept) are built only for a local reply, the
+    // inspector, a recording or a request that gets its log line.
+    if (exchange.streams.some((s) => s.stoppedBy === "local_response")) {
+      for (const o of exchange.outcomes) {
+        const details = o.result.localResponse?.details;
+        if (details === "request_payload_too_large" || details === "response_payload_too_large") {
+          error ??= `${details}: ${o.filter} buffered more than the buffer limit of ${ctx.limits.bufferLimitBytes} bytes (Envoy's per_connection_buffer_limit_bytes; --buffer-limit)`;
+        }
       }
     }
-    exchange.trace?.end({ status: reply.status, endedBy: exchange.endedBy, error }, outcomes, exchange.streams);
+    exchange.trace?.end({ status: reply.status, endedBy: exchange.endedBy, error }, exchange.outcomes, exchange.streams);
     ctx.filters.sampleMemory();
-    if (capture) ctx.recorder?.record(capture.finish(0, outcomes, reply.status, exchange.endedBy, error));
-    if (ctx.log.wantsRequest()) logRequest(outcomes);
-    ctx.filters.settle();
+    if (capture) ctx.recorder?.record(capture.finish(0, exchange.outcomes, reply.status, exchange.endedBy, error));
+    if (ctx.log.wantsRequest()) logRequest(exchange.outcomes);
+    ctx.filters.settle(exchange);
   };
   const logRequest = (outcomes: ReturnType<Exchange["finish"]>) => {
     const logs: LogLine[] = outcomes.flatMap((o) => o.result.logs.map((e) => ({ filter: o.filter, ...e })));
@@ -133,7 +137,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
         routeTimeoutMs: ctx.limits.routeTimeoutMs,
         maxHeaderBytes: ctx.limits.maxRequestHeadersKb * 1024,
         maxHeadersCount: ctx.limits.maxHeadersCount,
-        settle: () => ctx.filters.settle(),
+        settle: () => ctx.filters.settle(exchange),
         onDrain: () => requestValve.busy(false),
         onResponseSource: (source) => responseValve.attach(source),
         onError: (e) => (error ??= e),
@@ -180,7 +184,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
   const noBody = !chunked && (length === null || length === 0);
   ended = noBody;
   input.requestHeaders(requestHeaders(req, ctx.authority), noBody);
-  ctx.filters.settle();
+  ctx.filters.settle(exchange);
   if (noBody) {
     req.resume();
     return;
@@ -190,7 +194,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     received += chunk.length;
     ended = !chunked && length !== null && received >= length;
     input.requestBody(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), ended);
-    ctx.filters.settle();
+    ctx.filters.settle(exchange);
     requestValve.check();
   });
   req.on("end", () => {
@@ -199,7 +203,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     const trailers = pairs(req.rawTrailers);
     if (trailers.length > 0) input.requestTrailers(trailers);
     else input.requestBody(EMPTY, true);
-    ctx.filters.settle();
+    ctx.filters.settle(exchange);
   });
   requestValve.attach(req);
 }

@@ -82,18 +82,24 @@ export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
   };
   const connectError = (reason: string) => `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`;
 
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of headers) {
-    if (k.startsWith(":") || HOP_BY_HOP.has(k.toLowerCase())) continue;
-    ((out[k.toLowerCase()] ??= []) as string[]).push(v);
+  // Node's raw list form (name, value, name, value...): in the chain's order, duplicates kept,
+  // and no object with a key per header to build for every request.
+  const authority = pseudo(":authority");
+  const out: string[] = [];
+  let declared: string | undefined;
+  for (const [name, v] of headers) {
+    if (name.startsWith(":")) continue;
+    const k = name.toLowerCase();
+    if (k === "content-length") declared ??= v;
+    if (HOP_BY_HOP.has(k) || (authority && k === "x-forwarded-host")) continue;
+    out.push(k, v);
   }
-  out.host = target.host;
-  if (pseudo(":authority")) out["x-forwarded-host"] = pseudo(":authority");
-  const declared = headers.find(([k]) => k.toLowerCase() === "content-length")?.[1];
-  if (declared !== undefined && /^\d+$/.test(declared)) out["content-length"] = declared;
-  else if (r.knownLength !== null && (r.knownLength > 0 || !["GET", "HEAD", "DELETE", "OPTIONS"].includes(method))) {
-    out["content-length"] = String(r.knownLength);
-  }
+  out.push("host", target.host);
+  if (authority) out.push("x-forwarded-host", authority);
+  let length: string | null = null;
+  if (declared !== undefined && /^\d+$/.test(declared)) length = declared;
+  else if (r.knownLength !== null && (r.knownLength > 0 || !["GET", "HEAD", "DELETE", "OPTIONS"].includes(method))) length = String(r.knownLength);
+  if (length !== null) out.push("content-length", length);
 
   // Envoy's HTTP/1 encoder refuses what it cannot write; the router answers 503 with the reason.
   const invalid = invalidHeader(headers) ?? (BAD_PATH.test(target.path) ? "invalid header value for: :path" : null);
@@ -124,7 +130,12 @@ export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
         }
         responded = true;
         r.onResponseSource(res);
-        const response: Header[] = [[":status", String(status)], ...pairs(res.rawHeaders).filter(([k]) => !HOP_BY_HOP.has(k) || k === "content-length")];
+        const response: Header[] = [[":status", String(status)]];
+        const raw = res.rawHeaders;
+        for (let i = 0; i + 1 < raw.length; i += 2) {
+          const k = raw[i].toLowerCase();
+          if (!HOP_BY_HOP.has(k) || k === "content-length") response.push([k, raw[i + 1]]);
+        }
         const clen = res.headers["content-length"] !== undefined ? Number(res.headers["content-length"]) : null;
         const noBody = method === "HEAD" || noBodyStatus(status) || (clen === 0 && res.headers["transfer-encoding"] === undefined);
         sink.responseHeaders(response, noBody);
@@ -196,7 +207,7 @@ export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
     },
     trailers: (trailers) => {
       if (aborted || complete) return;
-      if (trailers.length > 0 && !out["content-length"] && invalidHeader(trailers) === null) req.addTrailers(Object.fromEntries(trailers));
+      if (trailers.length > 0 && length === null && invalidHeader(trailers) === null) req.addTrailers(Object.fromEntries(trailers));
       req.end();
       startRouteTimer();
     },

@@ -27,12 +27,14 @@ export class ForwardedState {
   complete = false;
   private built: Forwarded | null = null;
 
+  /** Built on first read of the view's headerBytes / trailerBytes (undefined: not yet): most readers want only text. */
+  private headerBytes: HeaderBytes[] | null | undefined = undefined;
+  private trailerBytes: HeaderBytes[] | null | undefined = undefined;
+
   setHeaders(map: HeaderMap): void {
     this.headers = map.snapshot();
-    if (this.built) {
-      this.built.headers = this.headers.toArray();
-      this.built.headerBytes = this.headers.toBytes();
-    }
+    this.headerBytes = undefined;
+    if (this.built) this.built.headers = this.headers.toArray();
   }
 
   /** The body passed on (and not taken): joined into one array on read. */
@@ -51,6 +53,7 @@ export class ForwardedState {
 
   /** Hands over the body chunks passed on since the last take; the body no longer holds them. */
   takeBody(): Uint8Array[] {
+    if (this.chunks.length === 0) return NO_CHUNKS;
     const taken = this.chunks;
     this.chunks = [];
     return taken;
@@ -58,10 +61,8 @@ export class ForwardedState {
 
   setTrailers(map: HeaderMap): void {
     this.trailers = map.snapshot();
-    if (this.built) {
-      this.built.trailers = this.trailers.toArray();
-      this.built.trailerBytes = this.trailers.toBytes();
-    }
+    this.trailerBytes = undefined;
+    if (this.built) this.built.trailers = this.trailers.toArray();
   }
 
   markComplete(): void {
@@ -76,17 +77,26 @@ export class ForwardedState {
     let empty: Uint8Array | null = null;
     return (this.built = {
       headers: this.headers?.toArray() ?? null,
-      headerBytes: this.headers?.toBytes() ?? null,
+      get headerBytes() {
+        if (state.headerBytes === undefined) state.headerBytes = state.headers?.toBytes() ?? null;
+        return state.headerBytes;
+      },
       get body() {
         const body = state.body;
         return body.length > 0 ? body : (empty ??= new Uint8Array(0)); // users get their own empty array
       },
       trailers: this.trailers?.toArray() ?? null,
-      trailerBytes: this.trailers?.toBytes() ?? null,
+      get trailerBytes() {
+        if (state.trailerBytes === undefined) state.trailerBytes = state.trailers?.toBytes() ?? null;
+        return state.trailerBytes;
+      },
       complete: this.complete,
     });
   }
 }
+
+/** What takeBody hands over when nothing was passed on: one shared, frozen empty list. */
+const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
 /** The chunks in one Uint8Array, copied once. */
 function joinChunks(chunks: Uint8Array[], length: number): Uint8Array {

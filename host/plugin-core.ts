@@ -131,7 +131,10 @@ export abstract class PluginCore {
 
   protected mergedProperties(properties?: Record<string, PropertyValue>): ReadonlyMap<string, PropertyValue> {
     if (this.options.properties === undefined && properties === undefined) return NO_PROPERTIES;
-    return new Map([...encodeProperties(this.options.properties), ...encodeProperties(properties)]);
+    const merged = encodeProperties(this.options.properties);
+    // One Map per stream, filled in place: the dev proxy gives every stream its addresses.
+    if (properties !== undefined) for (const name in properties) if (Object.hasOwn(properties, name)) merged.set(name, properties[name]);
+    return merged;
   }
 
   /** Throws unless the plugin started; returns its workers. */

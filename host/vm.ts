@@ -67,6 +67,14 @@ export interface GrpcCallout {
 
 type ExportedFunction = (...args: unknown[]) => unknown;
 
+/** HTTP and gRPC callouts any VM in this thread made so far: a consumer compares it to see whether new calls need a look. */
+let calloutsMade = 0;
+export const calloutsSoFar = (): number => calloutsMade;
+
+/** Work any VM in this thread posted so far (queue notifications, root done): it may move other streams than the one whose operation posted it. */
+let postedSoFar = 0;
+export const workPostedSoFar = (): number => postedSoFar;
+
 /** VMs with work posted to their dispatcher; run after the current outside operation. */
 const withPosted = new Set<Vm>();
 
@@ -297,6 +305,7 @@ export class Vm {
 
   /** Work Envoy posts to the dispatcher (e.g. on_queue_ready): it runs after the current operation. */
   post(task: () => void): void {
+    postedSoFar++;
     this.posted.push(task);
     withPosted.add(this);
   }
@@ -349,6 +358,12 @@ export class Vm {
 
   recordHttpCall(call: HttpCallRecord): void {
     this.httpCalls.push(call);
+    calloutsMade++;
+  }
+
+  recordGrpcCall(call: GrpcCallout): void {
+    this.grpcCallouts.set(call.token, call);
+    calloutsMade++;
   }
 
   /** wasm.cc done(): finishes a root that answered false to on_done; on_delete follows later. */

@@ -59,10 +59,11 @@ export class ThreadedDevProxy {
   private readonly sinks = new Map<string, (data: unknown, worker: number) => void>();
   private admin: http.Server | null = null;
   /**
-   * The callback deadline, kept here (watchdog.ts) rather than in the worker, with one worker; 0:
-   * none, or the workers keep it. Several workers share one listening fd, which each one's handle
-   * closes as it ends (Node 20 has no dup and no SO_REUSEPORT), so a worker stopped from here
-   * could not be replaced without the survivors' closes hitting the new socket's fd number.
+   * The callback deadline (0: none), kept here (watchdog.ts) rather than by a node:vm watchdog
+   * thread per callback in the workers. Several workers share one listening fd, which each one's
+   * handle closes as it ends (Node 20 has no dup and no SO_REUSEPORT), so one worker cannot be
+   * replaced alone: past the deadline every worker is stopped and, once all have exited, a new
+   * pool binds the port afresh.
    */
   private readonly deadlineMs: number;
   private watchTimer: NodeJS.Timeout | null = null;
@@ -88,7 +89,7 @@ export class ThreadedDevProxy {
     this.log = new Logger(out, options.json === true, options.verbose === true);
     this.names = filterNames(options.filters);
     this.paths = options.filters.map((f) => resolve(f.path));
-    this.deadlineMs = options.workers === 1 ? (options.vms?.callbackDeadlineMs ?? 0) : 0;
+    this.deadlineMs = options.vms?.callbackDeadlineMs ?? 0;
     this.inspector = options.adminPort !== null ? new InspectorModel() : null;
     this.recording = options.record ? new RecordingFile(options.record, this.log) : null;
     const model = this.inspector;
@@ -185,18 +186,21 @@ export class ThreadedDevProxy {
   }
 
   /**
-   * The worker ran one callback past the deadline: it is stopped (terminated: its connections are
+   * A worker ran one callback past the deadline: it is stopped (terminated: its connections are
    * reset, as when an Envoy worker dies; its listening socket closes with it) and replaced, with
-   * new VMs, on the same port.
+   * new VMs, on the same port. With several workers all of them are (see deadlineMs).
    */
   private checkDeadline(): void {
     if (this.stopping || this.replacing) return;
     for (const [i, w] of this.workers.entries()) {
       const late = w.watched?.overdue(this.deadlineMs);
       if (!late) continue;
+      const n = this.workers.length;
       this.log.error(
         `${late.plugin}: ${late.callback} ran for ${late.elapsedMs} ms on worker ${i}, past the callback deadline of ${this.deadlineMs} ms: ` +
-          "the worker was stopped (its connections reset) and replaced, with new VMs",
+          (n === 1
+            ? "the worker was stopped (its connections reset) and replaced, with new VMs"
+            : `all ${n} workers were stopped (every connection of every worker reset: they share one listening socket) and replaced, with new VMs`),
       );
       void this.replaceWorkers();
       return;
@@ -207,7 +211,8 @@ export class ThreadedDevProxy {
     this.replacing = true;
     const old = this.workers.splice(0);
     for (const w of old) this.retired.add(w.thread);
-    await Promise.all(old.map((w) => w.thread.terminate()));
+    // Every old handle on the shared fd must be closed before a new socket can get its number.
+    await Promise.all(old.map(async (w) => (await w.thread.terminate(), await w.exited)));
     try {
       if (!this.stopping) await this.spawnAll(Number(new URL(this.url).port));
     } catch (e) {

@@ -22,7 +22,7 @@ function open(vm: Vm, kind: "grpcCall" | "grpcStream", parts: (Uint8Array | null
     return WasmResult.ParseFailure;
   }
   const token = vm.counters.take(kind);
-  vm.grpcCallouts.set(token, {
+  vm.recordGrpcCall({
     token,
     kind: kind === "grpcCall" ? "call" : "stream",
     service: utf8(service),

@@ -17,16 +17,18 @@ import { runCli, startProxy, type RunningProxy } from "./support.js";
 const dir = mkdtempSync(join(tmpdir(), "pwas-workers-"));
 
 /**
- * x-spin on a request: on_request_headers loops forever. Otherwise it bumps the byte at shared
+ * x-spin on a request: on_request_headers loops forever; x-trap: it traps (unreachable). Otherwise it bumps the byte at shared
  * key "count" with compare-and-swap (retrying on CasMismatch) and adds it as request header
  * x-count, so the echo upstream shows the value this request got.
  */
 const counting = filter({
   imports: ["proxy_get_header_map_value", "proxy_get_shared_data", "proxy_set_shared_data", "proxy_add_header_map_value"],
-  body: `(data (i32.const 100) "x-spin") (data (i32.const 120) "count") (data (i32.const 140) "x-count")
+  body: `(data (i32.const 100) "x-spin") (data (i32.const 120) "count") (data (i32.const 140) "x-count") (data (i32.const 160) "x-trap")
     (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (local $v i32)
       (if (i32.eqz (call $proxy_get_header_map_value (i32.const 0) (i32.const 100) (i32.const 6) (i32.const 300) (i32.const 304)))
         (then (loop $forever (br $forever))))
+      (if (i32.eqz (call $proxy_get_header_map_value (i32.const 0) (i32.const 160) (i32.const 6) (i32.const 300) (i32.const 304)))
+        (then (unreachable)))
       (loop $retry
         (i32.store (i32.const 308) (i32.const 0))
         (local.set $v (i32.const 49))
@@ -218,13 +220,43 @@ describe("run --concurrency: worker threads", () => {
     }
   });
 
-  it("a VM that fails on one worker (FAIL_CLOSED) fails that worker's streams; the other worker serves", async () => {
-    const proxy = await startProxy([countingPath, "--concurrency", "2", "--callback-deadline", "300"]);
+  it("--concurrency 2: past the deadline the main thread stops every worker (they share one socket), says so, and a new pool serves on", async () => {
+    const deadlineMs = 500;
+    const proxy = await startProxy([countingPath, "--concurrency", "2", "--callback-deadline", String(deadlineMs)]);
     running.push(proxy);
     try {
-      const failed = await send(`${proxy.url}/spin`, { headers: { "x-spin": "1" } });
+      const started = Date.now();
+      const stuck = await send(`${proxy.url}/spin`, { headers: { "x-spin": "1" } }).catch((e: Error) => e);
+      const ms = Date.now() - started;
+      assert.ok(stuck instanceof Error, "the stuck request is reset with its worker");
+      assert.ok(ms < deadlineMs + 1500, `stopped after ${ms} ms`);
+      const error = await proxy.waitFor((e) => e.event === "error" && /past the callback deadline/.test(String(e.message)), 5000);
+      assert.match(
+        String(error.message),
+        /^counting: proxy_on_request_headers ran for \d+ ms on worker [01], past the callback deadline of 500 ms: all 2 workers were stopped \(every connection of every worker reset: they share one listening socket\) and replaced/,
+      );
+      const workersServing = new Set<unknown>();
+      for (let i = 0; i < 80 && workersServing.size < 2; i++) {
+        const res = await send(`${proxy.url}/after${i}`).catch(() => null);
+        if (res?.status !== 200) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        workersServing.add((await requestOn(proxy, `/after${i}`)).worker);
+      }
+      assert.deepEqual(workersServing, new Set([0, 1]), "both new workers serve the port");
+    } finally {
+      assert.equal(await proxy.stop(), 0, JSON.stringify(proxy.events.filter((e) => e.event !== "request")) + proxy.stderr());
+    }
+  });
+
+  it("a VM that fails on one worker (FAIL_CLOSED) fails that worker's streams; the other worker serves", async () => {
+    const proxy = await startProxy([countingPath, "--concurrency", "2"]);
+    running.push(proxy);
+    try {
+      const failed = await send(`${proxy.url}/trap`, { headers: { "x-trap": "1" } });
       assert.equal(failed.status, 503);
-      const failedOn = (await requestOn(proxy, "/spin")).worker;
+      const failedOn = (await requestOn(proxy, "/trap")).worker;
       const statusBy = new Map<unknown, Set<number>>();
       for (let i = 0; i < 40 && statusBy.size < 2; i++) {
         const res = await send(`${proxy.url}/after${i}`);
