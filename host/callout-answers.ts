@@ -8,14 +8,12 @@ import type { HttpCallAnswer } from "./plugin-options.js";
 import type { PluginVm } from "./plugin-vm.js";
 import type { LogEntry } from "./results.js";
 
-export type HttpCallOutcome = "response" | "reset" | "timeout";
-
 /** The pending call with this token; throws for one that does not exist or was answered. */
 export function pendingCall(target: PluginVm, token: number): HttpCallRecord {
-  const call = target.vm.httpCalls.find((c) => c.token === token);
-  if (!call) throw new Error(`no http_call with token ${token}`);
-  if (!call.pending) throw new Error(`http_call ${token} was already answered (${call.outcome})`);
-  return call;
+  const call = target.vm.pendingHttpCalls.get(token);
+  if (call) return call;
+  if (target.vm.httpCallEnded(token)) throw new Error(`http_call ${token} was already answered (responded, failed or timed out)`);
+  throw new Error(`no http_call with token ${token}`);
 }
 
 /** Delivers one answer; returns whether the plugin was called. */
@@ -23,18 +21,16 @@ export function answerHttpCall(
   target: PluginVm,
   call: HttpCallRecord,
   response: HttpCallResponse | null,
-  outcome: HttpCallOutcome,
   sink: LogEntry[] = target.logs,
 ): boolean {
   let delivered = false;
   target.operation(() => {
     // Envoy's ~Context cancels the root's requests: nothing reaches a deleted root.
     if (target.state === "deleted") {
-      call.pending = false;
-      call.outcome = outcome;
+      target.vm.pendingHttpCalls.delete(call.token);
       return;
     }
-    delivered = deliverHttpCall(target.vm, target.startedRoot, call, response, outcome);
+    delivered = deliverHttpCall(target.vm, target.startedRoot, call, response);
   }, sink);
   return delivered;
 }
@@ -56,16 +52,22 @@ export function answerGrpc(target: PluginVm, token: number, event: GrpcEvent, ki
 }
 
 /**
- * Answers the pending calls made since `firstIndex` of the VM's calls from `answers` (consumed
- * in order), in token order; the callbacks' logs go to `sink` (a request's or connection's).
+ * Answers the pending calls with a token from `firstToken` on (those made since) from `answers`
+ * (consumed in order), in token order; the callbacks' logs go to `sink` (a request's or connection's).
  */
-export function answerFromQueue(target: PluginVm, answers: HttpCallAnswer[], firstIndex: number, sink: LogEntry[]): void {
-  for (;;) {
-    const call = target.vm.httpCalls.slice(firstIndex).find((c) => c.pending);
-    if (!call || answers.length === 0) return;
+export function answerFromQueue(target: PluginVm, answers: HttpCallAnswer[], firstToken: number, sink: LogEntry[]): void {
+  while (answers.length > 0) {
+    const call = firstPendingFrom(target.vm.pendingHttpCalls, firstToken);
+    if (!call) return;
     const answer = answers.shift()!;
-    if (answer === "fail") answerHttpCall(target, call, null, "reset", sink);
-    else if (answer === "timeout") answerHttpCall(target, call, TIMEOUT_RESPONSE, "timeout", sink);
-    else answerHttpCall(target, call, answer, "response", sink);
+    if (answer === "fail") answerHttpCall(target, call, null, sink);
+    else if (answer === "timeout") answerHttpCall(target, call, TIMEOUT_RESPONSE, sink);
+    else answerHttpCall(target, call, answer, sink);
   }
+}
+
+/** The oldest pending call with a token from `firstToken` on (the map is in token order). */
+function firstPendingFrom(pending: Map<number, HttpCallRecord>, firstToken: number): HttpCallRecord | undefined {
+  for (const call of pending.values()) if (call.token >= firstToken) return call;
+  return undefined;
 }

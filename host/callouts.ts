@@ -38,9 +38,8 @@ function responseHeaders(response: HttpCallResponse): HeaderMap {
 }
 
 /** Envoy onHttpCallSuccess / onHttpCallFailure for one pending call. Returns whether the plugin was called. */
-export function deliverHttpCall(vm: Vm, root: HostContext, call: HttpCallRecord, response: HttpCallResponse | null, outcome: "response" | "reset" | "timeout"): boolean {
-  call.pending = false;
-  call.outcome = outcome;
+export function deliverHttpCall(vm: Vm, root: HostContext, call: HttpCallRecord, response: HttpCallResponse | null): boolean {
+  vm.pendingHttpCalls.delete(call.token);
   if (vm.failure !== null || !vm.has("proxy_on_http_call_response")) return false;
   if (response === null) {
     root.status = { code: 11, message: "reset" };

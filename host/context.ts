@@ -6,6 +6,7 @@ import type { BufferType, MapType, StreamType, WasmResult } from "./abi/enums.js
 import type { Pair } from "./abi/pairs.js";
 import type { HeaderMap } from "./header-map.js";
 import type { PropertyValue } from "./properties.js";
+import type { HttpCallInfo } from "./results.js";
 
 /** A body or data buffer the module may read, and write when `mutable`. */
 export interface BodyBuffer {
@@ -43,12 +44,8 @@ export interface HttpCallRecord {
   trailers: Pair[];
   timeoutMs: number;
   contextId: number;
-  /** Waiting for an answer (respond, fail, time out). */
-  pending: boolean;
   /** Virtual time (ms) at which Envoy's router times the call out; null = no timeout (0). */
   dueAtMs: number | null;
-  /** How the call ended, once it did. */
-  outcome: null | "response" | "reset" | "timeout";
 }
 
 /** Attributes a stream or connection answers (get_property) and filter state (set_property). */
@@ -101,6 +98,8 @@ export class HostContext {
    * state_prototypes_); set_property consults its root's. Only `readonly` changes what the host does.
    */
   statePrototypes: Map<string, { readonly: boolean }> | null = null;
+  /** HTTP stream only: the calls it made (RequestResult.httpCalls), kept as long as the stream is. */
+  readonly httpCalls: HttpCallInfo[] = [];
 
   constructor(
     readonly id: number,

@@ -126,9 +126,7 @@ export class HttpStream extends FilterManager implements StreamHost {
       localResponse: this.publicLocalResponse(),
       stopped,
       logs: [...this.logs],
-      httpCalls: this.env.vm.httpCalls
-        .filter((c) => c.contextId === this.ctx.id)
-        .map((c) => ({ token: c.token, upstream: c.upstream, headers: c.headers, body: c.body, trailers: c.trailers, timeoutMs: c.timeoutMs })),
+      httpCalls: this.ctx.httpCalls.map((c) => ({ ...c })),
     };
   }
 

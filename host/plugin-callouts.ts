@@ -14,9 +14,7 @@ export abstract class PluginCallouts extends PluginCore {
   pendingHttpCalls(): PendingHttpCall[] {
     const elapsed = this.clock.elapsedMs;
     return this.vms.flatMap((w, worker) =>
-      w.vm.httpCalls
-      .filter((c) => c.pending)
-      .map((c) => ({
+      [...w.vm.pendingHttpCalls.values()].map((c) => ({
         worker,
         token: c.token,
         upstream: c.upstream,
@@ -38,8 +36,8 @@ export abstract class PluginCallouts extends PluginCore {
    * several workers, name the `worker` whose call it is when two have the same token pending.
    */
   respondToHttpCall(token: number, response: HttpCallResponse | null, worker?: number): boolean {
-    const target = this.callOwner(token, worker, (w) => w.vm.httpCalls.some((c) => c.token === token && c.pending));
-    return answerHttpCall(target, pendingCall(target, token), response, response === null ? "reset" : "response");
+    const target = this.callOwner(token, worker, (w) => w.vm.pendingHttpCalls.has(token));
+    return answerHttpCall(target, pendingCall(target, token), response);
   }
 
   /**
@@ -55,8 +53,8 @@ export abstract class PluginCallouts extends PluginCore {
    * body "upstream request timeout" (not a failure). Throws for a token that is not pending.
    */
   timeoutHttpCall(token: number, worker?: number): boolean {
-    const target = this.callOwner(token, worker, (w) => w.vm.httpCalls.some((c) => c.token === token && c.pending));
-    return answerHttpCall(target, pendingCall(target, token), TIMEOUT_RESPONSE, "timeout");
+    const target = this.callOwner(token, worker, (w) => w.vm.pendingHttpCalls.has(token));
+    return answerHttpCall(target, pendingCall(target, token), TIMEOUT_RESPONSE);
   }
 
   // ---- gRPC callouts -----------------------------------------------------------------------

@@ -94,10 +94,10 @@ export class Plugin extends PluginShared {
       for (const worker of this.vms) {
         const tickAt = worker.tickDueMs;
         if (tickAt !== undefined && tickAt <= target && (next === null || tickAt < next.at)) next = { at: tickAt, worker, call: null, grpc: null };
-        const call = worker.vm.httpCalls
-          .filter((c) => c.pending && c.dueAtMs !== null && c.dueAtMs <= target)
-          .sort((a, b) => a.dueAtMs! - b.dueAtMs! || a.token - b.token)[0];
-        if (call && (next === null || call.dueAtMs! < next.at)) next = { at: call.dueAtMs!, worker, call, grpc: null };
+        // Pending calls are in token order, so the first of the earliest due is the lowest token.
+        for (const call of worker.vm.pendingHttpCalls.values()) {
+          if (call.dueAtMs !== null && call.dueAtMs <= target && (next === null || call.dueAtMs < next.at)) next = { at: call.dueAtMs, worker, call, grpc: null };
+        }
         for (const g of worker.vm.grpcCallouts.values()) {
           if (g.dueAtMs !== null && g.dueAtMs <= target && (next === null || g.dueAtMs < next.at)) next = { at: g.dueAtMs, worker, call: null, grpc: g.token };
         }
@@ -108,7 +108,7 @@ export class Plugin extends PluginShared {
         next.worker.vm.grpcCallouts.get(next.grpc)!.dueAtMs = null;
         answerGrpc(next.worker, next.grpc, GRPC_TIMEOUT, "call");
       } else if (next.call === null) next.worker.fireTick(this.clock.elapsedMs);
-      else answerHttpCall(next.worker, next.call, TIMEOUT_RESPONSE, "timeout");
+      else answerHttpCall(next.worker, next.call, TIMEOUT_RESPONSE);
     }
     this.clock.advance(Math.max(0, target - this.clock.elapsedMs));
   }

@@ -27,8 +27,8 @@ const DEFAULT_REQUEST_HEADERS: Header[] = [
  */
 export function runHttpRequest(target: PluginVm, stream: HttpStream, spec: RequestSpec): RequestResult {
   const answers = [...(spec.httpCallResponses ?? [])];
-  const firstIndex = target.vm.httpCalls.length;
-  const answer = () => answerFromQueue(target, answers, firstIndex, stream.logs);
+  const firstToken = target.vm.counters.peek("httpCall");
+  const answer = () => answerFromQueue(target, answers, firstToken, stream.logs);
   const steps: (() => void)[] = [];
   messageSteps(
     steps,
@@ -79,8 +79,8 @@ export function runHttpRequest(target: PluginVm, stream: HttpStream, spec: Reque
  */
 export function runTcpConnection(target: PluginVm, connection: TcpConnection, spec: TcpSpec): TcpResult {
   const answers = [...(spec.httpCallResponses ?? [])];
-  const firstIndex = target.vm.httpCalls.length;
-  const answer = () => answerFromQueue(target, answers, firstIndex, connection.logs);
+  const firstToken = target.vm.counters.peek("httpCall");
+  const answer = () => answerFromQueue(target, answers, firstToken, connection.logs);
   answer();
   const down = spec.downstreamData ?? [];
   down.forEach((chunk, i) => {

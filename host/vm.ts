@@ -143,7 +143,11 @@ export class Vm {
   readonly counters = new VmCounters();
   /** Root context id -> tick period set through proxy_set_tick_period_milliseconds. */
   readonly tickPeriods = new Map<number, number>();
-  readonly httpCalls: HttpCallRecord[] = [];
+  /**
+   * HTTP calls waiting for an answer, by token (in the order they were made). An answer, failure,
+   * timeout or cancel drops the call: a long-running proxy answers calls forever.
+   */
+  readonly pendingHttpCalls = new Map<number, HttpCallRecord>();
   readonly grpcCallouts = new Map<number, GrpcCallout>();
   /** Root context id -> virtual time (ms) of the next tick. */
   readonly tickDue = new Map<number, number>();
@@ -357,8 +361,19 @@ export class Vm {
   }
 
   recordHttpCall(call: HttpCallRecord): void {
-    this.httpCalls.push(call);
+    this.pendingHttpCalls.set(call.token, call);
+    // A stream's result lists its calls; the list goes with the stream.
+    const caller = this.contexts.get(call.contextId);
+    if (caller?.stream) {
+      const { token, upstream, headers, body, trailers, timeoutMs } = call;
+      caller.httpCalls.push({ token, upstream, headers, body, trailers, timeoutMs });
+    }
     calloutsMade++;
+  }
+
+  /** Whether `token` was an HTTP call of this VM that is no longer pending. */
+  httpCallEnded(token: number): boolean {
+    return token >= 4 && token % 4 === 0 && token < this.counters.peek("httpCall") && !this.pendingHttpCalls.has(token);
   }
 
   recordGrpcCall(call: GrpcCallout): void {

@@ -42,9 +42,7 @@ export const httpCallImports: HostFns = {
       trailers: new HeaderMap(decodePairs(trailerBytes), "requestTrailers").toArray(),
       timeoutMs: timeout,
       contextId: vm.effective.id,
-      pending: true,
       dueAtMs: timeout > 0 ? vm.clock.elapsedMs + timeout : null,
-      outcome: null,
     });
     vm.memory.writeU32(tokenPtr, token);
     return WasmResult.Ok;

@@ -1,0 +1,79 @@
+// What the host keeps of a plugin's callouts: a long-running dev proxy answers one callout per
+// request forever, so an answered, failed or timed-out call must leave nothing VM-wide behind.
+// A stream's result keeps its own calls, and they go with the stream.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createPlugin, encodePairs, type Plugin } from "../../host/index.js";
+import { bytesData, data, filter } from "./support/wat.js";
+
+const CALL_HEADERS = encodePairs([[":method", "POST"], [":path", "/check"], [":authority", "auth"]]);
+const BODY = "x".repeat(512);
+const CALLS = 20_000;
+
+/** http_call("authz", headers, 512-byte body, timeout 1000) from `$ctx`'s callback; the token is stored at 320. */
+const httpCall = `(drop (call $proxy_http_call (i32.const 1100) (i32.const 5) (i32.const 1200) (i32.const ${CALL_HEADERS.length})
+     (i32.const 2000) (i32.const ${BODY.length}) (i32.const 0) (i32.const 0) (i32.const 1000) (i32.const 320)))`;
+
+/** Calls out from every request's headers (and continues at once), and from every tick on the root. */
+const wasm = filter({
+  imports: ["proxy_http_call", "proxy_set_tick_period_milliseconds"],
+  body: `${data(1100, "authz")}${bytesData(1200, CALL_HEADERS)}${data(2000, BODY)}
+    (func (export "proxy_on_vm_start") (param i32 i32) (result i32)
+      (drop (call $proxy_set_tick_period_milliseconds (i32.const 10))) (i32.const 1))
+    (func (export "proxy_on_tick") (param i32) ${httpCall})
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) ${httpCall} (i32.const 0))
+    (func (export "proxy_on_http_call_response") (param i32 i32 i32 i32 i32))`,
+});
+
+/** The biggest Array, Map or Set held by `value` or by anything it holds, `depth` levels down (a VM's records). */
+function largestCollection(value: unknown, depth: number, seen = new Set<unknown>()): { path: string; size: number } {
+  let best = { path: "", size: 0 };
+  if (depth < 0 || value === null || typeof value !== "object" || seen.has(value) || ArrayBuffer.isView(value)) return best;
+  seen.add(value);
+  const entries: [string, unknown][] =
+    value instanceof Map ? [...value.entries()].map(([k, v]) => [`[${String(k)}]`, v])
+    : value instanceof Set || Array.isArray(value) ? [...value].map((v, i) => [`[${i}]`, v])
+    : Object.entries(value);
+  if (value instanceof Map || value instanceof Set || Array.isArray(value)) best = { path: "", size: entries.length };
+  for (const [key, child] of entries) {
+    const inner = largestCollection(child, depth - 1, seen);
+    if (inner.size > best.size) best = { path: `.${key}${inner.path}`, size: inner.size };
+  }
+  return best;
+}
+
+/** The plugin's one worker VM (the Vm object, with every VM-wide record). */
+const vmOf = (plugin: Plugin) => (plugin as unknown as { vms: { vm: object }[] }).vms[0].vm;
+
+describe("callout records stay bounded", () => {
+  it(`keeps nothing VM-wide of ${CALLS} answered, failed and timed-out callouts; each stream's result still lists its own`, () => {
+    const plugin = createPlugin(wasm, { now: 0, clusters: ["authz"] });
+    assert.equal(plugin.start().ok, true);
+    const answers = [{ status: 200, body: "ok" }, "fail", "timeout"] as const;
+    for (let i = 0; i < CALLS; i++) {
+      const r = plugin.runHttpRequest({ httpCallResponses: [answers[i % 3]] });
+      if (i % 5000 === 0) {
+        assert.deepEqual(r.httpCalls.map((c) => [c.token, c.upstream, c.body.length, c.timeoutMs]), [[4 + 4 * i, "authz", BODY.length, 1000]]);
+      }
+    }
+    // A stream driven by hand: its call is answered through the Plugin API, its result keeps it.
+    const stream = plugin.newHttpStream();
+    stream.sendRequestHeaders([[":path", "/"]], true);
+    const [pending] = plugin.pendingHttpCalls();
+    assert.equal(pending.token, 4 + 4 * CALLS);
+    assert.equal(plugin.respondToHttpCall(pending.token, { status: 200 }), true);
+    assert.deepEqual(stream.result().httpCalls.map((c) => c.token), [pending.token]);
+    assert.throws(() => plugin.respondToHttpCall(pending.token, {}), /already answered/);
+    assert.throws(() => plugin.respondToHttpCall(pending.token + 4, {}), /no http_call with token/);
+    stream.complete();
+    // Calls the root makes from its ticks: timed out by the clock, or answered.
+    for (let i = 0; i < 100; i++) plugin.advanceTime(10);
+    assert.ok(plugin.pendingHttpCalls().length > 90, "the ticks' calls are pending until their 1000 ms timeout");
+    plugin.advanceTime(2000);
+    for (const call of plugin.pendingHttpCalls()) plugin.respondToHttpCall(call.token, { status: 200 });
+    assert.deepEqual(plugin.pendingHttpCalls(), []);
+
+    const largest = largestCollection(vmOf(plugin), 3);
+    assert.ok(largest.size < 300, `the VM holds a collection of ${largest.size} entries at vm${largest.path} after ${CALLS} callouts`);
+  });
+});
