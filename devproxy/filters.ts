@@ -50,9 +50,9 @@ export interface Loaded {
   plugin: Plugin;
   version: number;
   bytesHash: string;
-  dispatched: Set<number>;
-  grpcRefused: Set<number>;
-  logCursor: number;
+  /** Callouts sent and not yet answered, and gRPC calls being refused, as "worker:token" (tokens count per VM). */
+  dispatched: Set<string>;
+  grpcRefused: Set<string>;
   tickTimer: NodeJS.Timeout | null;
   tickPeriod: number;
   exchanges: number;
@@ -197,6 +197,7 @@ export class FilterSet {
     const plugin = filterPlugin(bytes, slot.spec, slot.name, this.options, slot.path);
     const start = plugin.start();
     this.log.pluginLogs(start.logs.map((l) => ({ filter: slot.name, ...l })));
+    forgetLogs(plugin);
     if (!start.ok) return { error: start.error ?? "the plugin did not start" };
     const loaded: Loaded = {
       slot,
@@ -205,7 +206,6 @@ export class FilterSet {
       bytesHash: createHash("sha256").update(bytes).digest("hex"),
       dispatched: new Set(),
       grpcRefused: new Set(),
-      logCursor: plugin.logs.length,
       tickTimer: null,
       tickPeriod: 0,
       exchanges: 0,
@@ -297,19 +297,21 @@ export class FilterSet {
     }
   }
 
+  /** Prints the plugin's new root-level logs (ticks, callout answers) and forgets them: a proxy runs for days. */
   private flushLogs(l: Loaded): void {
     const logs = l.plugin.logs;
-    if (logs.length <= l.logCursor) return;
-    const fresh = logs.slice(l.logCursor).map((e) => ({ filter: l.slot.name, ...e }));
-    l.logCursor = logs.length;
+    if (logs.length === 0) return;
+    const fresh = logs.map((e) => ({ filter: l.slot.name, ...e }));
+    forgetLogs(l.plugin);
     this.log.pluginLogs(fresh);
   }
 
   private dispatchCallouts(l: Loaded): boolean {
     let any = false;
     for (const call of l.plugin.pendingHttpCalls()) {
-      if (l.dispatched.has(call.token)) continue;
-      l.dispatched.add(call.token);
+      const key = `${call.worker}:${call.token}`;
+      if (l.dispatched.has(key)) continue;
+      l.dispatched.add(key);
       any = true;
       this.counts.callouts++;
       l.callouts++;
@@ -323,10 +325,10 @@ export class FilterSet {
           l.callouts--;
           if (response === null || response === "timeout") this.counts.calloutFailures++;
           this.options.calloutAnswered?.(l.plugin, call.token, response);
+          l.dispatched.delete(key); // answered (or refused below): the set holds only calls in flight
           try {
-            if (response === "timeout") l.plugin.timeoutHttpCall(call.token);
-            else l.plugin.respondToHttpCall(call.token, response);
-            l.dispatched.delete(call.token); // answered: no longer pending, and the set stays small
+            if (response === "timeout") l.plugin.timeoutHttpCall(call.token, call.worker);
+            else l.plugin.respondToHttpCall(call.token, response, call.worker);
           } catch (e) {
             this.log.error(`${l.slot.name}: delivering the callout response failed: ${(e as Error).message}`);
           }
@@ -359,13 +361,18 @@ export class FilterSet {
   private refuseGrpc(l: Loaded): boolean {
     let any = false;
     for (const call of l.plugin.grpcCalls()) {
-      if (l.grpcRefused.has(call.token)) continue;
-      l.grpcRefused.add(call.token);
+      // A stream closed from our side stays open until the plugin closes it too (as in Envoy).
+      const key = `${call.worker}:${call.token}`;
+      if (call.remoteClosed || l.grpcRefused.has(key)) continue;
+      l.grpcRefused.add(key);
       any = true;
-      this.log.warn(`${l.slot.name}: gRPC call to ${call.upstream} ${call.serviceName}/${call.method} closed with UNAVAILABLE: the dev proxy does not route gRPC yet`);
+      this.log.warn(`${l.slot.name}: gRPC ${call.kind} to ${call.upstream} ${call.serviceName}/${call.method} closed with UNAVAILABLE: the dev proxy does not route gRPC yet`);
       setImmediate(() => {
+        l.grpcRefused.delete(key);
         try {
-          l.plugin.failGrpcCall(call.token, 14, "the dev proxy does not route gRPC");
+          const why = "the dev proxy does not route gRPC";
+          if (call.kind === "call") l.plugin.failGrpcCall(call.token, 14, why, call.worker);
+          else l.plugin.closeGrpcStream(call.token, 14, why, call.worker);
         } catch (e) {
           this.log.error(`${l.slot.name}: closing the gRPC call failed: ${(e as Error).message}`);
         }
@@ -374,6 +381,12 @@ export class FilterSet {
     }
     return any;
   }
+}
+
+/** Drops the plugin's root-level logs once printed (plugin.logs and each worker's). */
+function forgetLogs(plugin: Plugin): void {
+  plugin.logs.length = 0;
+  for (const worker of plugin.workers) worker.logs.length = 0;
 }
 
 /** One filter's plugin as the dev proxy creates it (not started). */

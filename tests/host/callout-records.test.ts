@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createPlugin, encodePairs, type Plugin } from "../../host/index.js";
+import { largestCollection } from "../support/collections.js";
 import { bytesData, data, filter } from "./support/wat.js";
 
 const CALL_HEADERS = encodePairs([[":method", "POST"], [":path", "/check"], [":authority", "auth"]]);
@@ -24,23 +25,6 @@ const wasm = filter({
     (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) ${httpCall} (i32.const 0))
     (func (export "proxy_on_http_call_response") (param i32 i32 i32 i32 i32))`,
 });
-
-/** The biggest Array, Map or Set held by `value` or by anything it holds, `depth` levels down (a VM's records). */
-function largestCollection(value: unknown, depth: number, seen = new Set<unknown>()): { path: string; size: number } {
-  let best = { path: "", size: 0 };
-  if (depth < 0 || value === null || typeof value !== "object" || seen.has(value) || ArrayBuffer.isView(value)) return best;
-  seen.add(value);
-  const entries: [string, unknown][] =
-    value instanceof Map ? [...value.entries()].map(([k, v]) => [`[${String(k)}]`, v])
-    : value instanceof Set || Array.isArray(value) ? [...value].map((v, i) => [`[${i}]`, v])
-    : Object.entries(value);
-  if (value instanceof Map || value instanceof Set || Array.isArray(value)) best = { path: "", size: entries.length };
-  for (const [key, child] of entries) {
-    const inner = largestCollection(child, depth - 1, seen);
-    if (inner.size > best.size) best = { path: `.${key}${inner.path}`, size: inner.size };
-  }
-  return best;
-}
 
 /** The plugin's one worker VM (the Vm object, with every VM-wide record). */
 const vmOf = (plugin: Plugin) => (plugin as unknown as { vms: { vm: object }[] }).vms[0].vm;
