@@ -214,13 +214,22 @@ describe("run --concurrency: worker threads", () => {
         const elapsed = Number(/ran for (\d+) ms/.exec(String(error.message))![1]);
         assert.ok(elapsed > deadlineMs && elapsed < deadlineMs + 1000, `elapsed ${elapsed} ms`);
         let served = null;
+        let path = "";
         for (let i = 0; i < 50 && served === null; i++) {
           const res = await send(`${proxy.url}/after${i}`).catch(() => null);
-          if (res?.status === 200) served = res;
+          if (res?.status === 200) (served = res), (path = `/after${i}`);
           else await new Promise((r) => setTimeout(r, 100));
         }
         assert.ok(served, "serves again after the stop");
         assert.equal(JSON.parse(served.body.toString()).headers["x-count"], "1", "the new worker's VM ran the filter");
+        // The inspector: the new worker counts its requests from 1 again, but the page's ids go on (the stuck request was 1).
+        let traced: { id: string; path: string } | undefined;
+        for (let i = 0; i < 50 && !traced; i++) {
+          const state = (await (await fetch(`${proxy.admin}/inspector/state`)).json()) as { requests: { id: string; path: string }[] };
+          traced = state.requests.find((r) => r.path === path);
+          if (!traced) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(traced?.id, "2", JSON.stringify(traced));
       } finally {
         assert.equal(await proxy.stop(), 0, JSON.stringify(proxy.events.filter((e) => e.event !== "request")) + proxy.stderr());
       }
