@@ -1,11 +1,11 @@
-// `run`'s dev proxy with real worker threads (one unless --concurrency says otherwise), the way
-// Envoy runs --concurrency workers. The main thread starts the configuration canary of every
-// filter (one VM: on_vm_start, on_configure; then dropped), then N workers (worker.ts), each with
-// its own VM of every filter. Worker 0 opens the listening socket and the others serve the same
-// one, so a request never hops between threads. The main thread keeps what Envoy's main thread keeps: shared data and queues
-// (shared-broker.ts), the admin port (stats gathered from the workers), --watch (a changed
-// .wasm goes through a new canary, then to every worker), the log, and the signals: it is never
-// busy in wasm, so Ctrl-C stops the proxy even while a worker runs a callback that never returns.
+// `run`'s dev proxy with real worker threads (one unless --concurrency says otherwise), the way Envoy
+// runs --concurrency workers. The main thread starts the configuration canary of every filter (one VM:
+// on_vm_start, on_configure; then dropped), then N workers (worker.ts), each with its own VM of every
+// filter. Worker 0 opens the listening socket and the others serve the same one, so a request never
+// hops between threads. The main thread keeps what Envoy's main thread keeps: shared data and queues
+// (shared-broker.ts), the admin port (stats gathered from the workers), --watch (a changed .wasm goes
+// through a new canary, then to every worker), the log, and the signals: it is never busy in wasm, so
+// Ctrl-C stops the proxy even while a worker runs a callback that never returns.
 
 import { createHash } from "node:crypto";
 import type http from "node:http";
