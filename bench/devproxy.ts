@@ -168,9 +168,9 @@ export async function devProxyBench(o: DevProxyBenchOptions, progress: (s: strin
       ["run prime-authorizer, 1 worker", run("prime-authorizer", 1), prime],
       ["run prime-authorizer, 2 workers", run("prime-authorizer", 2), prime],
       // Not targets: with one worker the main thread keeps the deadline, so this should match the row
-      // above; without --concurrency the proxy runs on one thread with node:vm's watchdog per callback.
+      // above; `run` as users type it (no --concurrency) serves on one worker thread too.
       ["run add-header, 1 worker, --callback-deadline 0", [...run("add-header", 1), "--callback-deadline", "0"], {}],
-      ["run add-header, one thread (no --concurrency)", run("add-header", 1).slice(0, -2), {}],
+      ["run add-header, no --concurrency (default)", run("add-header", 1).slice(0, -2), {}],
       ["plain node:http proxy (again)", ["-e", PLAIN_PROXY, upstream.url], {}],
     ];
     const measured: Measured[] = [];

@@ -22,6 +22,8 @@ export interface Result {
   directNsPerStream?: number | null;
   /** prime-authorizer only: the same for the denied request. */
   directNsPerStreamDenied?: number | null;
+  /** add-header only: the same, each stream right after one stream of the empty filter through the host (direct.ts). */
+  directAfterHostNsPerStream?: number | null;
   /** Host calls per allowed request, by import name. */
   hostCallsPerRequest?: Record<string, number> | null;
   hostCallsPerDeniedRequest?: Record<string, number> | null;
@@ -173,8 +175,12 @@ function whereTheTimeGoes(results: Result[], find: (filter: FilterName, impl: Im
       `raw+on_delete ${fmt(tracked?.directNsPerStream, 1)}, noop (7 callbacks) ${fmt(noop?.directNsPerStream, 1)}, empty ${fmt(empty?.directNsPerStream, 1)}`,
     `  through the host: proxy_on_delete costs ${fmt((tracked?.netNsPerRequest ?? NaN) - (raw.netNsPerRequest ?? NaN))} (raw+on_delete - raw, net); ` +
       `a callback that does nothing costs ${fmt(perCallback)} (noop net / 7)`,
+    `  exports called without the host, each stream right after the host's work for one (the empty filter's): ` +
+      `ours ${fmt(us.directAfterHostNsPerStream, 1)}, raw ${fmt(raw.directAfterHostNsPerStream, 1)}, raw+on_delete ${fmt(tracked?.directAfterHostNsPerStream, 1)}`,
     `  ours - raw+on_delete: ${fmt((us.netNsPerRequest ?? NaN) - (tracked?.netNsPerRequest ?? NaN))} through the host, ` +
-      `${fmt(us.directNsPerStream - (tracked?.directNsPerStream ?? NaN), 1)} without it`,
+      `${fmt(us.directNsPerStream - (tracked?.directNsPerStream ?? NaN), 1)} without it, ` +
+      `${fmt((us.directAfterHostNsPerStream ?? NaN) - (tracked?.directAfterHostNsPerStream ?? NaN), 1)} without it after the host's work ` +
+      "(its code and data then come from colder caches)",
   ];
 }
 

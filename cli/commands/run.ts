@@ -2,7 +2,10 @@
 // serve real HTTP through the filters as one chain (Envoy's http_filters order), in front of an
 // upstream URL or the built-in echo upstream. Runs until SIGINT/SIGTERM. With --watch, a .wasm that a
 // filter project builds (an asconfig.json above it names it as a target's output) is rebuilt when its
-// sources change, and the proxy reloads every .wasm that changes.
+// sources change, and the proxy reloads every .wasm that changes. It serves on worker threads
+// (one by default, --concurrency N), as Envoy's workers; the main thread keeps the callback
+// deadline, the admin port and the signals. With --inspect it serves on the main thread, which
+// the debugger follows.
 
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -121,14 +124,17 @@ export function register(program: Command): void {
     .option("--fail-open", "let requests through a filter whose VM failed (default: 503)")
     .option("--failure-policy <policy>", "FAIL_CLOSED (default; Istio FAIL_CLOSE), FAIL_OPEN or FAIL_RELOAD (a failed VM is recreated)")
     .option("--reload-backoff <ms>", "FAIL_RELOAD: the backoff's base interval (Envoy's default 1000)")
-    .option("--callback-deadline <ms>", "stop a callback running longer and fail its VM (0: no limit)", "10000")
-    .option("--concurrency <n>", "serve with n worker threads, as Envoy's --concurrency (a canary, then one VM per filter per worker); with --inspect, emulated on one thread")
+    .option("--callback-deadline <ms>", "stop a callback running longer (0: no limit): its worker is stopped, its connections reset, and a new one with new VMs serves on", "10000")
+    .option(
+      "--concurrency <n>",
+      "serve with n worker threads, as Envoy's --concurrency (a canary, then one VM per filter per worker; default 1); with --inspect, emulated on the main thread",
+    )
     .option("--log-level <level>", `plugin log level: ${LOG_LEVELS.join(", ")}`, "info")
     .option("--max-headers-count <n>", "request headers allowed (Envoy's max_headers_count); more: 431", "100")
     .option("--max-request-headers-kb <n>", "KiB of request headers allowed (Envoy's max_request_headers_kb); more: 431", "60")
     .option("--buffer-limit <bytes>", "what a filter may buffer per direction (Envoy's per_connection_buffer_limit_bytes); more: 413/500", "1048576")
     .option("--route-timeout <ms>", "from the end of the request to the end of the response (Envoy's route timeout; 0: none); then 504", "15000")
-    .option("--inspect [[host:]port]", "open node's inspector (default 127.0.0.1:9229) so a debugger stops at breakpoints in the filters' AssemblyScript source (build/debug.wasm keeps every line and local); no callback deadline")
+    .option("--inspect [[host:]port]", "open node's inspector (default 127.0.0.1:9229) so a debugger stops at breakpoints in the filters' AssemblyScript source (build/debug.wasm keeps every line and local); no callback deadline; serves on the main thread (one VM per filter, or --concurrency n emulated)")
     .option("--log-requests <mode>", "a line per request: all, sampled (at most one a second) or off (default: all on a terminal or with --json, else sampled)")
     .option("--verbose", "also print each filter's callbacks and statuses, and every callout")
     .option("--json", "print one JSON object per line (listening, request, log, reload, ...)")
@@ -153,8 +159,10 @@ export function register(program: Command): void {
         if (o.inspect !== undefined) process.stderr.write(`debugger: attach to ${openInspector(o.inspect)} (VS Code: "Attach", Chrome: chrome://inspect)\n`);
         const logRequests = o.logRequests as RequestLogging | undefined;
         if (logRequests !== undefined && !["all", "sampled", "off"].includes(logRequests)) throw new Error(`bad --log-requests '${logRequests}': all, sampled or off`);
-        // Worker threads with --concurrency; a debugger (--inspect) follows one thread.
-        const threads = o.concurrency !== undefined && o.inspect === undefined ? whole(o.concurrency, "--concurrency", 1) : null;
+        // Worker threads (one unless --concurrency says otherwise): the main thread keeps the callback
+        // deadline with two Atomics stores per callback, not a node:vm watchdog thread per callback.
+        // A debugger (--inspect) follows the main thread, so it serves there.
+        const threads = o.inspect === undefined ? whole(o.concurrency ?? "1", "--concurrency", 1) : null;
         let lost: ((reason: string) => void) | null = null;
         const options = {
           filters,

@@ -1,11 +1,11 @@
-// `run`'s dev proxy with real worker threads, the way Envoy runs --concurrency workers. The main
-// thread starts the configuration canary of every filter (one VM: on_vm_start, on_configure;
-// then dropped), then N workers (worker.ts), each with its own VM of every filter. Worker 0 opens
-// the listening socket and the others serve the same one, so a request never hops between
-// threads. The main thread keeps what Envoy's main thread keeps: shared data and queues
-// (shared-broker.ts), the admin port (stats gathered from the workers), --watch (a changed
-// .wasm goes through a new canary, then to every worker), the log, and the signals: it is never
-// busy in wasm, so Ctrl-C stops the proxy even while a worker runs a callback that never returns.
+// `run`'s dev proxy with real worker threads (one unless --concurrency says otherwise), the way Envoy
+// runs --concurrency workers. The main thread starts the configuration canary of every filter (one VM:
+// on_vm_start, on_configure; then dropped), then N workers (worker.ts), each with its own VM of every
+// filter. Worker 0 opens the listening socket and the others serve the same one, so a request never
+// hops between threads. The main thread keeps what Envoy's main thread keeps: shared data and queues
+// (shared-broker.ts), the admin port (stats gathered from the workers), --watch (a changed .wasm goes
+// through a new canary, then to every worker), the log, and the signals: it is never busy in wasm, so
+// Ctrl-C stops the proxy even while a worker runs a callback that never returns.
 
 import { createHash } from "node:crypto";
 import type http from "node:http";
@@ -78,6 +78,8 @@ export class ThreadedDevProxy {
   private readonly recording: RecordingFile | null;
   private stopping = false;
   private readonly counts = { reloads: 0, reloadsRefused: 0 };
+  /** The inspector's request ids: each worker counts from 1, and a replaced pool starts again; ids go on from `base`. */
+  private readonly requestIds = { base: 0, highest: 0 };
   url = "";
   adminUrl = "";
 
@@ -93,7 +95,7 @@ export class ThreadedDevProxy {
     this.inspector = options.adminPort !== null ? new InspectorModel() : null;
     this.recording = options.record ? new RecordingFile(options.record, this.log) : null;
     const model = this.inspector;
-    if (model) this.onWorkerEvent("inspector", (e, worker) => model.accept(fromWorker(e as InspectorEvent, worker)));
+    if (model) this.onWorkerEvent("inspector", (e, worker) => model.accept(this.fromWorker(e as InspectorEvent, worker)));
     const file = this.recording;
     if (file) this.onWorkerEvent("record", (r) => file.append(r as Parameters<RecordingFile["append"]>[0]));
   }
@@ -213,6 +215,7 @@ export class ThreadedDevProxy {
     for (const w of old) this.retired.add(w.thread);
     // Every old handle on the shared fd must be closed before a new socket can get its number.
     await Promise.all(old.map(async (w) => (await w.thread.terminate(), await w.exited)));
+    this.requestIds.base = this.requestIds.highest;
     try {
       if (!this.stopping) await this.spawnAll(Number(new URL(this.url).port));
     } catch (e) {
@@ -246,6 +249,7 @@ export class ThreadedDevProxy {
         limits: o.limits,
         requestLogging: o.requestLogging ?? defaultRequestLogging(out, o.json === true),
       },
+      tagged: o.workers > 1,
       listenFd,
       isTTY: (out as { isTTY?: boolean }).isTTY === true,
       broker: { port: rpc.port2, flag },
@@ -305,6 +309,30 @@ export class ThreadedDevProxy {
     return { filters, proxy };
   }
 
+  /**
+   * A worker's inspector event as the main thread's model takes it. Request ids go on from the
+   * ids of a pool this one replaced; with several workers they and VM names carry the worker
+   * ("1.7", "add-header v1 w1"), since each worker counts and names its own; with one worker they
+   * read as on a single thread ("7", "add-header v1").
+   */
+  private fromWorker(event: InspectorEvent, worker: number): InspectorEvent {
+    const tagged = this.options.workers > 1;
+    const id = (n: string) => {
+      const counted = this.requestIds.base + Number(n);
+      this.requestIds.highest = Math.max(this.requestIds.highest, counted);
+      return tagged ? `${worker}.${counted}` : String(counted);
+    };
+    switch (event.type) {
+      case "request-start":
+      case "request-end":
+        return { ...event, id: id(event.id) };
+      case "callout":
+        return { ...event, requestId: id(event.requestId) };
+      case "memory":
+        return tagged ? { ...event, vm: `${event.vm} w${worker}` } : event;
+    }
+  }
+
   /** --watch: a changed .wasm gets a new canary; if it starts, every worker loads it, else the old version keeps serving. */
   private watch(): void {
     this.paths.forEach((path, i) => {
@@ -336,7 +364,7 @@ export class ThreadedDevProxy {
     this.log.event(
       "reload",
       { filter: this.names[index], ok: true, version },
-      `reloaded ${this.names[index]} (version ${version}) from ${this.paths[index]} on ${this.workers.length === 1 ? "the worker" : `all ${this.workers.length} workers`}`,
+      `reloaded ${this.names[index]} (version ${version}) from ${this.paths[index]}${this.workers.length === 1 ? "" : ` on all ${this.workers.length} workers`}`,
     );
   }
 
@@ -374,22 +402,6 @@ export class ThreadedDevProxy {
       this.admin.close(() => done());
       this.admin.closeAllConnections();
     });
-  }
-}
-
-/**
- * A worker's inspector event as the main thread's model takes it: request ids and VM names
- * carry the worker ("1.7", "add-header v1 w1"), since each worker counts and names its own.
- */
-function fromWorker(event: InspectorEvent, worker: number): InspectorEvent {
-  switch (event.type) {
-    case "request-start":
-    case "request-end":
-      return { ...event, id: `${worker}.${event.id}` };
-    case "callout":
-      return { ...event, requestId: `${worker}.${event.requestId}` };
-    case "memory":
-      return { ...event, vm: `${event.vm} w${worker}` };
   }
 }
 

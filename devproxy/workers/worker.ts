@@ -21,6 +21,8 @@ export interface WorkerSetup {
   options: Omit<DevProxyOptions, "out" | "adminPort" | "watch" | "worker" | "listenFd" | "banner" | "record" | "recordSink" | "inspectorSink">;
   /** Worker 0: null (it opens the port); the others: worker 0's listening fd. */
   listenFd: number | null;
+  /** Several workers: this one's index is on its log lines and events (one worker's read as a single thread's). */
+  tagged: boolean;
   /** Whether the main thread's output is a terminal (colour, request logging default). */
   isTTY: boolean;
   broker: BrokerLink;
@@ -53,7 +55,7 @@ const proxy = new DevProxy({
   out,
   adminPort: null,
   watch: false,
-  worker: setup.index,
+  worker: setup.tagged ? setup.index : undefined,
   banner: false,
   listenFd: setup.listenFd ?? undefined,
   recordSink: setup.record ? (r) => channel.emit("record", r) : undefined,

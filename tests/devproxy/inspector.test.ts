@@ -73,6 +73,7 @@ describe("inspector: http-auth's callout, header diff and local reply, live and 
     assert.equal(res.status, 200);
     const update = (await stream.event) as { requests: RequestEnd[] };
     const request = update.requests.find((r) => r.path === "/private")!;
+    assert.match(request.id, /^\d+$/, "one worker: request ids read as a single thread's");
     assert.equal(request.status, 200);
     assert.equal(request.method, "GET");
     const [f] = request.filters;

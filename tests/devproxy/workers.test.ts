@@ -98,13 +98,14 @@ describe("run --concurrency: worker threads", () => {
     for (const p of running) if (p.child.exitCode === null) p.child.kill("SIGKILL");
   });
 
-  for (const workers of [1, 2]) {
-    it(`--concurrency ${workers}: Ctrl-C stops the proxy within seconds while a callback loops forever${workers > 1 ? ", and the other worker keeps serving meanwhile" : ""}`, async () => {
-      const proxy = await startProxy([countingPath, "--concurrency", String(workers), "--callback-deadline", "0"]);
+  for (const workers of [null, 1, 2]) {
+    const flags = workers === null ? [] : ["--concurrency", String(workers)];
+    it(`${workers === null ? "without --concurrency" : `--concurrency ${workers}`}: Ctrl-C stops the proxy within seconds while a callback loops forever${workers && workers > 1 ? ", and the other worker keeps serving meanwhile" : ""}`, async () => {
+      const proxy = await startProxy([countingPath, ...flags, "--callback-deadline", "0"]);
       running.push(proxy);
       const spinning = send(`${proxy.url}/spin`, { headers: { "x-spin": "1" } }).catch((e: Error) => e);
       await new Promise((r) => setTimeout(r, 300));
-      if (workers > 1) {
+      if (workers && workers > 1) {
         const served: Event[] = [];
         for (let i = 0; i < 4; i++) {
           const res = await send(`${proxy.url}/meanwhile${i}`, { ms: 5000 });
@@ -173,13 +174,17 @@ describe("run --concurrency: worker threads", () => {
     }
   });
 
-  it("one thread without --concurrency warns once per filter that it runs one VM; worker threads (canary + one VM each) do not", async () => {
+  it("without --concurrency: one worker thread (canary + its VM, as Envoy), so no one-VM warning, and its lines read as a single thread's", async () => {
     const oneVm = (p: RunningProxy) => p.events.filter((e) => typeof e.message === "string" && e.message.includes("no concurrency given"));
     const single = await startProxy([tickingPath]);
     running.push(single);
     try {
-      await single.waitFor((e) => e.event === "log" && e.message === "42", 10_000);
-      assert.equal(oneVm(single).length, 1, JSON.stringify(single.events));
+      assert.equal(single.events.find((e) => e.event === "listening")!.workers, 1);
+      const tick = await single.waitFor((e) => e.event === "log" && e.message === "42", 10_000);
+      assert.equal(tick.worker, undefined, "one worker: no worker tag");
+      await send(`${single.url}/one`);
+      assert.equal((await requestOn(single, "/one")).worker, undefined);
+      assert.deepEqual(oneVm(single), [], "the dev proxy starts Envoy's VMs itself");
     } finally {
       assert.equal(await single.stop(), 0);
     }
@@ -193,32 +198,43 @@ describe("run --concurrency: worker threads", () => {
     }
   });
 
-  it("--concurrency 1: the main thread stops a callback past the deadline, names it, and the proxy serves on with a new worker", async () => {
-    const deadlineMs = 500;
-    const proxy = await startProxy([countingPath, "--concurrency", "1", "--callback-deadline", String(deadlineMs)]);
-    running.push(proxy);
-    try {
-      const started = Date.now();
-      const stuck = await send(`${proxy.url}/spin`, { headers: { "x-spin": "1" } }).catch((e: Error) => e);
-      const ms = Date.now() - started;
-      assert.ok(stuck instanceof Error, "the stuck request is reset with its worker");
-      assert.ok(ms < deadlineMs + 1500, `stopped after ${ms} ms`);
-      const error = await proxy.waitFor((e) => e.event === "error" && /past the callback deadline/.test(String(e.message)), 5000);
-      assert.match(String(error.message), /^counting: proxy_on_request_headers ran for \d+ ms on worker 0, past the callback deadline of 500 ms: the worker was stopped/);
-      const elapsed = Number(/ran for (\d+) ms/.exec(String(error.message))![1]);
-      assert.ok(elapsed > deadlineMs && elapsed < deadlineMs + 1000, `elapsed ${elapsed} ms`);
-      let served = null;
-      for (let i = 0; i < 50 && served === null; i++) {
-        const res = await send(`${proxy.url}/after${i}`).catch(() => null);
-        if (res?.status === 200) served = res;
-        else await new Promise((r) => setTimeout(r, 100));
+  for (const flags of [["--concurrency", "1"], []]) {
+    it(`${flags.length ? flags.join(" ") : "without --concurrency"}: the main thread stops a callback past the deadline, names it, and the proxy serves on with a new worker`, async () => {
+      const deadlineMs = 500;
+      const proxy = await startProxy([countingPath, ...flags, "--callback-deadline", String(deadlineMs)]);
+      running.push(proxy);
+      try {
+        const started = Date.now();
+        const stuck = await send(`${proxy.url}/spin`, { headers: { "x-spin": "1" } }).catch((e: Error) => e);
+        const ms = Date.now() - started;
+        assert.ok(stuck instanceof Error, "the stuck request is reset with its worker");
+        assert.ok(ms < deadlineMs + 1500, `stopped after ${ms} ms`);
+        const error = await proxy.waitFor((e) => e.event === "error" && /past the callback deadline/.test(String(e.message)), 5000);
+        assert.match(String(error.message), /^counting: proxy_on_request_headers ran for \d+ ms on worker 0, past the callback deadline of 500 ms: the worker was stopped/);
+        const elapsed = Number(/ran for (\d+) ms/.exec(String(error.message))![1]);
+        assert.ok(elapsed > deadlineMs && elapsed < deadlineMs + 1000, `elapsed ${elapsed} ms`);
+        let served = null;
+        let path = "";
+        for (let i = 0; i < 50 && served === null; i++) {
+          const res = await send(`${proxy.url}/after${i}`).catch(() => null);
+          if (res?.status === 200) (served = res), (path = `/after${i}`);
+          else await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(served, "serves again after the stop");
+        assert.equal(JSON.parse(served.body.toString()).headers["x-count"], "1", "the new worker's VM ran the filter");
+        // The inspector: the new worker counts its requests from 1 again, but the page's ids go on (the stuck request was 1).
+        let traced: { id: string; path: string } | undefined;
+        for (let i = 0; i < 50 && !traced; i++) {
+          const state = (await (await fetch(`${proxy.admin}/inspector/state`)).json()) as { requests: { id: string; path: string }[] };
+          traced = state.requests.find((r) => r.path === path);
+          if (!traced) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(traced?.id, "2", JSON.stringify(traced));
+      } finally {
+        assert.equal(await proxy.stop(), 0, JSON.stringify(proxy.events.filter((e) => e.event !== "request")) + proxy.stderr());
       }
-      assert.ok(served, "serves again after the stop");
-      assert.equal(JSON.parse(served.body.toString()).headers["x-count"], "1", "the new worker's VM ran the filter");
-    } finally {
-      assert.equal(await proxy.stop(), 0, JSON.stringify(proxy.events.filter((e) => e.event !== "request")) + proxy.stderr());
-    }
-  });
+    });
+  }
 
   it("--concurrency 2: past the deadline the main thread stops every worker (they share one socket), says so, and a new pool serves on", async () => {
     const deadlineMs = 500;
