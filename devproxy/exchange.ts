@@ -198,7 +198,8 @@ export class Exchange {
   private propagate(k: number, dir: Dir): boolean {
     if (dir === "request" && this.cutAt !== null && k >= this.cutAt) return false;
     const stream = this.streams[k];
-    const out = stream.forwarded(dir);
+    // The header maps as passed on, turned into lists once, when they go to the next hop.
+    const out = stream.passedOn(dir);
     const c = this.sent[dir][k];
     if (out.headers === null || c.ended) return false;
     // What the filter passed on is taken, not copied: the stream keeps only what it buffers.
@@ -211,7 +212,7 @@ export class Exchange {
       const eos = out.complete && length === 0 && out.trailers === null;
       c.ended = eos;
       progress = true;
-      this.hopHeaders(k, dir, out.headers, eos, out.complete && out.trailers === null ? length : null);
+      this.hopHeaders(k, dir, out.headers.toArray(), eos, out.complete && out.trailers === null ? length : null);
       if (this.finished) return true;
     }
     for (let i = 0; i < chunks.length; i++) {
@@ -224,7 +225,7 @@ export class Exchange {
     if (out.complete && out.trailers !== null && !c.trailers) {
       c.trailers = c.ended = true;
       progress = true;
-      this.hopTrailers(k, dir, out.trailers);
+      this.hopTrailers(k, dir, out.trailers.toArray());
     } else if (out.complete && !c.ended) {
       c.ended = true;
       progress = true;

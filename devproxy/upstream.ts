@@ -53,12 +53,19 @@ export interface UpstreamRequest {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Methods whose empty body goes upstream without a content-length (any other gets "content-length: 0"). */
+const NO_BODY_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS"]);
+
+/** A pseudo-header's value ("" when absent). */
+function pseudo(headers: Header[], name: string): string {
+  for (const [k, v] of headers) if (k === name) return v;
+  return "";
+}
 
 export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
   const { headers, sink } = r;
-  const pseudo = (name: string) => headers.find(([k]) => k === name)?.[1] ?? "";
-  const method = pseudo(":method") || "GET";
-  const target = upstreamTarget(base, pseudo(":path") || "/");
+  const method = pseudo(headers, ":method") || "GET";
+  const target = upstreamTarget(base, pseudo(headers, ":path") || "/");
   let aborted = false;
   let responded = false;
   let complete = false;
@@ -84,7 +91,7 @@ export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
 
   // Node's raw list form (name, value, name, value...): in the chain's order, duplicates kept,
   // and no object with a key per header to build for every request.
-  const authority = pseudo(":authority");
+  const authority = pseudo(headers, ":authority");
   const out: string[] = [];
   let declared: string | undefined;
   for (const [name, v] of headers) {
@@ -98,7 +105,7 @@ export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
   if (authority) out.push("x-forwarded-host", authority);
   let length: string | null = null;
   if (declared !== undefined && /^\d+$/.test(declared)) length = declared;
-  else if (r.knownLength !== null && (r.knownLength > 0 || !["GET", "HEAD", "DELETE", "OPTIONS"].includes(method))) length = String(r.knownLength);
+  else if (r.knownLength !== null && (r.knownLength > 0 || !NO_BODY_METHODS.has(method))) length = String(r.knownLength);
   if (length !== null) out.push("content-length", length);
 
   // Envoy's HTTP/1 encoder refuses what it cannot write; the router answers 503 with the reason.

@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { BufferType, MapType, StreamType, WasmResult } from "./abi/enums.js";
 import type { BodyBuffer, LocalReplyRequest, StreamHost } from "./context.js";
-import type { Forwarded } from "./forwarded.js";
+import type { Forwarded, ForwardedState } from "./forwarded.js";
 import { FilterManager } from "./filter-manager.js";
 import { HeaderMap, type HeaderInput } from "./header-map.js";
 import { requestKind } from "./local-reply.js";
@@ -82,6 +82,15 @@ export class HttpStream extends FilterManager implements StreamHost {
    */
   forwarded(direction: "request" | "response"): Readonly<Forwarded> {
     return (direction === "request" ? this.req.forwarded : this.resp.forwarded).view();
+  }
+
+  /**
+   * What forwarded() shows, without building its public view (an object per direction, kept up to
+   * date): the header maps as passed on and whether the direction is complete. For a chain that
+   * streams (the dev proxy), which reads each header map once, as text, when it passes it on.
+   */
+  passedOn(direction: "request" | "response"): Readonly<Pick<ForwardedState, "headers" | "trailers" | "complete">> {
+    return direction === "request" ? this.req.forwarded : this.resp.forwarded;
   }
 
   /**
