@@ -138,10 +138,6 @@ export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
   else if (r.knownLength !== null && (r.knownLength > 0 || !NO_BODY_METHODS.has(method))) length = String(r.knownLength);
   if (length !== null) out.push("content-length", length);
 
-  // Envoy's HTTP/1 encoder refuses what it cannot write; the router answers 503 with the reason.
-  const invalid = invalidHeader(headers) ?? (BAD_PATH.test(target.path) ? "invalid header value for: :path" : null);
-  if (invalid) return refused(invalid, `${invalid} (a filter set it)`);
-
   const startRouteTimer = () => {
     if (r.routeTimeoutMs <= 0 || routeTimer) return;
     routeTimer = setTimeout(
@@ -240,9 +236,12 @@ export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
     },
     onError: (e) => {
       settled = true;
-      // An error from dispatch itself (a request undici cannot write) arrives before it returns.
-      if (dispatching) refused(e.message, e.message);
-      else fail(...failureOf(e, base, responded));
+      if (!dispatching) return fail(...failureOf(e, base, responded));
+      // undici refused the request before it returned (it checks what Node's writer checks, as
+      // Envoy's HTTP/1 encoder does); the router answers 503 with Envoy's wording of the reason.
+      const invalid = invalidHeader(headers) ?? (BAD_PATH.test(target.path) ? "invalid header value for: :path" : null);
+      if (invalid) refused(invalid, `${invalid} (a filter set it)`);
+      else refused(e.message, e.message);
     },
   };
   poolFor(`http://${target.host}`, r.maxHeaderBytes).dispatch(
