@@ -97,7 +97,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     if (done) return;
     done = true;
     error ??= why;
-    ctx.filters.exchanges.delete(exchange);
+    ctx.filters.exchanges.delete(tracked);
     upstream?.abort();
     if (!ended) {
       // Answered before the request was read: read the rest and drop it (the client gets its
@@ -187,7 +187,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     ends,
     ctx.filters.trace(chain, method, path),
   );
-  ctx.filters.exchanges.add(exchange);
+  const tracked = ctx.filters.track(exchange);
   // What comes into the chain, from the client and from the upstream (recorded on the way in).
   const input = capture ? capture.input(exchange) : exchange;
 
