@@ -70,6 +70,7 @@ export abstract class PluginCallouts extends PluginCore {
       method: c.method,
       initialMetadata: c.metadata,
       messages: [...c.messages],
+      messagesSent: c.messagesSent,
       timeoutMs: c.timeoutMs,
       contextId: c.contextId,
       localClosed: c.localClosed,

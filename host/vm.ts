@@ -45,6 +45,9 @@ export interface VmConfig {
 export type ForeignFunctionResult = Uint8Array | string | number | void | undefined;
 export type ForeignFunction = (args: Uint8Array) => ForeignFunctionResult;
 
+/** The last messages a gRPC stream's record keeps: a plugin may send on one stream for as long as the proxy runs. */
+export const GRPC_MESSAGES_KEPT = 64;
+
 export interface GrpcCallout {
   token: number;
   kind: "call" | "stream";
@@ -52,8 +55,10 @@ export interface GrpcCallout {
   serviceName: string;
   method: string;
   metadata: [string, string][];
-  /** Messages the plugin sent: the unary request, or each grpc_send. */
+  /** Messages the plugin sent, oldest first: the unary request, or the last GRPC_MESSAGES_KEPT grpc_send's. */
   messages: Uint8Array[];
+  /** Every message the plugin sent on it, counted (including those `messages` no longer holds). */
+  messagesSent: number;
   timeoutMs: number;
   /** Unary call with a timeout: when the async client's router gives up (virtual ms), else null. */
   dueAtMs: number | null;
