@@ -35,6 +35,7 @@ function open(vm: Vm, kind: "grpcCall" | "grpcStream", parts: (Uint8Array | null
     // Envoy grpcCall: the timeout is the async client's route timeout (0: none).
     dueAtMs: kind === "grpcCall" && timeoutMs > 0 ? vm.clock.elapsedMs + timeoutMs : null,
     contextId: vm.effective.id,
+    rootId: vm.effective.root.id,
     localClosed: false,
     remoteClosed: false,
   });
