@@ -372,6 +372,8 @@ export class FilterSet {
           if (response === null || response === "timeout") this.counts.calloutFailures++;
           this.options.calloutAnswered?.(l.plugin, call.token, response);
           l.dispatched.delete(key); // answered (or refused below): the set holds only calls in flight
+          // A version dropped while draining is gone, as a destroyed root's calls are cancelled.
+          if (!this.loaded.has(l)) return;
           try {
             if (response === "timeout") l.plugin.timeoutHttpCall(call.token, call.worker);
             else l.plugin.respondToHttpCall(call.token, response, call.worker);
