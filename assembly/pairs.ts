@@ -88,12 +88,65 @@ export function pairCount(buffer: ArrayBuffer): i32 {
     const nameLength = <usize>load<u32>(lengths);
     const valueLength = <usize>load<u32>(lengths, 4);
     lengths += LENGTHS_SIZE;
-    // In 64 bits: two u32 lengths must not wrap around the bounds check.
-    if (<u64>nameLength + <u64>valueLength + 2 > <u64>(end - data) ||
-        load<u8>(data + nameLength) != 0 || load<u8>(data + nameLength + 1 + valueLength) != 0) return -1;
+    if (!pairFits(data, end, nameLength, valueLength)) return -1;
     data += nameLength + valueLength + 2;
   }
   return data == end ? <i32>count : -1;
+}
+
+/** Whether a pair with these lengths, NUL-terminated name and value, lies at `data` before `end`. */
+// @ts-ignore: decorator
+@inline function pairFits(data: usize, end: usize, nameLength: usize, valueLength: usize): bool {
+  // In 64 bits: two u32 lengths must not wrap around the bounds check.
+  return <u64>nameLength + <u64>valueLength + 2 <= <u64>(end - data) &&
+    load<u8>(data + nameLength) == 0 && load<u8>(data + nameLength + 1 + valueLength) == 0;
+}
+
+/** Where `countNamed` found the first match: its value's address in the buffer, and length. */
+export let namedValue: usize = 0;
+export let namedValueLength: usize = 0;
+
+/**
+ * How many pairs are named `name` (without regard to ASCII case, as Envoy compares header names),
+ * checking the buffer in the same pass: 0 when `pairCount` would refuse it. Reads in place and decodes
+ * nothing; the first match's value is left in `namedValue` and `namedValueLength`.
+ */
+export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
+  const size = <usize>buffer.byteLength;
+  const base = changetype<usize>(buffer);
+  if (size < COUNT_SIZE) return 0;
+  const count = <usize>load<u32>(base);
+  if (count > (size - COUNT_SIZE) / LENGTHS_SIZE) return 0;
+  const end = base + size;
+  let lengths = base + COUNT_SIZE;
+  let data = lengths + count * LENGTHS_SIZE;
+  let found = 0;
+  for (let i: usize = 0; i < count; i++) {
+    const nameLength = <usize>load<u32>(lengths);
+    const valueLength = <usize>load<u32>(lengths, 4);
+    lengths += LENGTHS_SIZE;
+    if (!pairFits(data, end, nameLength, valueLength)) return 0;
+    if (equalIgnoringAsciiCase(data, nameLength, name) && found++ == 0) {
+      namedValue = data + nameLength + 1;
+      namedValueLength = valueLength;
+    }
+    data += nameLength + valueLength + 2;
+  }
+  return data == end ? found : 0;
+}
+
+/** Whether the `length` bytes at `a` spell `b`, ASCII letters in either case. */
+export function equalIgnoringAsciiCase(a: usize, length: usize, b: ArrayBuffer): bool {
+  if (length != <usize>b.byteLength) return false;
+  for (let i: usize = 0; i < length; i++) {
+    if (asciiLower(load<u8>(a + i)) != asciiLower(load<u8>(changetype<usize>(b) + i))) return false;
+  }
+  return true;
+}
+
+// @ts-ignore: decorator
+@inline function asciiLower(c: u8): u8 {
+  return <u8>(c - 0x41) < 26 ? c | 0x20 : c;
 }
 
 /** The first pair's name in a buffer `pairCount` accepted; its length is `nameLengthAt(buffer, 0)`. */

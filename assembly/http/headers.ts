@@ -1,10 +1,13 @@
 import {
-  addHeaderMapValue, getHeaderMapPairs, getHeaderMapSize, getHeaderMapValue, removeHeaderMapValue,
+  addHeaderMapValue, getHeaderMapPairs, getHeaderMapSize, getHeaderMapValue, readHeaderMapPairs, removeHeaderMapValue,
   replaceHeaderMapValue, setHeaderMapPairs,
 } from "../hostcalls/headers";
-import { deserializePairs, firstName, Header, nameLengthAt, pairCount, serializePairs, valueLengthAt } from "../pairs";
+import {
+  countNamed, deserializePairs, equalIgnoringAsciiCase, firstName, Header, namedValue, namedValueLength, nameLengthAt, pairCount,
+  serializePairs, valueLengthAt,
+} from "../pairs";
 import { encodeCached } from "../runtime/encoded";
-import { releaseHostBuffer } from "../runtime/memory";
+import { releaseHostBuffer, releaseLentBuffer } from "../runtime/memory";
 import { MapType, WasmResult } from "../types";
 import { decodeUtf8, decodeUtf8At } from "../utf8";
 
@@ -44,6 +47,26 @@ export class HeaderMap {
     const headers = deserializePairs(pairs); // copies what it keeps
     releaseHostBuffer(pairs);
     return headers;
+  }
+
+  /**
+   * The value of `name` when the map holds it exactly once; null when it is absent or repeated. A client
+   * may send a header twice and Envoy passes both on, while `get` (Envoy's getHeaderMapValue) shows only
+   * the first: a check that trusts one value must refuse a second. Only the match is decoded.
+   */
+  getSingle(name: string): string | null {
+    const pairs = readHeaderMapPairs(this.type);
+    const value = countNamed(pairs, encodeCached(name)) == 1 ? decodeUtf8At(namedValue, namedValueLength) : null;
+    releaseLentBuffer(pairs);
+    return value;
+  }
+
+  /** How many values `name` has (compared without regard to ASCII case, as Envoy does). */
+  count(name: string): i32 {
+    const pairs = readHeaderMapPairs(this.type);
+    const count = countNamed(pairs, encodeCached(name));
+    releaseLentBuffer(pairs);
+    return count;
   }
 
   /** Every value of `name` (compared without regard to ASCII case, as Envoy does), in order. */
@@ -106,19 +129,6 @@ export class HeaderMap {
   byteSize(): i64 {
     return getHeaderMapSize(this.type);
   }
-}
-
-function equalIgnoringAsciiCase(a: usize, length: usize, b: ArrayBuffer): bool {
-  if (length != <usize>b.byteLength) return false;
-  for (let i: usize = 0; i < length; i++) {
-    if (asciiLower(load<u8>(a + i)) != asciiLower(load<u8>(changetype<usize>(b) + i))) return false;
-  }
-  return true;
-}
-
-// @ts-ignore: decorator
-@inline function asciiLower(c: u8): u8 {
-  return <u8>(c - 0x41) < 26 ? c | 0x20 : c;
 }
 
 // @ts-ignore: decorator

@@ -65,6 +65,21 @@ describe("SDK: headers", () => {
     assert.equal(counted, listed, "numHeaders matches the pairs the host returns");
   });
 
+  it("reads a header's single value and counts values, whatever the map's size", () => {
+    const plugin = createPlugin(wasm, { rootId: "scenarios", configuration: "single" });
+    assert.equal(plugin.start().ok, true);
+    const single = (requestHeaders: [string, string][]) => {
+      const headers = plugin.runHttpRequest({ requestHeaders }).upstreamRequest!.headers;
+      return ["x-once-value", "x-twice-value", "x-twice-count", "x-absent-value", "x-absent-count"].map((name) => headerValue(headers, name));
+    };
+    const small: [string, string][] = [["x-twice", "1"], ["x-once", "✓ ok"], ["X-Twice", "2"]];
+    assert.deepEqual(single(small), ["✓ ok", "(null)", "2", "(null)", "0"]);
+    // Past the block the SDK reuses for the host's answers (16 KiB), then small again.
+    assert.deepEqual(single([["x-big", "b".repeat(20_000)], ...small]), ["✓ ok", "(null)", "2", "(null)", "0"]);
+    assert.deepEqual(single([["x-once", "a".repeat(3_000)]]), ["a".repeat(3_000), "(null)", "0", "(null)", "0"]);
+    assert.deepEqual(single([["x-twice", ""], ["x-once", ""]]), ["", "", "1", "(null)", "0"]);
+  });
+
   it("reports end of stream false when a body follows", () => {
     const result = run("headers", { requestBody: ["x"] });
     assert.equal(headerValue(result.upstreamRequest!.headers, "x-eos"), "false");

@@ -3,8 +3,7 @@ import {
   Configuration, FilterHeadersStatus, HttpContext, isJsonLike, isValidHeaderName, log, parseConfiguration,
   refuseConfiguration, registerRootContext, RootContext,
 } from "proxy-wasm-as";
-import { isPrime } from "./prime";
-import { parseDecimalU64 } from "./token";
+import { isPrimeToken } from "./token";
 export * from "proxy-wasm-as/assembly/exports";
 
 const FORBIDDEN_BODY = "Access forbidden.";
@@ -44,11 +43,8 @@ class Authorizer extends HttpContext {
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     // Every value counts: a second token header must not smuggle a bad token past a good one.
-    const tokens = this.requestHeaders.values(this.plugin.headerName);
-    if (tokens.length == 1) {
-      const token = parseDecimalU64(tokens[0]);
-      if (token.ok && isPrime(token.value)) return FilterHeadersStatus.Continue;
-    }
+    const token = this.requestHeaders.getSingle(this.plugin.headerName);
+    if (token !== null && isPrimeToken(token)) return FilterHeadersStatus.Continue;
     log.debug("prime-authorizer: request denied");
     this.sendLocalResponse(403, FORBIDDEN_BODY);
     return FilterHeadersStatus.StopIteration;

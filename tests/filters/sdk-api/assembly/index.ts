@@ -44,6 +44,14 @@ class Scenario extends HttpContext {
       headers.remove("x-never-there");
       headers.add("x-eos", endOfStream ? "true" : "false");
       headers.add("x-byte-size", headers.byteSize().toString());
+    } else if (scenario == "single") {
+      const once = headers.getSingle("X-Once");
+      headers.add("x-once-value", once !== null ? once : "(null)");
+      const twice = headers.getSingle("x-twice");
+      headers.add("x-twice-value", twice !== null ? twice : "(null)");
+      headers.add("x-twice-count", headers.count("x-twice").toString());
+      headers.add("x-absent-value", headers.getSingle("x-absent") !== null ? "value" : "(null)");
+      headers.add("x-absent-count", headers.count("x-absent").toString());
     } else if (scenario == "replace-all") {
       headers.replaceAll([new Header(":method", "GET"), new Header(":path", "/rewritten"), new Header(":authority", "a"), new Header("x-only", "1")]);
     } else if (scenario == "local-response") {
