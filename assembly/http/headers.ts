@@ -6,6 +6,7 @@ import {
   countNamed, deserializePairs, equalIgnoringAsciiCase, firstName, Header, namedValue, namedValueLength, nameLengthAt, pairCount,
   serializePairs, valueLengthAt,
 } from "../pairs";
+import { parseDecimalU64At } from "../decimal";
 import { encodeCached } from "../runtime/encoded";
 import { releaseHostBuffer, releaseLentBuffer } from "../runtime/memory";
 import { MapType, WasmResult } from "../types";
@@ -57,6 +58,18 @@ export class HeaderMap {
   getSingle(name: string): string | null {
     const pairs = readHeaderMapPairs(this.type);
     const value = countNamed(pairs, encodeCached(name)) == 1 ? decodeUtf8At(namedValue, namedValueLength) : null;
+    releaseLentBuffer(pairs);
+    return value;
+  }
+
+  /**
+   * The value `getSingle` finds, read as a plain decimal u64 (ASCII digits only, leading zeros allowed,
+   * no sign, spaces or prefixes); `otherwise` when the header is absent, repeated, empty, anything else or
+   * past u64. Reads the host's bytes in place: nothing is decoded or allocated.
+   */
+  getSingleU64(name: string, otherwise: u64): u64 {
+    const pairs = readHeaderMapPairs(this.type);
+    const value = countNamed(pairs, encodeCached(name)) == 1 ? parseDecimalU64At(namedValue, namedValueLength, otherwise) : otherwise;
     releaseLentBuffer(pairs);
     return value;
   }

@@ -1,5 +1,4 @@
 import { isPrime } from "../../examples/prime-authorizer/assembly/prime";
-import { isPrimeToken } from "../../examples/prime-authorizer/assembly/token";
 
 describe("isPrime", () => {
   it("handles the smallest numbers", () => {
@@ -58,39 +57,5 @@ describe("isPrime", () => {
     expect(isPrime(18446744073709551615)).toBe(false); // 2^64 - 1
     expect(isPrime(18446744030759878681)).toBe(false); // 4294967291²
     expect(isPrime(18446743979220271189)).toBe(false); // 4294967279 · 4294967291
-  });
-});
-
-describe("isPrimeToken", () => {
-  it("reads plain digits, leading zeros included", () => {
-    expect(isPrimeToken("7")).toBe(true);
-    expect(isPrimeToken("007")).toBe(true);
-    expect(isPrimeToken("0")).toBe(false);
-    expect(isPrimeToken("8")).toBe(false);
-    expect(isPrimeToken("18446744073709551557")).toBe(true); // the largest u64 prime
-    expect(isPrimeToken("18446744073709551615")).toBe(false); // u64.MAX_VALUE, composite
-  });
-
-  it("rejects anything but digits", () => {
-    expect(isPrimeToken("")).toBe(false);
-    expect(isPrimeToken("-5")).toBe(false);
-    expect(isPrimeToken("+5")).toBe(false);
-    expect(isPrimeToken(" 5")).toBe(false);
-    expect(isPrimeToken("5 ")).toBe(false);
-    expect(isPrimeToken("7e0")).toBe(false);
-    expect(isPrimeToken("0x5")).toBe(false);
-    expect(isPrimeToken("5.0")).toBe(false);
-    expect(isPrimeToken("\uFF15")).toBe(false); // fullwidth 5
-  });
-
-  it("rejects values past u64, also where they wrap around to a prime", () => {
-    expect(isPrimeToken("18446744073709551623")).toBe(false); // 2^64 + 7
-    expect(isPrimeToken("36893488147419103245")).toBe(false); // 2^65 + 13
-    expect(isPrimeToken("99999999999999999999")).toBe(false);
-  });
-
-  it("handles 100000-digit input", () => {
-    expect(isPrimeToken("1".repeat(100000))).toBe(false);
-    expect(isPrimeToken("0".repeat(100000) + "13")).toBe(true);
   });
 });

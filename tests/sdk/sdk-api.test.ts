@@ -80,6 +80,22 @@ describe("SDK: headers", () => {
     assert.deepEqual(single([["x-twice", ""], ["x-once", ""]]), ["", "", "1", "(null)", "0"]);
   });
 
+  it("reads a header's single value as a decimal u64, or the fallback", () => {
+    const plugin = createPlugin(wasm, { rootId: "scenarios", configuration: "single" });
+    assert.equal(plugin.start().ok, true);
+    const number = (requestHeaders: [string, string][]) =>
+      headerValue(plugin.runHttpRequest({ requestHeaders }).upstreamRequest!.headers, "x-number-read");
+    assert.equal(number([["x-number", "7917"]]), "7917");
+    assert.equal(number([["x-other", "5"], ["X-NUMBER", "0018446744073709551615"]]), "18446744073709551615");
+    assert.equal(number([["x-number", "0"]]), "0");
+    for (const refused of ["", "-7", "+7", " 7", "7 ", "0x7", "7.0", "٣", "18446744073709551616", "18446744073709551623", "9".repeat(60_000)]) {
+      assert.equal(number([["x-number", refused]]), "1", JSON.stringify(refused.slice(0, 30)));
+    }
+    assert.equal(number([]), "1", "absent");
+    assert.equal(number([["x-number", "7"], ["x-number", "7"]]), "1", "repeated, even with the same value");
+    assert.equal(number([["x-big", "b".repeat(20_000)], ["x-number", "13"]]), "13", "in a map past the reused block");
+  });
+
   it("reports end of stream false when a body follows", () => {
     const result = run("headers", { requestBody: ["x"] });
     assert.equal(headerValue(result.upstreamRequest!.headers, "x-eos"), "false");

@@ -3,7 +3,7 @@ import {
   Configuration, FilterHeadersStatus, HttpContext, isJsonLike, isValidHeaderName, log, parseConfiguration,
   refuseConfiguration, registerRootContext, RootContext,
 } from "proxy-wasm-as";
-import { isPrimeToken } from "./token";
+import { isPrime } from "./prime";
 export * from "proxy-wasm-as/assembly/exports";
 
 const FORBIDDEN_BODY = "Access forbidden.";
@@ -42,9 +42,10 @@ class Authorizer extends HttpContext {
   }
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    // Every value counts: a second token header must not smuggle a bad token past a good one.
-    const token = this.requestHeaders.getSingle(this.plugin.headerName);
-    if (token !== null && isPrimeToken(token)) return FilterHeadersStatus.Continue;
+    // Every value counts: a second token header must not smuggle a bad token past a good one. A missing,
+    // repeated or malformed token reads as 0, which is not prime.
+    const token = this.requestHeaders.getSingleU64(this.plugin.headerName, 0);
+    if (isPrime(token)) return FilterHeadersStatus.Continue;
     log.debug("prime-authorizer: request denied");
     this.sendLocalResponse(403, FORBIDDEN_BODY);
     return FilterHeadersStatus.StopIteration;

@@ -52,6 +52,7 @@ class Scenario extends HttpContext {
       headers.add("x-twice-count", headers.count("x-twice").toString());
       headers.add("x-absent-value", headers.getSingle("x-absent") !== null ? "value" : "(null)");
       headers.add("x-absent-count", headers.count("x-absent").toString());
+      headers.add("x-number-read", headers.getSingleU64("X-Number", 1).toString());
     } else if (scenario == "replace-all") {
       headers.replaceAll([new Header(":method", "GET"), new Header(":path", "/rewritten"), new Header(":authority", "a"), new Header("x-only", "1")]);
     } else if (scenario == "local-response") {
