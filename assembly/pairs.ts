@@ -97,8 +97,9 @@ export function pairCount(buffer: ArrayBuffer): i32 {
 /** Whether a pair with these lengths, NUL-terminated name and value, lies at `data` before `end`. */
 // @ts-ignore: decorator
 @inline function pairFits(data: usize, end: usize, nameLength: usize, valueLength: usize): bool {
-  // In 64 bits: two u32 lengths must not wrap around the bounds check.
-  return <u64>nameLength + <u64>valueLength + 2 <= <u64>(end - data) &&
+  // nameLength + valueLength + 2 <= room, in steps that cannot wrap around.
+  const room = end - data;
+  return nameLength < room && valueLength < room - nameLength - 1 &&
     load<u8>(data + nameLength) == 0 && load<u8>(data + nameLength + 1 + valueLength) == 0;
 }
 
@@ -126,9 +127,12 @@ export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
     const valueLength = <usize>load<u32>(lengths, 4);
     lengths += LENGTHS_SIZE;
     if (!pairFits(data, end, nameLength, valueLength)) return 0;
-    if (equalIgnoringAsciiCase(data, nameLength, name) && found++ == 0) {
-      namedValue = data + nameLength + 1;
-      namedValueLength = valueLength;
+    if (equalIgnoringAsciiCase(data, nameLength, name)) {
+      if (!found) {
+        namedValue = data + nameLength + 1;
+        namedValueLength = valueLength;
+      }
+      found++;
     }
     data += nameLength + valueLength + 2;
   }
@@ -139,14 +143,12 @@ export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
 export function equalIgnoringAsciiCase(a: usize, length: usize, b: ArrayBuffer): bool {
   if (length != <usize>b.byteLength) return false;
   for (let i: usize = 0; i < length; i++) {
-    if (asciiLower(load<u8>(a + i)) != asciiLower(load<u8>(changetype<usize>(b) + i))) return false;
+    const x = <u32>load<u8>(a + i);
+    const y = <u32>load<u8>(changetype<usize>(b) + i);
+    // Otherwise only the same letter in the other case: the two differ in bit 5 alone.
+    if (x != y && ((x ^ y) != 0x20 || (x | 0x20) - 0x61 >= 26)) return false;
   }
   return true;
-}
-
-// @ts-ignore: decorator
-@inline function asciiLower(c: u8): u8 {
-  return <u8>(c - 0x41) < 26 ? c | 0x20 : c;
 }
 
 /** The first pair's name in a buffer `pairCount` accepted; its length is `nameLengthAt(buffer, 0)`. */
