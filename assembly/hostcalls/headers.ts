@@ -6,14 +6,10 @@ import {
 import { emptyBuffer, lendScratchToHost, outPointer, outSize, resetOutSlots, takeHostBuffer, takeLentBuffer } from "../runtime/memory";
 import { MapType, WasmResult } from "../types";
 
-/** The serialized pairs of a map; empty when the map is absent or empty. */
-export function getHeaderMapPairs(type: MapType): ArrayBuffer {
-  resetOutSlots();
-  if (proxy_get_header_map_pairs(type, outPointer(), outSize()) != WasmResult.Ok) return emptyBuffer();
-  return takeHostBuffer();
-}
-
-/** The same in a buffer the SDK reuses (valid until the next such read): for readers that copy what they keep, then `releaseLentBuffer`. */
+/**
+ * The serialized pairs of a map (empty when the map is absent or empty), in a buffer the SDK reuses: valid
+ * until the next such read, for callers that copy what they keep and then `releaseLentBuffer`.
+ */
 export function readHeaderMapPairs(type: MapType): ArrayBuffer {
   lendScratchToHost();
   const ok = proxy_get_header_map_pairs(type, outPointer(), outSize()) == WasmResult.Ok;
@@ -23,6 +19,14 @@ export function readHeaderMapPairs(type: MapType): ArrayBuffer {
 
 export function setHeaderMapPairs(type: MapType, pairs: ArrayBuffer): WasmResult {
   return proxy_set_header_map_pairs(type, changetype<usize>(pairs), pairs.byteLength);
+}
+
+/** The same in a buffer the SDK reuses, as `readHeaderMapPairs`. */
+export function readHeaderMapValue(type: MapType, key: ArrayBuffer): ArrayBuffer | null {
+  lendScratchToHost();
+  const ok = proxy_get_header_map_value(type, changetype<usize>(key), key.byteLength, outPointer(), outSize()) == WasmResult.Ok;
+  const value = takeLentBuffer();
+  return ok ? value : null;
 }
 
 /** The first value of `key`, or null when absent. */

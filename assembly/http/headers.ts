@@ -1,5 +1,5 @@
 import {
-  addHeaderMapValue, getHeaderMapPairs, getHeaderMapSize, getHeaderMapValue, readHeaderMapPairs, removeHeaderMapValue,
+  addHeaderMapValue, getHeaderMapSize, getHeaderMapValue, readHeaderMapPairs, readHeaderMapValue, removeHeaderMapValue,
   replaceHeaderMapValue, setHeaderMapPairs,
 } from "../hostcalls/headers";
 import {
@@ -8,7 +8,7 @@ import {
 } from "../pairs";
 import { parseDecimalU64At } from "../decimal";
 import { encodeCached } from "../runtime/encoded";
-import { releaseHostBuffer, releaseLentBuffer } from "../runtime/memory";
+import { releaseLentBuffer } from "../runtime/memory";
 import { MapType, WasmResult } from "../types";
 import { decodeUtf8, decodeUtf8At } from "../utf8";
 
@@ -23,10 +23,10 @@ export class HeaderMap {
 
   /** The first value of `name`, or null when absent. */
   get(name: string): string | null {
-    const value = getHeaderMapValue(this.type, encodeCached(name));
+    const value = readHeaderMapValue(this.type, encodeCached(name));
     if (!value) return null;
     const text = decodeUtf8(value);
-    releaseHostBuffer(value);
+    releaseLentBuffer(value);
     return text;
   }
 
@@ -36,17 +36,17 @@ export class HeaderMap {
   }
 
   has(name: string): bool {
-    const value = getHeaderMapValue(this.type, encodeCached(name));
+    const value = readHeaderMapValue(this.type, encodeCached(name));
     if (!value) return false;
-    releaseHostBuffer(value);
+    releaseLentBuffer(value);
     return true;
   }
 
   /** Every pair in order, duplicates included. Empty when the map is not available. */
   all(): Header[] {
-    const pairs = getHeaderMapPairs(this.type);
+    const pairs = readHeaderMapPairs(this.type);
     const headers = deserializePairs(pairs); // copies what it keeps
-    releaseHostBuffer(pairs);
+    releaseLentBuffer(pairs);
     return headers;
   }
 
@@ -87,7 +87,7 @@ export class HeaderMap {
     const wanted = encodeCached(name);
     const values = new Array<string>();
     // Read in place: only the values asked for become strings.
-    const pairs = getHeaderMapPairs(this.type);
+    const pairs = readHeaderMapPairs(this.type);
     const count = pairCount(pairs);
     let pair = firstName(pairs, count);
     for (let i = 0; i < count; i++) {
@@ -96,7 +96,7 @@ export class HeaderMap {
       if (equalIgnoringAsciiCase(pair, nameLength, wanted)) values.push(decodeUtf8At(pair + nameLength + 1, valueLength));
       pair += nameLength + valueLength + 2;
     }
-    releaseHostBuffer(pairs);
+    releaseLentBuffer(pairs);
     return values;
   }
 

@@ -70,14 +70,19 @@ describe("SDK: headers", () => {
     assert.equal(plugin.start().ok, true);
     const single = (requestHeaders: [string, string][]) => {
       const headers = plugin.runHttpRequest({ requestHeaders }).upstreamRequest!.headers;
-      return ["x-once-value", "x-twice-value", "x-twice-count", "x-absent-value", "x-absent-count"].map((name) => headerValue(headers, name));
+      return ["x-once-value", "x-twice-value", "x-twice-count", "x-absent-value", "x-absent-count", "x-twice-first", "x-has-once", "x-twice-values", "x-listed"]
+        .map((name) => headerValue(headers, name));
     };
+    // all() also lists the pseudo-headers the host adds to every request.
+    const listed = (count: number) => String(Number(single([])[8]) + count);
     const small: [string, string][] = [["x-twice", "1"], ["x-once", "✓ ok"], ["X-Twice", "2"]];
-    assert.deepEqual(single(small), ["✓ ok", "(null)", "2", "(null)", "0"]);
+    assert.deepEqual(single(small), ["✓ ok", "(null)", "2", "(null)", "0", "1", "yes", "1|2", listed(3)]);
     // Past the block the SDK reuses for the host's answers (16 KiB), then small again.
-    assert.deepEqual(single([["x-big", "b".repeat(20_000)], ...small]), ["✓ ok", "(null)", "2", "(null)", "0"]);
-    assert.deepEqual(single([["x-once", "a".repeat(3_000)]]), ["a".repeat(3_000), "(null)", "0", "(null)", "0"]);
-    assert.deepEqual(single([["x-twice", ""], ["x-once", ""]]), ["", "", "1", "(null)", "0"]);
+    const big = "b".repeat(20_000);
+    assert.deepEqual(single([["x-big", big], ...small]), ["✓ ok", "(null)", "2", "(null)", "0", "1", "yes", "1|2", listed(4)]);
+    assert.deepEqual(single([["x-twice", big], ["x-once", big]]), [big, big, "1", "(null)", "0", big, "yes", big, listed(2)]);
+    assert.deepEqual(single([["x-once", "a".repeat(3_000)]]), ["a".repeat(3_000), "(null)", "0", "(null)", "0", "(null)", "yes", "", listed(1)]);
+    assert.deepEqual(single([["x-twice", ""], ["x-once", ""]]), ["", "", "1", "(null)", "0", "", "yes", "", listed(2)]);
   });
 
   it("reads a header's single value as a decimal u64, or the fallback", () => {
