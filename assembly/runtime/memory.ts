@@ -25,7 +25,7 @@ export function allocateForHost(size: usize): usize {
  * pinned for good: no allocation or free per read. Larger ones get a buffer of their own, so one huge
  * header map does not keep its size for the plugin's life.
  */
-const SCRATCH_LIMIT: usize = 16 * 1024;
+const SCRATCH_LIMIT: usize = 16 * 1024 - 64; // a 16 KiB block with its header
 let scratch: usize = 0;
 let scratchCapacity: usize = 0;
 let lendScratch = false;
@@ -34,7 +34,7 @@ function lentScratch(size: usize): usize {
   lendScratch = false;
   if (size > scratchCapacity) {
     if (scratch) __unpin(scratch); // garbage from now on
-    scratchCapacity = max(size, scratchCapacity << 1);
+    scratchCapacity = min(max(size, scratchCapacity << 1), SCRATCH_LIMIT);
     scratch = __pin(__new(scratchCapacity, idof<ArrayBuffer>()));
   }
   store<u32>(scratch - 4, <u32>size); // the object header's rtSize: the buffer's byteLength
