@@ -21,7 +21,7 @@ export function setHeaderMapPairs(type: MapType, pairs: ArrayBuffer): WasmResult
   return proxy_set_header_map_pairs(type, changetype<usize>(pairs), pairs.byteLength);
 }
 
-/** The same in a buffer the SDK reuses, as `readHeaderMapPairs`. */
+/** The first value of `key`, or null when absent, in the buffer `readHeaderMapPairs` reuses. */
 export function readHeaderMapValue(type: MapType, key: ArrayBuffer): ArrayBuffer | null {
   lendScratchToHost();
   const ok = proxy_get_header_map_value(type, changetype<usize>(key), key.byteLength, outPointer(), outSize()) == WasmResult.Ok;
