@@ -3,12 +3,15 @@
 // against each, one after the other in one run, the plain proxy measured first and last. Every
 // server is its own process (`run` as users start it, its stdout a pipe, so request lines are
 // sampled). Targets (issue 18): with one worker >= 0.8x the plain proxy's requests/s, with two
-// workers above it. `node dist/bench/devproxy.js [--seconds 5] [--connections 32] [--json]`.
+// workers above it. A row not held to a target: the same plain proxy with undici's client to the
+// upstream (what `run` uses), to show how much of the difference is the client.
+// `node dist/bench/devproxy.js [--seconds 5] [--connections 32] [--json]`.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 
@@ -63,6 +66,28 @@ http.createServer((req, res) => {
   up.on("error", () => res.writeHead(502).end());
   req.pipe(up);
 }).listen(0, "127.0.0.1", function () { console.log("listening on http://127.0.0.1:" + this.address().port); });`;
+
+/** The plain proxy with undici's client (Pool.dispatch, raw header lists): informational, not a reference. */
+const PLAIN_UNDICI_PROXY = `
+const http = require("node:http");
+const { Pool } = require(process.argv[2]);
+const pool = new Pool(process.argv[1]);
+const hop = new Set(["connection", "keep-alive", "transfer-encoding", "host"]);
+const kept = (raw) => { const out = []; for (let i = 0; i < raw.length; i += 2) { const k = String(raw[i]).toLowerCase(); if (!hop.has(k)) out.push(k, String(raw[i + 1])); } return out; };
+http.createServer((req, res) => {
+  const body = req.headers["content-length"] || req.headers["transfer-encoding"] ? req : null;
+  pool.dispatch({ path: req.url, method: req.method, headers: kept(req.rawHeaders), body }, {
+    onConnect() {},
+    onHeaders(status, raw, resume) { res.writeHead(status, kept(raw)); res.on("drain", resume); return true; },
+    onData(chunk) { return res.write(chunk); },
+    onComplete() { res.end(); },
+    onError() { if (!res.headersSent) res.writeHead(502); res.end(); },
+  });
+  if (!body) req.resume();
+}).listen(0, "127.0.0.1", function () { console.log("listening on http://127.0.0.1:" + this.address().port); });`;
+
+/** The rows the targets are measured against. */
+const isReference = (name: string) => name.startsWith("plain node:http proxy");
 
 /** Starts a server process and waits for its "listening on URL" line. */
 function serve(args: string[]): Promise<{ url: string; child: ChildProcess }> {
@@ -163,6 +188,7 @@ export async function devProxyBench(o: DevProxyBenchOptions, progress: (s: strin
     const prime = { token: "7919" }; // a prime: the authorizer lets it through to the upstream
     const plan: [string, string[], Record<string, string>][] = [
       ["plain node:http proxy", ["-e", PLAIN_PROXY, upstream.url], {}],
+      ["plain proxy, undici client (not a target)", ["-e", PLAIN_UNDICI_PROXY, upstream.url, createRequire(import.meta.url).resolve("undici")], {}],
       ["run add-header, 1 worker", run("add-header", 1), {}],
       ["run add-header, 2 workers", run("add-header", 2), {}],
       ["run prime-authorizer, 1 worker", run("prime-authorizer", 1), prime],
@@ -178,9 +204,9 @@ export async function devProxyBench(o: DevProxyBenchOptions, progress: (s: strin
       progress(`dev proxy: ${name} (${o.connections} connections, ${o.seconds} s)`);
       measured.push(await measure(name, args, headers, o, upstream.child.pid));
     }
-    const plains = measured.filter((m) => m.name.startsWith("plain"));
+    const plains = measured.filter((m) => isReference(m.name));
     const plain = plains.reduce((n, m) => n + m.requestsPerSecond, 0) / plains.length;
-    const rows = measured.map((m) => ({ ...m, ratio: m.name.startsWith("plain") ? null : m.requestsPerSecond / plain }));
+    const rows = measured.map((m) => ({ ...m, ratio: isReference(m.name) ? null : m.requestsPerSecond / plain }));
     const verdicts = rows
       .filter((r) => r.ratio !== null && /workers?$/.test(r.name))
       .map((r) => {
@@ -195,7 +221,7 @@ export async function devProxyBench(o: DevProxyBenchOptions, progress: (s: strin
 
 export function formatDevProxyBench(r: DevProxyBenchResult): string {
   const lines = [
-    `dev proxy throughput (autocannon, ${r.connections} connections, ${r.seconds} s each; plain = mean of the two plain runs;`,
+    `dev proxy throughput (autocannon, ${r.connections} connections, ${r.seconds} s each; plain = mean of the two plain node:http runs;`,
     `  cpu: µs per request of the proxy's process, the upstream's and autocannon's; cores: how many of the machine's ${cpus().length} were busy, every process counted):`,
   ];
   const us = (n: number | null) => (n === null ? "    ?" : n.toFixed(0).padStart(5));

@@ -9,6 +9,7 @@ import { readFileSync, unwatchFile, watchFile, type Stats } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { LogLevelName } from "../host/abi/enums.js";
 import { createPlugin, type PendingHttpCall, type Plugin, type PluginOptions } from "../host/index.js";
+import { LiveById } from "../host/live-by-id.js";
 import { calloutsSoFar, workPostedSoFar } from "../host/vm.js";
 import { sendCallout, type CalloutAnswer } from "./callouts.js";
 import type { Exchange } from "./exchange.js";
@@ -82,7 +83,9 @@ interface Slot {
 export class FilterSet {
   readonly slots: Slot[] = [];
   private readonly loaded = new Set<Loaded>();
-  readonly exchanges = new Set<Exchange>();
+  /** The exchanges in flight, by a number of their own (`track`). */
+  readonly exchanges = new LiveById<Exchange>();
+  private exchangesTracked = 0;
   private settling = false;
   /** calloutsSoFar() when the last settle looked for new calls. */
   private calloutsSeen = -1;
@@ -127,6 +130,13 @@ export class FilterSet {
     this.memory?.start();
   }
 
+  /** Counts an exchange in flight until `exchanges.delete(key)`; returns its key. */
+  track(exchange: Exchange): number {
+    const key = ++this.exchangesTracked;
+    this.exchanges.set(key, exchange);
+    return key;
+  }
+
   /** The current version of every filter, in chain order, counted as busy until `release`. */
   acquireChain(): Loaded[] {
     const chain = this.slots.map((s) => s.current);
@@ -165,7 +175,7 @@ export class FilterSet {
       this.stopTicks(l);
       if (l.drainTimer) clearTimeout(l.drainTimer);
     }
-    for (const ex of this.exchanges) ex.finish();
+    for (const ex of this.exchanges.values()) ex.finish();
     this.exchanges.clear();
   }
 
@@ -198,7 +208,7 @@ export class FilterSet {
           this.flushLogs(l);
           this.updateTicks(l);
         }
-        if (all) for (const ex of this.exchanges) progress = ex.pump() || progress;
+        if (all) for (const ex of this.exchanges.values()) progress = ex.pump() || progress;
         else progress = only!.pump() || progress;
         if (!progress) break;
       }
@@ -391,7 +401,7 @@ export class FilterSet {
   /** The exchange whose stream made this call records it; returns how to record the answer. */
   private tracedCallout(l: Loaded, call: PendingHttpCall): ((response: CalloutAnswer, ms: number, failure?: string) => void) | null {
     if (!this.options.inspector) return null;
-    for (const ex of this.exchanges) {
+    for (const ex of this.exchanges.values()) {
       const k = ex.filters.findIndex((f, i) => f.plugin === l.plugin && ex.streams[i].id === call.contextId);
       if (k < 0 || !ex.trace) continue;
       const trace = ex.trace;

@@ -1,7 +1,7 @@
 // Request intake and its limits, as Envoy's HTTP connection manager applies them before any
 // filter runs: at most 100 request headers and 60 KiB of them by default (431 beyond), 400 for a
-// request the HTTP/1 codec cannot parse, and the hop-by-hop headers removed. `:path` is the
-// request target byte for byte (Envoy's default path settings normalise nothing).
+// request the HTTP/1 codec cannot parse, the hop-by-hop headers and Expect: 100-continue removed.
+// `:path` is the request target byte for byte (Envoy's default path settings normalise nothing).
 
 import { randomUUID } from "node:crypto";
 import http from "node:http";
@@ -91,7 +91,8 @@ export function requestHeaders(req: http.IncomingMessage, ownAuthority: string):
     const k = raw[i].toLowerCase();
     const v = raw[i + 1];
     const kept = k === "te" ? v.trim().toLowerCase() === "trailers" : !REQUEST_HOP_BY_HOP.has(k) && !named?.has(k); // Envoy keeps "te: trailers"
-    if (kept) headers.push([k, v]);
+    // Node's server has answered 100 Continue, as Envoy's connection manager does before removing it.
+    if (kept && !(k === "expect" && v.toLowerCase() === "100-continue")) headers.push([k, v]);
   }
   if (!req.headers["x-request-id"]) headers.push(["x-request-id", randomUUID()]);
   headers.push(["x-forwarded-proto", "http"]);

@@ -29,17 +29,22 @@ export class ClientReply {
   headers(headers: Header[], eos: boolean, knownLength: number | null): void {
     if (this.over) return;
     this.started = true;
-    const statusText = headers.find(([k]) => k === ":status")?.[1];
-    const problem = statusProblem(statusText) ?? invalidHeader(headers);
+    let statusText: string | undefined;
+    let declaredText: string | undefined;
+    const out: string[] = [];
+    for (const [k, v] of headers) {
+      if (k.startsWith(":")) {
+        if (k === ":status") statusText ??= v;
+        continue;
+      }
+      const name = k.toLowerCase();
+      if (name === "content-length") declaredText ??= v;
+      if (!HOP_BY_HOP.has(name)) out.push(k, v);
+    }
+    const problem = statusProblem(statusText);
     if (problem) return this.badGateway(problem);
     const status = Number(statusText);
     this.status = status;
-    const out: string[] = [];
-    for (const [k, v] of headers) {
-      if (k.startsWith(":") || HOP_BY_HOP.has(k.toLowerCase())) continue;
-      out.push(k, v);
-    }
-    const declaredText = headers.find(([k]) => k.toLowerCase() === "content-length")?.[1];
     if (noBodyStatus(status) || this.method === "HEAD") {
       // No body follows: a 304 or HEAD keeps its content-length (the representation's), a 204 or
       // 1xx must not carry one (RFC 9110 8.6).
@@ -49,10 +54,11 @@ export class ClientReply {
       else if (knownLength !== null) this.declared = knownLength;
       if (this.declared !== null) out.push("content-length", String(this.declared));
     }
+    // Node's writer checks every name and value as Envoy's HTTP/1 codec would; Envoy's wording for the first it refuses.
     try {
       this.res.writeHead(status, out);
     } catch (e) {
-      return this.badGateway((e as Error).message);
+      return this.badGateway(invalidHeader(headers) ?? (e as Error).message);
     }
     if (eos) this.end();
   }
@@ -62,6 +68,8 @@ export class ClientReply {
     if (chunk.length > 0 && this.method !== "HEAD" && !noBodyStatus(this.status ?? 200)) {
       this.written += chunk.length;
       if (this.declared !== null && this.written > this.declared) return this.lengthMismatch();
+      // The last chunk goes out with the end: one write of Node's instead of two.
+      if (eos) return this.end(chunk);
       if (!this.res.write(chunk)) this.busy(true);
     }
     if (eos) this.end();
@@ -81,10 +89,10 @@ export class ClientReply {
     this.done(error);
   }
 
-  private end(): void {
+  private end(last?: Uint8Array): void {
     if (this.declared !== null && this.written !== this.declared) return this.lengthMismatch();
     this.over = true;
-    this.res.end();
+    this.res.end(last);
     this.done();
   }
 

@@ -6,6 +6,7 @@
 // what the filters buffer.
 
 import type http from "node:http";
+import type { Socket } from "node:net";
 import { echoUpstream } from "./echo.js";
 import { Exchange, type ExchangeEnds } from "./exchange.js";
 import type { FilterSet } from "./filters.js";
@@ -30,6 +31,23 @@ export interface RequestContext {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** A connection's addresses as stream properties: built once per connection, not per request. */
+const connectionProperties = new WeakMap<Socket, Record<string, string | bigint>>();
+
+function propertiesOf(socket: Socket): Record<string, string | bigint> {
+  let properties = connectionProperties.get(socket);
+  if (!properties) {
+    properties = {
+      "source.address": `${socket.remoteAddress}:${socket.remotePort}`,
+      "source.port": BigInt(socket.remotePort ?? 0),
+      "destination.address": `${socket.localAddress}:${socket.localPort}`,
+      "destination.port": BigInt(socket.localPort ?? 0),
+    };
+    connectionProperties.set(socket, properties);
+  }
+  return properties;
+}
 
 /** Stops a source while the chain holds too much or the far side is busy; restarts it when both clear. */
 class Valve {
@@ -79,7 +97,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
     if (done) return;
     done = true;
     error ??= why;
-    ctx.filters.exchanges.delete(exchange);
+    ctx.filters.exchanges.delete(tracked);
     upstream?.abort();
     if (!ended) {
       // Answered before the request was read: read the rest and drop it (the client gets its
@@ -122,10 +140,11 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
   };
   const reply = new ClientReply(res, method, finish, (busy) => responseValve.busy(busy));
 
+  const properties = propertiesOf(req.socket);
   const capture =
     ctx.recorder?.begin(
       chain.map((l) => l.plugin),
-      { source: `${req.socket.remoteAddress}:${req.socket.remotePort}`, destination: `${req.socket.localAddress}:${req.socket.localPort}` },
+      { source: properties["source.address"] as string, destination: properties["destination.address"] as string },
     ) ?? null;
   const plainEnds: ExchangeEnds = {
     upstreamHeaders: (headers, eos, knownLength) => {
@@ -164,16 +183,11 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
 
   const exchange = new Exchange(
     chain.map((l) => ({ name: l.slot.name, plugin: l.plugin })),
-    {
-      "source.address": `${req.socket.remoteAddress}:${req.socket.remotePort}`,
-      "source.port": BigInt(req.socket.remotePort ?? 0),
-      "destination.address": `${req.socket.localAddress}:${req.socket.localPort}`,
-      "destination.port": BigInt(req.socket.localPort ?? 0),
-    },
+    properties,
     ends,
     ctx.filters.trace(chain, method, path),
   );
-  ctx.filters.exchanges.add(exchange);
+  const tracked = ctx.filters.track(exchange);
   // What comes into the chain, from the client and from the upstream (recorded on the way in).
   const input = capture ? capture.input(exchange) : exchange;
 

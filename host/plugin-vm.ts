@@ -12,6 +12,7 @@ import type { PropertyValue } from "./properties.js";
 import type { LogEntry } from "./results.js";
 import { TcpConnection } from "./tcp-connection.js";
 import { Vm, type ForeignFunction } from "./vm.js";
+import { LiveById } from "./live-by-id.js";
 import type { ParsedModule } from "./wasm-binary.js";
 import type { ModuleDebugInfo } from "./debug/trap-location.js";
 
@@ -46,7 +47,7 @@ export type ShutdownState = "running" | "draining" | "deleted";
 export class PluginVm {
   /** The root context, once start-up created it. */
   root: HostContext | null = null;
-  readonly streams = new Set<HttpStream>();
+  readonly streams = new LiveById<HttpStream>();
   readonly connections = new Set<TcpConnection>();
   state: ShutdownState = "running";
   /** What on_done answered at shutdown; null before. */
@@ -121,9 +122,9 @@ export class PluginVm {
       connectionId: settings.connectionId,
       bufferLimitBytes: settings.bufferLimitBytes ?? DEFAULT_BUFFER_LIMIT_BYTES,
       connectionManagerHeaders: settings.connectionManagerHeaders,
-      onFinished: (s) => this.streams.delete(s),
+      onFinished: (s) => this.streams.delete(s.id),
     });
-    this.streams.add(stream);
+    this.streams.set(stream.id, stream);
     return stream;
   }
 
@@ -145,7 +146,7 @@ export class PluginVm {
     this.vm.runOperation(sink, () => {
       fn();
       this.vm.runPosted();
-      for (const s of this.streams) s.settle();
+      for (const s of this.streams.values()) s.settle();
       for (const c of this.connections) c.settle();
     });
     this.updateShutdownState();

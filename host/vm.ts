@@ -14,6 +14,7 @@ import { HostClock } from "./clock.js";
 import { callbackWatch } from "./callback-watch.js";
 import { callWithDeadline, DeadlineExceeded, enterGuardedCallback, guardDeadlineMs } from "./deadline.js";
 import type { ModuleDebugInfo } from "./debug/trap-location.js";
+import { LiveById } from "./live-by-id.js";
 
 import type { LogEntry } from "./results.js";
 export type { LogEntry };
@@ -139,7 +140,7 @@ export class Vm {
   failure: string | null = null;
   /** The last critical message of the outermost callback running: an abort's reason, for onFailure. */
   private lastCritical: string | null = null;
-  readonly contexts = new Map<number, HostContext>();
+  readonly contexts = new LiveById<HostContext>();
   readonly vmContext: HostContext;
   current: HostContext;
   effective: HostContext;
