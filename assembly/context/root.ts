@@ -13,6 +13,9 @@ import { StreamContext } from "./stream";
  * network filter).
  */
 export class RootContext extends Context {
+  /** The context all this root's streams share, when the build proved they can (dispatcher/shared-streams.ts). */
+  private sharedHttpContext: HttpContext | null = null;
+
   /** Once per plugin when its VM starts; `false` fails the start, as in Envoy. */
   onVmStart(vmConfiguration: Configuration): bool { return true; }
 
