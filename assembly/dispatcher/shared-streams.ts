@@ -58,7 +58,7 @@ export function isShareable(created: HttpContext): bool {
 }
 
 /** Makes stream `contextId` use `shared`, its root's shared context, unless a live stream holds its slot. */
-export function shareStream(shared: HttpContext, contextId: u32): bool {
+export function shareStream(shared: Context, contextId: u32): bool {
   const slot = slotOf(contextId);
   if (load<u32>(idAt(slot)) != 0) return false;
   store<u32>(idAt(slot), contextId);
