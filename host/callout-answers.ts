@@ -12,7 +12,10 @@ import type { LogEntry } from "./results.js";
 export function pendingCall(target: PluginVm, token: number): HttpCallRecord {
   const call = target.vm.pendingHttpCalls.get(token);
   if (call) return call;
-  if (target.vm.httpCallEnded(token)) throw new Error(`http_call ${token} was already answered (responded, failed or timed out)`);
+  if (target.vm.httpCallEnded(token)) {
+    const cancelled = target.state === "deleted" ? ", or cancelled when the root context was deleted" : "";
+    throw new Error(`http_call ${token} was already answered (responded, failed or timed out)${cancelled}`);
+  }
   throw new Error(`no http_call with token ${token}`);
 }
 
@@ -25,7 +28,8 @@ export function answerHttpCall(
 ): boolean {
   let delivered = false;
   target.operation(() => {
-    // Envoy's ~Context cancels the root's requests: nothing reaches a deleted root.
+    // Nothing reaches a deleted root: deleteRoot cancelled its calls, and this drops one a stream
+    // still running made after it.
     if (target.state === "deleted") {
       target.vm.pendingHttpCalls.delete(call.token);
       return;

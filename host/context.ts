@@ -44,6 +44,8 @@ export interface HttpCallRecord {
   trailers: Pair[];
   timeoutMs: number;
   contextId: number;
+  /** The root whose request it is (cpp-host runs callouts on root_context()): deleting it cancels the call. */
+  rootId: number;
   /** Virtual time (ms) at which Envoy's router times the call out; null = no timeout (0). */
   dueAtMs: number | null;
 }

@@ -31,9 +31,10 @@ export abstract class PluginCallouts extends PluginCore {
 
   /**
    * Answers a pending http_call on the root context, as Envoy does; null is a failed call (see
-   * failHttpCall). Returns whether the plugin was called (false once the VM failed or the
-   * plugin was deleted). Throws for a token that is not pending. Tokens count per VM: with
-   * several workers, name the `worker` whose call it is when two have the same token pending.
+   * failHttpCall). Returns whether the plugin was called (false once the VM failed). Throws for
+   * a token that is not pending (answered, or cancelled when its root was deleted, as Envoy's
+   * ~Context does). Tokens count per VM: with several workers, name the `worker` whose call it
+   * is when two have the same token pending.
    */
   respondToHttpCall(token: number, response: HttpCallResponse | null, worker?: number): boolean {
     const target = this.callOwner(token, worker, (w) => w.vm.pendingHttpCalls.has(token));
@@ -70,6 +71,7 @@ export abstract class PluginCallouts extends PluginCore {
       method: c.method,
       initialMetadata: c.metadata,
       messages: [...c.messages],
+      messagesSent: c.messagesSent,
       timeoutMs: c.timeoutMs,
       contextId: c.contextId,
       localClosed: c.localClosed,

@@ -172,8 +172,13 @@ export interface GrpcCallInfo {
   serviceName: string;
   method: string;
   initialMetadata: Header[];
-  /** The request message (unary) or every message sent on the stream so far. */
+  /**
+   * The request message (unary), or the last 64 messages sent on the stream, oldest first: a
+   * plugin may send on one stream for as long as the proxy runs, so older ones are not kept.
+   */
   messages: Uint8Array[];
+  /** How many messages the plugin sent on it in all (1 for a unary call). */
+  messagesSent: number;
   timeoutMs: number;
   contextId: number;
   /** Stream: the plugin half-closed it with grpc_close. */

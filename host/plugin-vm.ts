@@ -186,12 +186,8 @@ export class PluginVm {
         if (vm.failure === null && vm.has("proxy_on_done")) done = vm.call("proxy_on_done", root, root.id) !== 0;
         if (vm.failure !== null) done = true;
         this.doneAnswer = done;
-        if (done) {
-          vm.deletedRoots.add(root.id);
-          if (vm.failure === null && vm.has("proxy_on_delete")) vm.call("proxy_on_delete", root, root.id);
-        } else {
-          vm.pendingDone.add(root.id);
-        }
+        if (done) vm.deleteRoot(root);
+        else vm.pendingDone.add(root.id);
       });
     }
     this.updateShutdownState();

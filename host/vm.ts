@@ -45,6 +45,9 @@ export interface VmConfig {
 export type ForeignFunctionResult = Uint8Array | string | number | void | undefined;
 export type ForeignFunction = (args: Uint8Array) => ForeignFunctionResult;
 
+/** The last messages a gRPC stream's record keeps: a plugin may send on one stream for as long as the proxy runs. */
+export const GRPC_MESSAGES_KEPT = 64;
+
 export interface GrpcCallout {
   token: number;
   kind: "call" | "stream";
@@ -52,13 +55,17 @@ export interface GrpcCallout {
   serviceName: string;
   method: string;
   metadata: [string, string][];
-  /** Messages the plugin sent: the unary request, or each grpc_send. */
+  /** Messages the plugin sent, oldest first: the unary request, or the last GRPC_MESSAGES_KEPT grpc_send's. */
   messages: Uint8Array[];
+  /** Every message the plugin sent on it, counted (including those `messages` no longer holds). */
+  messagesSent: number;
   timeoutMs: number;
   /** Unary call with a timeout: when the async client's router gives up (virtual ms), else null. */
   dueAtMs: number | null;
   /** The context that made the call (the effective context at the time). */
   contextId: number;
+  /** The root whose request it is (cpp-host runs callouts on root_context()): deleting it cancels the call. */
+  rootId: number;
   /** Stream only: the plugin called grpc_close (half close). */
   localClosed: boolean;
   /** Stream only: the remote side closed (on_grpc_close delivered). */
@@ -384,11 +391,19 @@ export class Vm {
   /** wasm.cc done(): finishes a root that answered false to on_done; on_delete follows later. */
   rootDone(root: HostContext): number {
     if (!this.pendingDone.delete(root.id)) return WasmResult.NotFound;
-    this.post(() => {
-      this.deletedRoots.add(root.id);
-      if (this.has("proxy_on_delete")) this.call("proxy_on_delete", root, root.id);
-    });
+    this.post(() => this.deleteRoot(root));
     return WasmResult.Ok;
+  }
+
+  /**
+   * on_delete, then the root is destroyed: Envoy's Context::~Context cancels its HTTP and gRPC
+   * calls and resets its gRPC streams, so none of them calls back (or times out) afterwards.
+   */
+  deleteRoot(root: HostContext): void {
+    this.deletedRoots.add(root.id);
+    if (this.has("proxy_on_delete")) this.call("proxy_on_delete", root, root.id);
+    for (const [token, call] of this.pendingHttpCalls) if (call.rootId === root.id) this.pendingHttpCalls.delete(token);
+    for (const [token, callout] of this.grpcCallouts) if (callout.rootId === root.id) this.grpcCallouts.delete(token);
   }
 
   checkAllowed(importName: string): void {

@@ -198,8 +198,10 @@ export class ThreadedDevProxy {
       const late = w.watched?.overdue(this.deadlineMs);
       if (!late) continue;
       const n = this.workers.length;
+      // Named only among several, as the workers' own lines are tagged only then.
+      const where = n === 1 ? "" : ` on worker ${i}`;
       this.log.error(
-        `${late.plugin}: ${late.callback} ran for ${late.elapsedMs} ms on worker ${i}, past the callback deadline of ${this.deadlineMs} ms: ` +
+        `${late.plugin}: ${late.callback} ran for ${late.elapsedMs} ms${where}, past the callback deadline of ${this.deadlineMs} ms: ` +
           (n === 1
             ? "the worker was stopped (its connections reset) and replaced, with new VMs"
             : `all ${n} workers were stopped (every connection of every worker reset: they share one listening socket) and replaced, with new VMs`),

@@ -6,7 +6,7 @@
 
 import { WasmResult } from "../abi/enums.js";
 import { decodePairs } from "../abi/pairs.js";
-import type { Vm } from "../vm.js";
+import { GRPC_MESSAGES_KEPT, type Vm } from "../vm.js";
 import { utf8, type HostFns } from "./types.js";
 
 const isCall = (t: number) => (t & 3) === 1;
@@ -30,10 +30,12 @@ function open(vm: Vm, kind: "grpcCall" | "grpcStream", parts: (Uint8Array | null
     method: utf8(method),
     metadata: decodePairs(metadata),
     messages: message ? [message.slice()] : [],
+    messagesSent: message ? 1 : 0,
     timeoutMs,
     // Envoy grpcCall: the timeout is the async client's route timeout (0: none).
     dueAtMs: kind === "grpcCall" && timeoutMs > 0 ? vm.clock.elapsedMs + timeoutMs : null,
     contextId: vm.effective.id,
+    rootId: vm.effective.root.id,
     localClosed: false,
     remoteClosed: false,
   });
@@ -56,6 +58,8 @@ export const grpcImports: HostFns = {
     const callout = vm.grpcCallouts.get(token >>> 0);
     if (!callout) return WasmResult.NotFound;
     callout.messages.push(message.slice());
+    if (callout.messages.length > GRPC_MESSAGES_KEPT) callout.messages.shift();
+    callout.messagesSent++;
     return WasmResult.Ok;
   },
   proxy_grpc_cancel(vm, token: number) {

@@ -42,6 +42,7 @@ export const httpCallImports: HostFns = {
       trailers: new HeaderMap(decodePairs(trailerBytes), "requestTrailers").toArray(),
       timeoutMs: timeout,
       contextId: vm.effective.id,
+      rootId: vm.effective.root.id,
       dueAtMs: timeout > 0 ? vm.clock.elapsedMs + timeout : null,
     });
     vm.memory.writeU32(tokenPtr, token);

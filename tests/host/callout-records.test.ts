@@ -1,5 +1,6 @@
 // What the host keeps of a plugin's callouts: a long-running dev proxy answers one callout per
-// request forever, so an answered, failed or timed-out call must leave nothing VM-wide behind.
+// request forever, so an answered, failed or timed-out call must leave nothing VM-wide behind,
+// and a gRPC stream the plugin sends on for days keeps only its last messages.
 // A stream's result keeps its own calls, and they go with the stream.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -59,5 +60,48 @@ describe("callout records stay bounded", () => {
 
     const largest = largestCollection(vmOf(plugin), 3);
     assert.ok(largest.size < 300, `the VM holds a collection of ${largest.size} entries at vm${largest.path} after ${CALLS} callouts`);
+  });
+});
+
+/** The last messages grpcCalls() keeps of a stream (GrpcCallInfo.messages). */
+const MESSAGES_KEPT = 64;
+const SENDS_PER_TICK = 1000;
+const TICKS = 20;
+
+/**
+ * Opens a gRPC stream at start (token at 324); every tick sends SENDS_PER_TICK messages on it,
+ * each the 4-byte little-endian count of messages sent so far.
+ */
+const streamingFilter = filter({
+  imports: ["proxy_grpc_stream", "proxy_grpc_send", "proxy_set_tick_period_milliseconds"],
+  body: `${data(1100, "svc")}${data(1110, "pkg.S")}${data(1120, "M")}
+    (global $sent (mut i32) (i32.const 0))
+    (func (export "proxy_on_configure") (param i32 i32) (result i32)
+      (drop (call $proxy_grpc_stream (i32.const 1100) (i32.const 3) (i32.const 1110) (i32.const 5) (i32.const 1120) (i32.const 1)
+        (i32.const 0) (i32.const 0) (i32.const 324)))
+      (drop (call $proxy_set_tick_period_milliseconds (i32.const 10)))
+      (i32.const 1))
+    (func (export "proxy_on_tick") (param i32) (local $i i32)
+      (loop $send
+        (global.set $sent (i32.add (global.get $sent) (i32.const 1)))
+        (i32.store (i32.const 1300) (global.get $sent))
+        (drop (call $proxy_grpc_send (i32.load (i32.const 324)) (i32.const 1300) (i32.const 4) (i32.const 0)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $send (i32.lt_u (local.get $i) (i32.const ${SENDS_PER_TICK})))))`,
+});
+
+describe("gRPC stream records stay bounded", () => {
+  it(`keeps the last ${MESSAGES_KEPT} of ${SENDS_PER_TICK * TICKS} messages sent on one stream, and counts them all`, () => {
+    const plugin = createPlugin(streamingFilter, { now: 0, clusters: ["svc"] });
+    assert.equal(plugin.start().ok, true);
+    for (let i = 0; i < TICKS; i++) plugin.advanceTime(10);
+
+    const largest = largestCollection(vmOf(plugin), 4);
+    assert.ok(largest.size <= MESSAGES_KEPT, `the VM holds a collection of ${largest.size} entries at vm${largest.path} after ${SENDS_PER_TICK * TICKS} sends`);
+    const [stream] = plugin.grpcCalls();
+    assert.equal(stream.messagesSent, SENDS_PER_TICK * TICKS);
+    const counts = stream.messages.map((m) => new DataView(m.buffer, m.byteOffset, m.byteLength).getUint32(0, true));
+    const last = SENDS_PER_TICK * TICKS;
+    assert.deepEqual(counts, Array.from({ length: MESSAGES_KEPT }, (_, i) => last - MESSAGES_KEPT + 1 + i), "the latest, oldest first");
   });
 });

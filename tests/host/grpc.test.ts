@@ -63,8 +63,8 @@ describe("gRPC callouts", () => {
     const plugin = started(grpcFilter());
     const calls = plugin.grpcCalls().map((c) => ({ ...c, messages: c.messages.map((m) => new TextDecoder().decode(m)) }));
     assert.deepEqual(calls, [
-      { worker: 0, token: 5, kind: "call", upstream: "svc", serviceName: "pkg.S", method: "M", initialMetadata: [["x-md", "1"]], messages: ["req"], timeoutMs: 1000, contextId: 1, localClosed: false, remoteClosed: false },
-      { worker: 0, token: 6, kind: "stream", upstream: "svc", serviceName: "pkg.S", method: "M", initialMetadata: [["x-md", "1"]], messages: ["m1"], timeoutMs: 0, contextId: 1, localClosed: false, remoteClosed: false },
+      { worker: 0, token: 5, kind: "call", upstream: "svc", serviceName: "pkg.S", method: "M", initialMetadata: [["x-md", "1"]], messages: ["req"], messagesSent: 1, timeoutMs: 1000, contextId: 1, localClosed: false, remoteClosed: false },
+      { worker: 0, token: 6, kind: "stream", upstream: "svc", serviceName: "pkg.S", method: "M", initialMetadata: [["x-md", "1"]], messages: ["m1"], messagesSent: 1, timeoutMs: 0, contextId: 1, localClosed: false, remoteClosed: false },
     ]);
   });
 
