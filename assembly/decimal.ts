@@ -10,3 +10,19 @@ export function decimal(value: u32): string {
   } while (value);
   return digits;
 }
+
+/**
+ * The plain decimal u64 in the `length` bytes at `start`: ASCII digits only (leading zeros allowed), no
+ * sign, spaces or prefixes; `otherwise` when empty, anything else or past u64. Stops at the first bad
+ * byte or at overflow, so input of any length costs at most one pass.
+ */
+export function parseDecimalU64At(start: usize, length: usize, otherwise: u64): u64 {
+  if (!length) return otherwise;
+  let value: u64 = 0;
+  for (let at = start, end = start + length; at < end; at++) {
+    const digit = <u32>load<u8>(at) - 0x30; // '0'
+    if (digit > 9 || value > (u64.MAX_VALUE - digit) / 10) return otherwise;
+    value = value * 10 + digit;
+  }
+  return value;
+}

@@ -88,12 +88,67 @@ export function pairCount(buffer: ArrayBuffer): i32 {
     const nameLength = <usize>load<u32>(lengths);
     const valueLength = <usize>load<u32>(lengths, 4);
     lengths += LENGTHS_SIZE;
-    // In 64 bits: two u32 lengths must not wrap around the bounds check.
-    if (<u64>nameLength + <u64>valueLength + 2 > <u64>(end - data) ||
-        load<u8>(data + nameLength) != 0 || load<u8>(data + nameLength + 1 + valueLength) != 0) return -1;
+    if (!pairFits(data, end, nameLength, valueLength)) return -1;
     data += nameLength + valueLength + 2;
   }
   return data == end ? <i32>count : -1;
+}
+
+/** Whether a pair with these lengths, NUL-terminated name and value, lies at `data` before `end`. */
+// @ts-ignore: decorator
+@inline function pairFits(data: usize, end: usize, nameLength: usize, valueLength: usize): bool {
+  // nameLength + valueLength + 2 <= room, in steps that cannot wrap around.
+  const room = end - data;
+  return nameLength < room && valueLength < room - nameLength - 1 &&
+    load<u8>(data + nameLength) == 0 && load<u8>(data + nameLength + 1 + valueLength) == 0;
+}
+
+/** Where `countNamed` found the first match: its value's address in the buffer, and length. */
+export let namedValue: usize = 0;
+export let namedValueLength: usize = 0;
+
+/**
+ * How many pairs are named `name` (without regard to ASCII case, as Envoy compares header names),
+ * checking the buffer in the same pass: 0 when `pairCount` would refuse it. Reads in place and decodes
+ * nothing; the first match's value is left in `namedValue` and `namedValueLength`.
+ */
+export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
+  const size = <usize>buffer.byteLength;
+  const base = changetype<usize>(buffer);
+  if (size < COUNT_SIZE) return 0;
+  const count = <usize>load<u32>(base);
+  if (count > (size - COUNT_SIZE) / LENGTHS_SIZE) return 0;
+  const end = base + size;
+  let lengths = base + COUNT_SIZE;
+  let data = lengths + count * LENGTHS_SIZE;
+  let found = 0;
+  for (let i: usize = 0; i < count; i++) {
+    const nameLength = <usize>load<u32>(lengths);
+    const valueLength = <usize>load<u32>(lengths, 4);
+    lengths += LENGTHS_SIZE;
+    if (!pairFits(data, end, nameLength, valueLength)) return 0;
+    if (equalIgnoringAsciiCase(data, nameLength, name)) {
+      if (!found) {
+        namedValue = data + nameLength + 1;
+        namedValueLength = valueLength;
+      }
+      found++;
+    }
+    data += nameLength + valueLength + 2;
+  }
+  return data == end ? found : 0;
+}
+
+/** Whether the `length` bytes at `a` spell `b`, ASCII letters in either case. */
+export function equalIgnoringAsciiCase(a: usize, length: usize, b: ArrayBuffer): bool {
+  if (length != <usize>b.byteLength) return false;
+  for (let i: usize = 0; i < length; i++) {
+    const x = <u32>load<u8>(a + i);
+    const y = <u32>load<u8>(changetype<usize>(b) + i);
+    // Otherwise only the same letter in the other case: the two differ in bit 5 alone.
+    if (x != y && ((x ^ y) != 0x20 || (x | 0x20) - 0x61 >= 26)) return false;
+  }
+  return true;
 }
 
 /** The first pair's name in a buffer `pairCount` accepted; its length is `nameLengthAt(buffer, 0)`. */

@@ -17,6 +17,13 @@ import { MemorySampler } from "./inspector/memory.js";
 import { ExchangeTrace } from "./inspector/trace.js";
 import type { Logger } from "./log.js";
 
+/**
+ * How long a replaced version whose on_done answered false may keep running (ticks, callouts)
+ * before it calls proxy_done. Envoy has no such limit; a dev proxy that reloads all day would
+ * keep every such version.
+ */
+export const DRAIN_LIMIT_MS = 60_000;
+
 export interface FilterSpec {
   /** Path of the filter's .wasm file. */
   path: string;
@@ -42,6 +49,8 @@ export interface FilterSetOptions {
   inspector?: InspectorSink;
   /** Told every answer delivered to a callout (run --record). */
   calloutAnswered?: (plugin: Plugin, token: number, answer: CalloutAnswer) => void;
+  /** How long a replaced version whose on_done answered false may wait for proxy_done (DRAIN_LIMIT_MS). */
+  drainLimitMs?: number;
 }
 
 /** A loaded version of one filter. */
@@ -58,6 +67,8 @@ export interface Loaded {
   exchanges: number;
   callouts: number;
   retired: boolean;
+  /** Set while a retired version's root waits for proxy_done (its on_done answered false). */
+  drainTimer: NodeJS.Timeout | null;
 }
 
 interface Slot {
@@ -150,7 +161,10 @@ export class FilterSet {
       unwatchFile(slot.path);
       if (slot.reloadTimer) clearTimeout(slot.reloadTimer);
     }
-    for (const l of this.loaded) this.stopTicks(l);
+    for (const l of this.loaded) {
+      this.stopTicks(l);
+      if (l.drainTimer) clearTimeout(l.drainTimer);
+    }
     for (const ex of this.exchanges) ex.finish();
     this.exchanges.clear();
   }
@@ -211,6 +225,7 @@ export class FilterSet {
       exchanges: 0,
       callouts: 0,
       retired: false,
+      drainTimer: null,
     };
     this.loaded.add(loaded);
     return { loaded };
@@ -235,7 +250,6 @@ export class FilterSet {
     if ("error" in result) return this.refuse(slot, result.error);
     slot.current = result.loaded;
     old.retired = true;
-    this.stopTicks(old);
     this.retireIfIdle(old);
     this.counts.reloads++;
     // A worker thread's reload was announced by the main thread, once for all workers.
@@ -259,17 +273,47 @@ export class FilterSet {
     );
   }
 
-  /** A replaced version that has nothing in flight: on_done/on_delete (Envoy drains it), then forget it. */
+  /**
+   * A replaced version that has nothing in flight: on_done, then on_delete and it is forgotten.
+   * A root whose on_done answers false stays in cpp-host's pending_done_ and Envoy's tickHandler
+   * still ticks it, so it keeps its ticks and callouts until proxy_done deletes it (checked again
+   * after each of its ticks and callout answers), for at most the drain limit.
+   */
   private retireIfIdle(l: Loaded): void {
     if (!l.retired || l.exchanges > 0 || l.callouts > 0 || !this.loaded.has(l)) return;
+    if (l.drainTimer === null) {
+      try {
+        if (l.plugin.started) l.plugin.shutdown();
+      } catch (e) {
+        this.log.error(`${l.slot.name}: shutting down version ${l.version} failed: ${(e as Error).message}`);
+      }
+      this.flushLogs(l);
+    }
+    if (l.plugin.state === "draining") {
+      l.drainTimer ??= setTimeout(() => this.dropDraining(l), this.options.drainLimitMs ?? DRAIN_LIMIT_MS);
+      return;
+    }
+    this.forget(l);
+  }
+
+  /** Envoy sets no limit (the root lives as long as its VM, which drops it without on_delete): ours shows itself. */
+  private dropDraining(l: Loaded): void {
+    if (!this.loaded.has(l)) return;
+    if (l.plugin.state === "draining") {
+      const limit = this.options.drainLimitMs ?? DRAIN_LIMIT_MS;
+      this.log.warn(
+        `${l.slot.name}: version ${l.version} answered false to on_done and did not call proxy_done within ${limit} ms: ` +
+          "dropped without on_delete (the dev proxy's limit; Envoy sets none, and keeps the root until proxy_done or until its VM goes)",
+      );
+    }
+    this.forget(l);
+  }
+
+  private forget(l: Loaded): void {
+    if (l.drainTimer) clearTimeout(l.drainTimer);
+    l.drainTimer = null;
     this.stopTicks(l);
     this.loaded.delete(l);
-    const plugin = l.plugin as Plugin & { shutdown?: () => unknown };
-    try {
-      if (typeof plugin.shutdown === "function" && plugin.started) plugin.shutdown();
-    } catch (e) {
-      this.log.error(`${l.slot.name}: shutting down version ${l.version} failed: ${(e as Error).message}`);
-    }
     this.flushLogs(l);
   }
 
@@ -279,8 +323,9 @@ export class FilterSet {
     l.tickPeriod = 0;
   }
 
+  /** A retired version keeps its ticks until it is deleted, as Envoy's timer outlives startShutdown. */
   private updateTicks(l: Loaded): void {
-    if (l.retired || !l.plugin.started) return;
+    if (!l.plugin.started) return;
     const period = l.plugin.tickPeriodMs;
     if (period === l.tickPeriod) return;
     this.stopTicks(l);
@@ -292,6 +337,7 @@ export class FilterSet {
         } catch (e) {
           this.log.error(`${l.slot.name}: tick failed: ${(e as Error).message}`);
         }
+        this.retireIfIdle(l);
         this.settle();
       }, period);
     }
@@ -326,6 +372,8 @@ export class FilterSet {
           if (response === null || response === "timeout") this.counts.calloutFailures++;
           this.options.calloutAnswered?.(l.plugin, call.token, response);
           l.dispatched.delete(key); // answered (or refused below): the set holds only calls in flight
+          // A version dropped while draining is gone, as a destroyed root's calls are cancelled.
+          if (!this.loaded.has(l)) return;
           try {
             if (response === "timeout") l.plugin.timeoutHttpCall(call.token, call.worker);
             else l.plugin.respondToHttpCall(call.token, response, call.worker);

@@ -3,18 +3,30 @@ import {
   proxy_add_header_map_value, proxy_get_header_map_pairs, proxy_get_header_map_size, proxy_get_header_map_value,
   proxy_remove_header_map_value, proxy_replace_header_map_value, proxy_set_header_map_pairs,
 } from "../abi/imports";
-import { emptyBuffer, outPointer, outSize, resetOutSlots, takeHostBuffer } from "../runtime/memory";
+import { emptyBuffer, lendScratchToHost, outPointer, outSize, resetOutSlots, takeHostBuffer, takeLentBuffer } from "../runtime/memory";
 import { MapType, WasmResult } from "../types";
 
-/** The serialized pairs of a map; empty when the map is absent or empty. */
-export function getHeaderMapPairs(type: MapType): ArrayBuffer {
-  resetOutSlots();
-  if (proxy_get_header_map_pairs(type, outPointer(), outSize()) != WasmResult.Ok) return emptyBuffer();
-  return takeHostBuffer();
+/**
+ * The serialized pairs of a map (empty when the map is absent or empty), in a buffer the SDK reuses: valid
+ * until the next such read, for callers that copy what they keep and then `releaseLentBuffer`.
+ */
+export function readHeaderMapPairs(type: MapType): ArrayBuffer {
+  lendScratchToHost();
+  const ok = proxy_get_header_map_pairs(type, outPointer(), outSize()) == WasmResult.Ok;
+  const pairs = takeLentBuffer();
+  return ok ? pairs : emptyBuffer();
 }
 
 export function setHeaderMapPairs(type: MapType, pairs: ArrayBuffer): WasmResult {
   return proxy_set_header_map_pairs(type, changetype<usize>(pairs), pairs.byteLength);
+}
+
+/** The first value of `key`, or null when absent, in the buffer `readHeaderMapPairs` reuses. */
+export function readHeaderMapValue(type: MapType, key: ArrayBuffer): ArrayBuffer | null {
+  lendScratchToHost();
+  const ok = proxy_get_header_map_value(type, changetype<usize>(key), key.byteLength, outPointer(), outSize()) == WasmResult.Ok;
+  const value = takeLentBuffer();
+  return ok ? value : null;
 }
 
 /** The first value of `key`, or null when absent. */

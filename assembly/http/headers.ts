@@ -1,10 +1,14 @@
 import {
-  addHeaderMapValue, getHeaderMapPairs, getHeaderMapSize, getHeaderMapValue, removeHeaderMapValue,
+  addHeaderMapValue, getHeaderMapSize, getHeaderMapValue, readHeaderMapPairs, readHeaderMapValue, removeHeaderMapValue,
   replaceHeaderMapValue, setHeaderMapPairs,
 } from "../hostcalls/headers";
-import { deserializePairs, firstName, Header, nameLengthAt, pairCount, serializePairs, valueLengthAt } from "../pairs";
+import {
+  countNamed, deserializePairs, equalIgnoringAsciiCase, firstName, Header, namedValue, namedValueLength, nameLengthAt, pairCount,
+  serializePairs, valueLengthAt,
+} from "../pairs";
+import { parseDecimalU64At } from "../decimal";
 import { encodeCached } from "../runtime/encoded";
-import { releaseHostBuffer } from "../runtime/memory";
+import { releaseLentBuffer } from "../runtime/memory";
 import { MapType, WasmResult } from "../types";
 import { decodeUtf8, decodeUtf8At } from "../utf8";
 
@@ -19,10 +23,10 @@ export class HeaderMap {
 
   /** The first value of `name`, or null when absent. */
   get(name: string): string | null {
-    const value = getHeaderMapValue(this.type, encodeCached(name));
+    const value = readHeaderMapValue(this.type, encodeCached(name));
     if (!value) return null;
     const text = decodeUtf8(value);
-    releaseHostBuffer(value);
+    releaseLentBuffer(value);
     return text;
   }
 
@@ -32,18 +36,50 @@ export class HeaderMap {
   }
 
   has(name: string): bool {
-    const value = getHeaderMapValue(this.type, encodeCached(name));
+    const value = readHeaderMapValue(this.type, encodeCached(name));
     if (!value) return false;
-    releaseHostBuffer(value);
+    releaseLentBuffer(value);
     return true;
   }
 
   /** Every pair in order, duplicates included. Empty when the map is not available. */
   all(): Header[] {
-    const pairs = getHeaderMapPairs(this.type);
+    const pairs = readHeaderMapPairs(this.type);
     const headers = deserializePairs(pairs); // copies what it keeps
-    releaseHostBuffer(pairs);
+    releaseLentBuffer(pairs);
     return headers;
+  }
+
+  /**
+   * The value of `name` when the map holds it exactly once; null when it is absent or repeated. A client
+   * may send a header twice and Envoy passes both on, while `get` (Envoy's getHeaderMapValue) shows only
+   * the first: a check that trusts one value must refuse a second. Only the match is decoded.
+   */
+  getSingle(name: string): string | null {
+    const pairs = readHeaderMapPairs(this.type);
+    const value = countNamed(pairs, encodeCached(name)) == 1 ? decodeUtf8At(namedValue, namedValueLength) : null;
+    releaseLentBuffer(pairs);
+    return value;
+  }
+
+  /**
+   * The value `getSingle` finds, read as a plain decimal u64 (ASCII digits only, leading zeros allowed,
+   * no sign, spaces or prefixes); `otherwise` when the header is absent, repeated, empty, anything else or
+   * past u64. Reads the host's bytes in place: nothing is decoded or allocated.
+   */
+  getSingleU64(name: string, otherwise: u64): u64 {
+    const pairs = readHeaderMapPairs(this.type);
+    const value = countNamed(pairs, encodeCached(name)) == 1 ? parseDecimalU64At(namedValue, namedValueLength, otherwise) : otherwise;
+    releaseLentBuffer(pairs);
+    return value;
+  }
+
+  /** How many values `name` has (compared without regard to ASCII case, as Envoy does). */
+  count(name: string): i32 {
+    const pairs = readHeaderMapPairs(this.type);
+    const count = countNamed(pairs, encodeCached(name));
+    releaseLentBuffer(pairs);
+    return count;
   }
 
   /** Every value of `name` (compared without regard to ASCII case, as Envoy does), in order. */
@@ -51,7 +87,7 @@ export class HeaderMap {
     const wanted = encodeCached(name);
     const values = new Array<string>();
     // Read in place: only the values asked for become strings.
-    const pairs = getHeaderMapPairs(this.type);
+    const pairs = readHeaderMapPairs(this.type);
     const count = pairCount(pairs);
     let pair = firstName(pairs, count);
     for (let i = 0; i < count; i++) {
@@ -60,7 +96,7 @@ export class HeaderMap {
       if (equalIgnoringAsciiCase(pair, nameLength, wanted)) values.push(decodeUtf8At(pair + nameLength + 1, valueLength));
       pair += nameLength + valueLength + 2;
     }
-    releaseHostBuffer(pairs);
+    releaseLentBuffer(pairs);
     return values;
   }
 
@@ -106,19 +142,6 @@ export class HeaderMap {
   byteSize(): i64 {
     return getHeaderMapSize(this.type);
   }
-}
-
-function equalIgnoringAsciiCase(a: usize, length: usize, b: ArrayBuffer): bool {
-  if (length != <usize>b.byteLength) return false;
-  for (let i: usize = 0; i < length; i++) {
-    if (asciiLower(load<u8>(a + i)) != asciiLower(load<u8>(changetype<usize>(b) + i))) return false;
-  }
-  return true;
-}
-
-// @ts-ignore: decorator
-@inline function asciiLower(c: u8): u8 {
-  return <u8>(c - 0x41) < 26 ? c | 0x20 : c;
 }
 
 // @ts-ignore: decorator

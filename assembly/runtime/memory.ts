@@ -16,7 +16,49 @@ const outSlots = memory.data(16);
  * between the host's copy and the moment the SDK takes it with `takeHostBuffer`.
  */
 export function allocateForHost(size: usize): usize {
+  if (lendScratch && size <= SCRATCH_LIMIT) return lentScratch(size);
   return __pin(__new(size, idof<ArrayBuffer>()));
+}
+
+/**
+ * Answers the SDK reads and lets go of within the call that asked (a header lookup) go to one block kept
+ * pinned for good: no allocation or free per read. Larger ones get a buffer of their own, so one huge
+ * header map does not keep its size for the plugin's life.
+ */
+const SCRATCH_LIMIT: usize = 16 * 1024 - 64; // a 16 KiB block with its header
+let scratch: usize = 0;
+let scratchCapacity: usize = 0;
+let lendScratch = false;
+
+function lentScratch(size: usize): usize {
+  lendScratch = false;
+  if (size > scratchCapacity) {
+    if (scratch) __unpin(scratch); // garbage from now on
+    scratchCapacity = min(max(size, scratchCapacity << 1), SCRATCH_LIMIT);
+    scratch = __pin(__new(scratchCapacity, idof<ArrayBuffer>()));
+  }
+  store<u32>(scratch - 4, <u32>size); // the object header's rtSize: the buffer's byteLength
+  return scratch;
+}
+
+/** Lets the host's next answer go to the scratch block; `takeLentBuffer` takes it after the call. */
+export function lendScratchToHost(): void {
+  resetOutSlots();
+  lendScratch = true;
+}
+
+/** The answer of a call after `lendScratchToHost`: the scratch block, valid until the next such call, or a buffer of its own. */
+export function takeLentBuffer(): ArrayBuffer {
+  lendScratch = false;
+  const pointer = load<usize>(outPointer());
+  if (pointer == 0 || pointer != scratch) return takeHostBuffer();
+  store<usize>(outPointer(), 0);
+  return changetype<ArrayBuffer>(pointer);
+}
+
+/** Lets go of a lent answer once read: `releaseHostBuffer` unless it is the scratch block. */
+export function releaseLentBuffer(buffer: ArrayBuffer): void {
+  if (changetype<usize>(buffer) != scratch) releaseHostBuffer(buffer);
 }
 
 /** A new empty ArrayBuffer, without the length check (and its message strings) of `new ArrayBuffer(n)`. */

@@ -269,12 +269,14 @@ export class ThreadedDevProxy {
     for (const [sink, handler] of this.sinks) channel.onEvent(sink, (d) => handler(d, index));
     let lastError = "";
     thread.on("error", (e) => (lastError = e.message));
+    // Named only among several, as the workers' own lines are tagged only then.
+    const who = o.workers > 1 ? `worker ${index}` : "the worker";
     const exited = new Promise<void>((done) =>
       thread.once("exit", (code) => {
         rpc.port1.close();
-        channel.close(`worker ${index} exited`);
+        channel.close(`${who} exited`);
         if (!this.stopping && !this.retired.has(thread)) {
-          const reason = `worker ${index} stopped (exit code ${code}${lastError ? `: ${lastError}` : ""}); its listening socket went with it`;
+          const reason = `${who} stopped (exit code ${code}${lastError ? `: ${lastError}` : ""}); its listening socket went with it`;
           this.log.error(reason);
           this.options.onWorkerLost?.(reason);
         }
@@ -285,7 +287,7 @@ export class ThreadedDevProxy {
     return new Promise((ready, fail) => {
       channel.on("listening", (m: Message) => ready({ url: m.url as string, fd: (m.fd as number | null) ?? null }));
       channel.on("failed", (m: Message) => fail(new Error(m.message as string)));
-      void exited.then(() => fail(new Error(`worker ${index} exited before it listened${lastError ? `: ${lastError}` : ""}`)));
+      void exited.then(() => fail(new Error(`${who} exited before it listened${lastError ? `: ${lastError}` : ""}`)));
     });
   }
 

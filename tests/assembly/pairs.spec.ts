@@ -1,4 +1,4 @@
-import { deserializePairs, Header, serializePairs } from "../../assembly/pairs";
+import { countNamed, deserializePairs, Header, namedValue, namedValueLength, serializePairs } from "../../assembly/pairs";
 
 function bytes(values: u8[]): ArrayBuffer {
   const buffer = new ArrayBuffer(values.length);
@@ -77,5 +77,44 @@ describe("deserializePairs", () => {
     expect(deserializePairs(bytes([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0])).length).toBe(0);
     expect(deserializePairs(bytes([1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0])).length).toBe(0);
     expect(deserializePairs(bytes([1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0])).length).toBe(0);
+  });
+});
+
+function named(buffer: ArrayBuffer, name: string): i32 {
+  return countNamed(buffer, String.UTF8.encode(name));
+}
+
+describe("countNamed", () => {
+  it("counts a name's pairs without regard to ASCII case and leaves the first value", () => {
+    const map = serializePairs([new Header("a", "1"), new Header("x-token", "first"), new Header("b", "22"), new Header("X-Token", "second")]);
+    expect(named(map, "x-token")).toBe(2);
+    expect(String.UTF8.decodeUnsafe(namedValue, namedValueLength)).toBe("first");
+    expect(named(map, "B")).toBe(1);
+    expect(String.UTF8.decodeUnsafe(namedValue, namedValueLength)).toBe("22");
+    expect(named(map, "c")).toBe(0);
+    expect(named(map, "x-toke")).toBe(0);
+    expect(named(map, "")).toBe(0);
+  });
+
+  it("folds the case of letters only", () => {
+    const odd = serializePairs([new Header("x@[", "1")]);
+    expect(named(odd, "X@[")).toBe(1);
+    expect(named(odd, "x`[")).toBe(0); // 0x40 and 0x60 differ in bit 5 only, as do [ and {
+    expect(named(odd, "x@{")).toBe(0);
+  });
+
+  it("finds nothing in a malformed buffer, as pairCount refuses it", () => {
+    expect(named(new ArrayBuffer(0), "a")).toBe(0);
+    const broken = AB_PAIRS.slice(0);
+    broken[23] = 0x20;
+    expect(named(bytes(broken), "a")).toBe(0);
+    expect(named(bytes(AB_PAIRS.slice(0, AB_PAIRS.length - 1)), "a")).toBe(0);
+    const longer = AB_PAIRS.slice(0);
+    longer.push(0);
+    expect(named(bytes(longer), "a")).toBe(0);
+    expect(named(bytes(AB_PAIRS), "a")).toBe(1);
+    expect(named(bytes([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0]), "a")).toBe(0);
+    expect(named(bytes([1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0, 0]), "a")).toBe(0);
+    expect(named(bytes([1, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0]), "")).toBe(0);
   });
 });

@@ -1,5 +1,4 @@
 import { isPrime } from "../../examples/prime-authorizer/assembly/prime";
-import { parseDecimalU64 } from "../../examples/prime-authorizer/assembly/token";
 
 describe("isPrime", () => {
   it("handles the smallest numbers", () => {
@@ -58,44 +57,5 @@ describe("isPrime", () => {
     expect(isPrime(18446744073709551615)).toBe(false); // 2^64 - 1
     expect(isPrime(18446744030759878681)).toBe(false); // 4294967291²
     expect(isPrime(18446743979220271189)).toBe(false); // 4294967279 · 4294967291
-  });
-});
-
-describe("parseDecimalU64", () => {
-  it("reads plain digits, leading zeros included", () => {
-    let zero = parseDecimalU64("0");
-    expect(zero.ok).toBe(true);
-    expect(zero.value).toBe(0);
-    let seven = parseDecimalU64("007");
-    expect(seven.ok).toBe(true);
-    expect(seven.value).toBe(7);
-    let max = parseDecimalU64("18446744073709551615");
-    expect(max.ok).toBe(true);
-    expect(max.value).toBe(u64.MAX_VALUE);
-  });
-
-  it("rejects anything but digits", () => {
-    expect(parseDecimalU64("").ok).toBe(false);
-    expect(parseDecimalU64("-5").ok).toBe(false);
-    expect(parseDecimalU64("+5").ok).toBe(false);
-    expect(parseDecimalU64(" 5").ok).toBe(false);
-    expect(parseDecimalU64("5 ").ok).toBe(false);
-    expect(parseDecimalU64("1e3").ok).toBe(false);
-    expect(parseDecimalU64("0x10").ok).toBe(false);
-    expect(parseDecimalU64("1.0").ok).toBe(false);
-    expect(parseDecimalU64("\uFF15").ok).toBe(false); // fullwidth 5
-  });
-
-  it("rejects values past u64", () => {
-    expect(parseDecimalU64("18446744073709551616").ok).toBe(false);
-    expect(parseDecimalU64("18446744073709551620").ok).toBe(false);
-    expect(parseDecimalU64("99999999999999999999").ok).toBe(false);
-  });
-
-  it("handles 100000-digit input", () => {
-    expect(parseDecimalU64("1".repeat(100000)).ok).toBe(false);
-    let padded = parseDecimalU64("0".repeat(100000) + "42");
-    expect(padded.ok).toBe(true);
-    expect(padded.value).toBe(42);
   });
 });

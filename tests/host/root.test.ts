@@ -93,6 +93,33 @@ describe("root shutdown (cpp-host startShutdown / done)", () => {
     assert.equal(plugin.tick(), true);
     assert.deepEqual(messages(plugin.logs).slice(7), [], "a deleted root gets no more ticks");
   });
+
+  // Envoy's Wasm::tickHandler finds the root by getContext(), which still holds a root kept in
+  // pending_done_; nothing stops its timer at startShutdown (Envoy's WasmCommonTest.Logging ticks
+  // such a root, whose on_tick calls proxy_done, and expects on_delete).
+  it("keeps a draining root's timer: it ticks every period until its third tick calls proxy_done, then no more", () => {
+    const wasm = filter({
+      imports: ["proxy_done", "proxy_set_tick_period_milliseconds"],
+      body: `(global $n (mut i32) (i32.const 0))
+        (func (export "proxy_on_configure") (param i32 i32) (result i32) (drop (call $proxy_set_tick_period_milliseconds (i32.const 10))) (i32.const 1))
+        (func (export "proxy_on_done") (param i32) (result i32) (global.set $n (i32.const 1)) (call $report (i32.const 90)) (i32.const 0))
+        (func (export "proxy_on_tick") (param i32)
+          (if (global.get $n) (then
+            (call $report (i32.const 91))
+            (if (i32.eq (global.get $n) (i32.const 3)) (then (call $report (call $proxy_done))))
+            (global.set $n (i32.add (global.get $n) (i32.const 1))))))
+        (func (export "proxy_on_delete") (param i32) (call $report (i32.const 99)))`,
+    });
+    const plugin = createPlugin(wasm, { concurrency: 1 });
+    plugin.start();
+    const before = plugin.logs.length;
+    assert.equal(plugin.shutdown().done, false);
+    plugin.advanceTime(25);
+    assert.equal(plugin.state, "draining");
+    plugin.advanceTime(100);
+    assert.deepEqual(messages(plugin.logs.slice(before)), ["90", "91", "91", "91", "00", "99"]);
+    assert.equal(plugin.state, "deleted");
+  });
 });
 
 describe("foreign functions", () => {

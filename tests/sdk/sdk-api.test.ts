@@ -65,6 +65,42 @@ describe("SDK: headers", () => {
     assert.equal(counted, listed, "numHeaders matches the pairs the host returns");
   });
 
+  it("reads a header's single value and counts values, whatever the map's size", () => {
+    const plugin = createPlugin(wasm, { rootId: "scenarios", configuration: "single" });
+    assert.equal(plugin.start().ok, true);
+    const single = (requestHeaders: [string, string][]) => {
+      const headers = plugin.runHttpRequest({ requestHeaders }).upstreamRequest!.headers;
+      return ["x-once-value", "x-twice-value", "x-twice-count", "x-absent-value", "x-absent-count", "x-twice-first", "x-has-once", "x-twice-values", "x-listed"]
+        .map((name) => headerValue(headers, name));
+    };
+    // all() also lists the pseudo-headers the host adds to every request.
+    const listed = (count: number) => String(Number(single([])[8]) + count);
+    const small: [string, string][] = [["x-twice", "1"], ["x-once", "✓ ok"], ["X-Twice", "2"]];
+    assert.deepEqual(single(small), ["✓ ok", "(null)", "2", "(null)", "0", "1", "yes", "1|2", listed(3)]);
+    // Past the block the SDK reuses for the host's answers (16 KiB), then small again.
+    const big = "b".repeat(20_000);
+    assert.deepEqual(single([["x-big", big], ...small]), ["✓ ok", "(null)", "2", "(null)", "0", "1", "yes", "1|2", listed(4)]);
+    assert.deepEqual(single([["x-twice", big], ["x-once", big]]), [big, big, "1", "(null)", "0", big, "yes", big, listed(2)]);
+    assert.deepEqual(single([["x-once", "a".repeat(3_000)]]), ["a".repeat(3_000), "(null)", "0", "(null)", "0", "(null)", "yes", "", listed(1)]);
+    assert.deepEqual(single([["x-twice", ""], ["x-once", ""]]), ["", "", "1", "(null)", "0", "", "yes", "", listed(2)]);
+  });
+
+  it("reads a header's single value as a decimal u64, or the fallback", () => {
+    const plugin = createPlugin(wasm, { rootId: "scenarios", configuration: "single" });
+    assert.equal(plugin.start().ok, true);
+    const number = (requestHeaders: [string, string][]) =>
+      headerValue(plugin.runHttpRequest({ requestHeaders }).upstreamRequest!.headers, "x-number-read");
+    assert.equal(number([["x-number", "7917"]]), "7917");
+    assert.equal(number([["x-other", "5"], ["X-NUMBER", "0018446744073709551615"]]), "18446744073709551615");
+    assert.equal(number([["x-number", "0"]]), "0");
+    for (const refused of ["", "-7", "+7", " 7", "7 ", "0x7", "7.0", "٣", "18446744073709551616", "18446744073709551623", "9".repeat(60_000)]) {
+      assert.equal(number([["x-number", refused]]), "1", JSON.stringify(refused.slice(0, 30)));
+    }
+    assert.equal(number([]), "1", "absent");
+    assert.equal(number([["x-number", "7"], ["x-number", "7"]]), "1", "repeated, even with the same value");
+    assert.equal(number([["x-big", "b".repeat(20_000)], ["x-number", "13"]]), "13", "in a map past the reused block");
+  });
+
   it("reports end of stream false when a body follows", () => {
     const result = run("headers", { requestBody: ["x"] });
     assert.equal(headerValue(result.upstreamRequest!.headers, "x-eos"), "false");

@@ -4,7 +4,6 @@ import {
   refuseConfiguration, registerRootContext, RootContext,
 } from "proxy-wasm-as";
 import { isPrime } from "./prime";
-import { parseDecimalU64 } from "./token";
 export * from "proxy-wasm-as/assembly/exports";
 
 const FORBIDDEN_BODY = "Access forbidden.";
@@ -43,12 +42,10 @@ class Authorizer extends HttpContext {
   }
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    // Every value counts: a second token header must not smuggle a bad token past a good one.
-    const tokens = this.requestHeaders.values(this.plugin.headerName);
-    if (tokens.length == 1) {
-      const token = parseDecimalU64(tokens[0]);
-      if (token.ok && isPrime(token.value)) return FilterHeadersStatus.Continue;
-    }
+    // Every value counts: a second token header must not smuggle a bad token past a good one. A missing,
+    // repeated or malformed token reads as 0, which is not prime.
+    const token = this.requestHeaders.getSingleU64(this.plugin.headerName, 0);
+    if (isPrime(token)) return FilterHeadersStatus.Continue;
     log.debug("prime-authorizer: request denied");
     this.sendLocalResponse(403, FORBIDDEN_BODY);
     return FilterHeadersStatus.StopIteration;

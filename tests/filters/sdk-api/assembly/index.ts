@@ -44,6 +44,28 @@ class Scenario extends HttpContext {
       headers.remove("x-never-there");
       headers.add("x-eos", endOfStream ? "true" : "false");
       headers.add("x-byte-size", headers.byteSize().toString());
+    } else if (scenario == "single") {
+      // Every read first, then the answers: each read reuses the SDK's block for the host's answer.
+      const once = headers.getSingle("X-Once");
+      const twice = headers.getSingle("x-twice");
+      const twiceCount = headers.count("x-twice");
+      const absent = headers.getSingle("x-absent");
+      const absentCount = headers.count("x-absent");
+      const number = headers.getSingleU64("X-Number", 1);
+      const first = headers.get("x-twice");
+      const hasOnce = headers.has("x-once");
+      const twiceValues = headers.values("x-twice").join("|");
+      const listed = headers.all().length;
+      headers.add("x-once-value", once !== null ? once : "(null)");
+      headers.add("x-twice-value", twice !== null ? twice : "(null)");
+      headers.add("x-twice-count", twiceCount.toString());
+      headers.add("x-absent-value", absent !== null ? "value" : "(null)");
+      headers.add("x-absent-count", absentCount.toString());
+      headers.add("x-number-read", number.toString());
+      headers.add("x-twice-first", first !== null ? first : "(null)");
+      headers.add("x-has-once", hasOnce ? "yes" : "no");
+      headers.add("x-twice-values", twiceValues);
+      headers.add("x-listed", listed.toString());
     } else if (scenario == "replace-all") {
       headers.replaceAll([new Header(":method", "GET"), new Header(":path", "/rewritten"), new Header(":authority", "a"), new Header("x-only", "1")]);
     } else if (scenario == "local-response") {
