@@ -75,10 +75,12 @@ const REQUEST_HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connectio
 export function requestHeaders(req: http.IncomingMessage, ownAuthority: string): Header[] {
   const raw = req.rawHeaders;
   // Headers the client named in Connection are hop-by-hop too.
-  let named: Set<string> | null = null;
+  let named: ReadonlySet<string> | null = null;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     if (raw[i].toLowerCase() !== "connection") continue;
-    for (const t of raw[i + 1].split(",")) (named ??= new Set()).add(t.trim().toLowerCase());
+    const tokens = connectionTokens(raw[i + 1]);
+    if (named === null) named = tokens;
+    else named = new Set([...named, ...tokens]);
   }
   const { path, authority } = target(req.url ?? "/");
   const headers: Header[] = [
@@ -97,6 +99,19 @@ export function requestHeaders(req: http.IncomingMessage, ownAuthority: string):
   if (!req.headers["x-request-id"]) headers.push(["x-request-id", randomUUID()]);
   headers.push(["x-forwarded-proto", "http"]);
   return headers;
+}
+
+/** Clients send the same Connection value on every request ("keep-alive"): its tokens, parsed once. */
+const parsedConnection = new Map<string, ReadonlySet<string>>();
+
+function connectionTokens(value: string): ReadonlySet<string> {
+  let tokens = parsedConnection.get(value);
+  if (tokens === undefined) {
+    tokens = new Set(value.split(",").map((t) => t.trim().toLowerCase()));
+    // Bounded: a client controls the value.
+    if (parsedConnection.size < 64) parsedConnection.set(value, tokens);
+  }
+  return tokens;
 }
 
 /**
