@@ -21,7 +21,8 @@ export function parseDecimalU64At(start: usize, length: usize, otherwise: u64): 
   let value: u64 = 0;
   for (let at = start, end = start + length; at < end; at++) {
     const digit = <u32>load<u8>(at) - 0x30; // '0'
-    if (digit > 9 || value > (u64.MAX_VALUE - digit) / 10) return otherwise;
+    // value·10 + digit > u64.MAX_VALUE (…161·10 + 5), without a 64-bit division per digit.
+    if (digit > 9 || (value >= 1844674407370955161 && (value > 1844674407370955161 || digit > 5))) return otherwise;
     value = value * 10 + digit;
   }
   return value;

@@ -118,37 +118,49 @@ export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
   if (size < COUNT_SIZE) return 0;
   const count = <usize>load<u32>(base);
   if (count > (size - COUNT_SIZE) / LENGTHS_SIZE) return 0;
-  const end = base + size;
+  const wanted = <usize>name.byteLength;
   let lengths = base + COUNT_SIZE;
-  let data = lengths + count * LENGTHS_SIZE;
+  const lengthsEnd = lengths + count * LENGTHS_SIZE;
+  let data = lengthsEnd;
   let found = 0;
-  for (let i: usize = 0; i < count; i++) {
+  // The request path runs this on every header: one 64-bit sum bounds a pair (no wrap-around), and only
+  // names of the wanted length are compared.
+  while (lengths < lengthsEnd) {
     const nameLength = <usize>load<u32>(lengths);
     const valueLength = <usize>load<u32>(lengths, 4);
     lengths += LENGTHS_SIZE;
-    if (!pairFits(data, end, nameLength, valueLength)) return 0;
-    if (equalIgnoringAsciiCase(data, nameLength, name)) {
+    const next = <u64>data + <u64>nameLength + <u64>valueLength + 2;
+    if (next > <u64>(base + size) || (load<u8>(data + nameLength) | load<u8>(<usize>next - 1)) != 0) return 0;
+    if (nameLength == wanted && sameLettersAt(data, changetype<usize>(name), wanted)) {
       if (!found) {
         namedValue = data + nameLength + 1;
         namedValueLength = valueLength;
       }
       found++;
     }
-    data += nameLength + valueLength + 2;
+    data = <usize>next;
   }
-  return data == end ? found : 0;
+  return data == base + size ? found : 0;
 }
 
 /** Whether the `length` bytes at `a` spell `b`, ASCII letters in either case. */
 export function equalIgnoringAsciiCase(a: usize, length: usize, b: ArrayBuffer): bool {
-  if (length != <usize>b.byteLength) return false;
-  for (let i: usize = 0; i < length; i++) {
+  return length == <usize>b.byteLength && sameLettersAt(a, changetype<usize>(b), length);
+}
+
+/** Whether the `length` bytes at `a` and at `b` are the same, ASCII letters in either case. */
+// @ts-ignore: decorator
+@inline function sameLettersAt(a: usize, b: usize, length: usize): bool {
+  let i: usize = 0;
+  // Header names are lower case in Envoy: four bytes at a time while they are the same bytes.
+  while (i + 4 <= length && load<u32>(a + i) == load<u32>(b + i)) i += 4;
+  for (; i < length; i++) {
     const x = <u32>load<u8>(a + i);
-    const y = <u32>load<u8>(changetype<usize>(b) + i);
+    const y = <u32>load<u8>(b + i);
     // Otherwise only the same letter in the other case: the two differ in bit 5 alone.
-    if (x != y && ((x ^ y) != 0x20 || (x | 0x20) - 0x61 >= 26)) return false;
+    if (x != y && ((x ^ y) != 0x20 || (x | 0x20) - 0x61 >= 26)) break;
   }
-  return true;
+  return i == length;
 }
 
 /** The first pair's name in a buffer `pairCount` accepted; its length is `nameLengthAt(buffer, 0)`. */
