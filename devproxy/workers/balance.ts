@@ -34,6 +34,8 @@ export function balanceConnections(server: http.Server, counts: SharedArrayBuffe
   const away = workers;
   const beat = (i: number) => workers + 1 + i;
   const closing = new WeakSet<Socket>();
+  /** Connections that have not had a request yet: while a burst of them is still being accepted the counts are short. */
+  const fresh = new WeakSet<Socket>();
   const overShare = () => {
     const now = Date.now() | 0;
     let total = Atomics.load(cells, away);
@@ -55,6 +57,7 @@ export function balanceConnections(server: http.Server, counts: SharedArrayBuffe
 
   server.on("connection", (socket: Socket) => {
     Atomics.add(cells, index, 1);
+    fresh.add(socket);
     // Taken as the return of one closed to be spread, if any is away.
     returned();
     socket.once("close", () => {
@@ -76,6 +79,9 @@ export function balanceConnections(server: http.Server, counts: SharedArrayBuffe
       }
       return;
     }
+    // A connection's first request is never closed: the counts may not have the rest of its burst
+    // yet, and a reconnect that landed on the same worker again gets a request's time before the next try.
+    if (fresh.delete(socket)) return;
     // HTTP/1.0 without keep-alive, or the client's own `Connection: close`: it ends here anyway.
     if (!res.shouldKeepAlive || !overShare()) return;
     res.shouldKeepAlive = false;
