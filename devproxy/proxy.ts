@@ -265,7 +265,7 @@ export function announce(
       (clusters.length ? `\n  clusters: ${clusters.map(([k, v]) => `${k}=${v}`).join(", ")}` : "") +
       (a.adminUrl ? `\n  admin:    ${a.adminUrl}/stats\n  inspect:  ${a.adminUrl}/` : "") +
       (a.workers === undefined ? "" : `\n  workers:  ${a.workers} (worker threads, one VM of each filter per worker)`) +
-      (a.workers !== undefined && a.workers > 1 ? "\n            a worker holding more than its share of the connections answers one with `Connection: close` to spread them" : "") +
+      (a.workers !== undefined && a.workers > 1 ? "\n            spread: a worker holding more than its share of the connections answers a request on one with Connection: close" : "") +
       (a.watch ? "\n  watching the .wasm files for changes" : "") +
       (a.record ? `\n  recording every exchange to ${a.record}` : ""),
   );
