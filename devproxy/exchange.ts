@@ -154,10 +154,12 @@ export class Exchange {
   end(): void {
     if (this.finished) return;
     this.finished = true;
-    this.streams.forEach((s, i) => {
-      if (this.trace) this.trace.run(i, s, null, () => s.complete());
+    const trace = this.trace;
+    for (let i = 0; i < this.streams.length; i++) {
+      const s = this.streams[i];
+      if (trace) trace.run(i, s, null, () => s.complete());
       else s.complete();
-    });
+    }
   }
 
   /** Each filter's result once the exchange finished (built on first use), else none. */

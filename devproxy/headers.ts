@@ -48,18 +48,20 @@ export function invalidHeader(headers: Header[]): string | null {
  * Where a request for `path` goes on the upstream `base` (http://host:port[/prefix]): the path is
  * appended to the prefix as it is, byte for byte; nothing is resolved or normalised.
  */
-export function upstreamTarget(base: string, path: string): { host: string; hostname: string; port: number; path: string } {
+export function upstreamTarget(base: string, path: string): { host: string; hostname: string; port: number; origin: string; path: string } {
   let parsed = parsedBases.get(base);
   if (!parsed) {
     // One upstream URL per proxy (and a few clusters): parsed once, not on every request.
     const u = new URL(base);
-    parsed = { host: u.host, hostname: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 80), prefix: u.pathname.replace(/\/+$/, "") };
+    const host = u.host;
+    parsed = { host, hostname: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 80), origin: `http://${host}`, prefix: u.pathname.replace(/\/+$/, "") };
     if (parsedBases.size < 64) parsedBases.set(base, parsed);
   }
-  return { host: parsed.host, hostname: parsed.hostname, port: parsed.port, path: `${parsed.prefix}${path.startsWith("/") ? path : `/${path}`}` };
+  const { host, hostname, port, origin, prefix } = parsed;
+  return { host, hostname, port, origin, path: prefix === "" && path.startsWith("/") ? path : `${prefix}${path.startsWith("/") ? path : `/${path}`}` };
 }
 
-const parsedBases = new Map<string, { host: string; hostname: string; port: number; prefix: string }>();
+const parsedBases = new Map<string, { host: string; hostname: string; port: number; origin: string; prefix: string }>();
 
 /** What Node refuses in a request target (Envoy's codec would refuse these too). */
 export const BAD_PATH = /[^\x21-\xff]/;

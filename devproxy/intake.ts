@@ -71,32 +71,72 @@ function refuse(res: http.ServerResponse, status: number, text: string): void {
 /** Removed from every request before the filters see it (Envoy mutateRequestHeaders). */
 const REQUEST_HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authorization", "transfer-encoding", "upgrade", "te", "trailer", "host"]);
 
-/** The request headers the first filter gets: pseudo-headers, then the client's, hop-by-hop removed. */
-export function requestHeaders(req: http.IncomingMessage, ownAuthority: string): Header[] {
+/** What the proxy takes from a request's head: the first filter's headers, and how its body is framed. */
+export interface RequestHead {
+  /** Pseudo-headers, then the client's, hop-by-hop removed. */
+  headers: Header[];
+  /** Content-Length as the client sent it (the first one), or null. */
+  contentLength: string | null;
+  /** A Transfer-Encoding was sent. */
+  chunked: boolean;
+}
+
+/**
+ * The request's head from its raw header list, without Node's req.headers object (built on
+ * first use, lower-casing every name once more): what it answered is taken the way it does
+ * (the first host and content-length; values of a repeated x-request-id joined with ", ").
+ */
+export function requestHead(req: http.IncomingMessage, ownAuthority: string): RequestHead {
   const raw = req.rawHeaders;
   // Headers the client named in Connection are hop-by-hop too.
-  let named: Set<string> | null = null;
+  let named: ReadonlySet<string> | null = null;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i].toLowerCase() !== "connection") continue;
-    for (const t of raw[i + 1].split(",")) (named ??= new Set()).add(t.trim().toLowerCase());
+    if (raw[i].length !== 10 || raw[i].toLowerCase() !== "connection") continue;
+    const tokens = connectionTokens(raw[i + 1]);
+    if (named === null) named = tokens;
+    else named = new Set([...named, ...tokens]);
   }
   const { path, authority } = target(req.url ?? "/");
   const headers: Header[] = [
     [":method", req.method ?? "GET"],
     [":path", path],
-    [":authority", authority ?? req.headers.host ?? ownAuthority],
+    [":authority", ""],
     [":scheme", "http"],
   ];
+  let host: string | undefined;
+  let contentLength: string | null = null;
+  let chunked = false;
+  let requestIds = 0;
+  let requestId = "";
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const k = raw[i].toLowerCase();
     const v = raw[i + 1];
+    if (k === "host") host ??= v;
+    else if (k === "content-length") contentLength ??= v;
+    else if (k === "transfer-encoding") chunked = true;
+    else if (k === "x-request-id" && requestIds++ === 0) requestId = v;
     const kept = k === "te" ? v.trim().toLowerCase() === "trailers" : !REQUEST_HOP_BY_HOP.has(k) && !named?.has(k); // Envoy keeps "te: trailers"
     // Node's server has answered 100 Continue, as Envoy's connection manager does before removing it.
     if (kept && !(k === "expect" && v.toLowerCase() === "100-continue")) headers.push([k, v]);
   }
-  if (!req.headers["x-request-id"]) headers.push(["x-request-id", randomUUID()]);
+  headers[2][1] = authority ?? host ?? ownAuthority;
+  // Node's req.headers["x-request-id"] is falsy only when absent or a single empty value.
+  if (requestIds === 0 || (requestIds === 1 && requestId === "")) headers.push(["x-request-id", randomUUID()]);
   headers.push(["x-forwarded-proto", "http"]);
-  return headers;
+  return { headers, contentLength, chunked };
+}
+
+/** Clients send the same Connection value on every request ("keep-alive"): its tokens, parsed once. */
+const parsedConnection = new Map<string, ReadonlySet<string>>();
+
+function connectionTokens(value: string): ReadonlySet<string> {
+  let tokens = parsedConnection.get(value);
+  if (tokens === undefined) {
+    tokens = new Set(value.split(",").map((t) => t.trim().toLowerCase()));
+    // Bounded: a client controls the value.
+    if (parsedConnection.size < 64) parsedConnection.set(value, tokens);
+  }
+  return tokens;
 }
 
 /**

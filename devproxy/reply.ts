@@ -14,6 +14,7 @@ export class ClientReply {
   private declared: number | null = null;
   private written = 0;
   private over = false;
+  private drainHeard = false;
 
   constructor(
     private readonly res: http.ServerResponse,
@@ -22,9 +23,7 @@ export class ClientReply {
     private readonly done: (error?: string) => void,
     /** The client is slow (its socket buffer is full) or takes more again. */
     private readonly busy: (busy: boolean) => void,
-  ) {
-    res.on("drain", () => busy(false));
-  }
+  ) {}
 
   headers(headers: Header[], eos: boolean, knownLength: number | null): void {
     if (this.over) return;
@@ -70,7 +69,7 @@ export class ClientReply {
       if (this.declared !== null && this.written > this.declared) return this.lengthMismatch();
       // The last chunk goes out with the end: one write of Node's instead of two.
       if (eos) return this.end(chunk);
-      if (!this.res.write(chunk)) this.busy(true);
+      if (!this.res.write(chunk)) this.slow();
     }
     if (eos) this.end();
   }
@@ -79,6 +78,15 @@ export class ClientReply {
     if (this.over) return;
     if (trailers.length > 0 && this.declared === null && invalidHeader(trailers) === null) this.res.addTrailers(Object.fromEntries(trailers));
     this.end();
+  }
+
+  /** The client's socket buffer is full: listened for only then, most replies never fill it. */
+  private slow(): void {
+    if (!this.drainHeard) {
+      this.drainHeard = true;
+      this.res.on("drain", () => this.busy(false));
+    }
+    this.busy(true);
   }
 
   /** Cuts the connection (a reset: the client sees the response end early). */

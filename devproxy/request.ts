@@ -11,7 +11,7 @@ import { echoUpstream } from "./echo.js";
 import { Exchange, type ExchangeEnds } from "./exchange.js";
 import type { FilterSet } from "./filters.js";
 import { pairs } from "./headers.js";
-import { requestHeaders, type Limits } from "./intake.js";
+import { requestHead, type Limits } from "./intake.js";
 import type { Logger, LogLine } from "./log.js";
 import type { Recorder } from "./record/recorder.js";
 import { ClientReply } from "./reply.js";
@@ -193,11 +193,12 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
 
   res.on("close", () => finish(reply.started ? "client closed the connection during the response" : "client went away"));
 
-  const length = req.headers["content-length"] !== undefined ? Number(req.headers["content-length"]) : null;
-  const chunked = req.headers["transfer-encoding"] !== undefined;
+  const head = requestHead(req, ctx.authority);
+  const length = head.contentLength !== null ? Number(head.contentLength) : null;
+  const chunked = head.chunked;
   const noBody = !chunked && (length === null || length === 0);
   ended = noBody;
-  input.requestHeaders(requestHeaders(req, ctx.authority), noBody);
+  input.requestHeaders(head.headers, noBody);
   ctx.filters.settle(exchange);
   if (noBody) {
     req.resume();

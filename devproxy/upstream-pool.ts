@@ -4,15 +4,17 @@
 
 import { Pool } from "undici";
 
-const pools = new Map<string, Pool>();
+/** By origin, then by response header limit: no key string built per request. */
+const pools = new Map<string, Map<number, Pool>>();
 
 export function poolFor(origin: string, maxHeaderBytes: number): Pool {
-  const key = `${origin} ${maxHeaderBytes}`;
-  let pool = pools.get(key);
+  let byLimit = pools.get(origin);
+  if (!byLimit) pools.set(origin, (byLimit = new Map()));
+  let pool = byLimit.get(maxHeaderBytes);
   if (!pool) {
     // No timeouts of undici's own: the route timeout (--route-timeout) is the one, as in Envoy's router.
     pool = new Pool(origin, { maxHeaderSize: maxHeaderBytes, headersTimeout: 0, bodyTimeout: 0 });
-    pools.set(key, pool);
+    byLimit.set(maxHeaderBytes, pool);
   }
   return pool;
 }

@@ -244,7 +244,7 @@ export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
       else refused(e.message, e.message);
     },
   };
-  poolFor(`http://${target.host}`, r.maxHeaderBytes).dispatch(
+  poolFor(target.origin, r.maxHeaderBytes).dispatch(
     { path: target.path, method: method as Dispatcher.HttpMethod, headers: out, body: requestBody },
     handler,
   );

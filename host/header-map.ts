@@ -315,7 +315,7 @@ export class HeaderMap {
         name = AUTHORITY;
       }
       if (inline.has(name)) {
-        const at = this.entries.findIndex((e) => e.hasKey(name));
+        const at = this.indexOf(name);
         if (at >= 0) {
           const joined = this.entries[at].appended(entry);
           if (joined !== this.entries[at]) this.changeInPlace()[at] = joined;
@@ -342,7 +342,7 @@ export class HeaderMap {
   /** Envoy's set<Inline>(): the value of the one entry changes in place, or the entry is added. */
   setInline(key: string, value: string): void {
     const k = this.lookupKey(key);
-    const at = this.entries.findIndex((e) => e.hasKey(k));
+    const at = this.indexOf(k);
     if (at < 0) this.add(k, value);
     else this.changeInPlace()[at] = Entry.from(k, value);
   }
@@ -372,8 +372,15 @@ export class HeaderMap {
   }
 
   private find(lowered: string | Uint8Array): Entry | undefined {
-    for (const e of this.entries) if (e.hasKey(lowered)) return e;
-    return undefined;
+    const at = this.indexOf(lowered);
+    return at < 0 ? undefined : this.entries[at];
+  }
+
+  /** A loop rather than findIndex: no closure per inline header of every map built. */
+  private indexOf(lowered: string | Uint8Array): number {
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) if (entries[i].hasKey(lowered)) return i;
+    return -1;
   }
 
   private changeInPlace(): Entry[] {

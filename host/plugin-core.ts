@@ -9,7 +9,7 @@ import type { PluginOptions, StartResult, WorkerInfo } from "./plugin-options.js
 import { loadPlugin } from "./plugin-load.js";
 import { monotonicMs, type PluginVm, type StreamSettings } from "./plugin-vm.js";
 import type { Workers } from "./plugin-workers.js";
-import { encodeProperties, type PropertyValue } from "./properties.js";
+import { MergedProperties, type PropertyValue } from "./properties.js";
 import type { LogEntry } from "./results.js";
 import type { ForeignFunction } from "./vm.js";
 
@@ -131,10 +131,7 @@ export abstract class PluginCore {
 
   protected mergedProperties(properties?: Record<string, PropertyValue>): ReadonlyMap<string, PropertyValue> {
     if (this.options.properties === undefined && properties === undefined) return NO_PROPERTIES;
-    const merged = encodeProperties(this.options.properties);
-    // One Map per stream, filled in place: the dev proxy gives every stream its addresses.
-    if (properties !== undefined) for (const name in properties) if (Object.hasOwn(properties, name)) merged.set(name, properties[name]);
-    return merged;
+    return new MergedProperties(this.options.properties, properties);
   }
 
   /** Throws unless the plugin started; returns its workers. */

@@ -36,6 +36,53 @@ export function encodeProperties(props: Record<string, PropertyValue> | undefine
   return new Map(Object.entries(props ?? {}));
 }
 
+/**
+ * The plugin's properties with a stream's own on top, merged when the module first reads one:
+ * the dev proxy gives every stream its addresses and most streams never read them.
+ */
+export class MergedProperties implements ReadonlyMap<string, PropertyValue> {
+  private built: Map<string, PropertyValue> | null = null;
+
+  constructor(
+    private readonly plugin: Record<string, PropertyValue> | undefined,
+    private readonly own: Record<string, PropertyValue> | undefined,
+  ) {}
+
+  private get merged(): Map<string, PropertyValue> {
+    if (this.built === null) {
+      this.built = encodeProperties(this.plugin);
+      const own = this.own;
+      if (own !== undefined) for (const name in own) if (Object.hasOwn(own, name)) this.built.set(name, own[name]);
+    }
+    return this.built;
+  }
+
+  get size(): number {
+    return this.merged.size;
+  }
+  get(key: string): PropertyValue | undefined {
+    return this.merged.get(key);
+  }
+  has(key: string): boolean {
+    return this.merged.has(key);
+  }
+  keys(): MapIterator<string> {
+    return this.merged.keys();
+  }
+  values(): MapIterator<PropertyValue> {
+    return this.merged.values();
+  }
+  entries(): MapIterator<[string, PropertyValue]> {
+    return this.merged.entries();
+  }
+  forEach(fn: (value: PropertyValue, key: string, map: ReadonlyMap<string, PropertyValue>) => void): void {
+    this.merged.forEach((v, k) => fn(v, k, this));
+  }
+  [Symbol.iterator](): MapIterator<[string, PropertyValue]> {
+    return this.merged.entries();
+  }
+}
+
 /** Splits a NUL-joined path like Envoy: a trailing NUL adds no empty segment. */
 export function splitPath(path: string): string[] {
   const parts = path.split("\0");

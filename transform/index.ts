@@ -3,6 +3,7 @@
 //   in the user's code calls for are taken out of the SDK's exports.ts;
 // - the SDK's own runtime replaces asc's stub (see runtime.ts);
 // - a class decorated with @configuration gets a strict reader (see configuration.ts);
+// - an HttpContext that holds nothing per stream is shared by its root's streams (see shared-contexts.ts);
 // - the SDK's messages written as staticUtf8("...") become UTF-8 static data (see static-text.ts);
 // - a filter without the ABI's export line, or that registers no root context, fails to build with
 //   the fix in one message (see entry.ts, registration.ts).
@@ -19,6 +20,7 @@ import { Kind, TRANSFORM_ERROR } from "./kinds.js";
 import { addStaticText } from "./static-text.js";
 import { dropNoRootContextReport, NO_ROOT_CONTEXT, registersAtTopLevel, registersRootContext } from "./registration.js";
 import { useSdkRuntime } from "./runtime.js";
+import { shareHttpContexts } from "./shared-contexts.js";
 import { isSdk, sdkExports, userSources } from "./sources.js";
 
 type BinaryenModule = Parameters<NonNullable<Transform["afterCompile"]>>[0];
@@ -52,6 +54,7 @@ export default class ProxyWasmTransform extends Transform {
     for (const source of sources) addIdentifiers(source, userIdentifiers);
     if (!registersRootContext(sources)) parser.error(TRANSFORM_ERROR, null, "proxy-wasm-as", NO_ROOT_CONTEXT);
     if (registersAtTopLevel(sources)) dropNoRootContextReport(parser.sources.filter(isSdk));
+    shareHttpContexts(sources);
     const kept = exports.statements.filter((statement) => !isUnneededCallback(statement, userIdentifiers));
     exports.statements.splice(0, exports.statements.length, ...kept);
   }

@@ -29,6 +29,11 @@ export const Kind = {
   UnaryPrefix: valueOf(compiler.NodeKind, "UnaryPrefix"),
   Expression: valueOf(compiler.NodeKind, "Expression"),
   Block: valueOf(compiler.NodeKind, "Block"),
+  MethodDeclaration: valueOf(compiler.NodeKind, "MethodDeclaration"),
+  This: valueOf(compiler.NodeKind, "This"),
+  Super: valueOf(compiler.NodeKind, "Super"),
+  New: valueOf(compiler.NodeKind, "New"),
+  Return: valueOf(compiler.NodeKind, "Return"),
 };
 
 export const LiteralKind = {

@@ -32,7 +32,8 @@ export abstract class Context {
 
   /** Makes the host apply the next host calls to this context, so a context can be acted on from another's callback. */
   activate(): void {
-    if (effectiveContextId != this.id && setEffectiveContext(this.id) == WasmResult.Ok) effectiveContextId = this.id;
+    const id = this.id;
+    if (effectiveContextId != id && setEffectiveContext(id) == WasmResult.Ok) effectiveContextId = id;
   }
 
   /**

@@ -13,6 +13,12 @@ import { StreamContext } from "./stream";
  * network filter).
  */
 export class RootContext extends Context {
+  /**
+   * The HttpContext all this root's streams share, when the build proved they can (dispatcher/shared-streams.ts).
+   * Typed as the base class: as-pect's reflection of an HttpContext field would compile its getters' host calls.
+   */
+  private sharedHttpContext: Context | null = null;
+
   /** Once per plugin when its VM starts; `false` fails the start, as in Envoy. */
   onVmStart(vmConfiguration: Configuration): bool { return true; }
 

@@ -6,6 +6,7 @@ import { contextCreated } from "../log";
 import { emptyBuffer } from "../runtime/memory";
 import { BufferType } from "../types";
 import { addContext, httpContext, removeContext, rootContext, rootFactory, streamContext } from "./registry";
+import { endSharedStream, enterStream, expectCreated, isShareable, leaveStream, shareStream } from "./shared-streams";
 
 export function onContextCreate(contextId: u32, parentContextId: u32): void {
   contextCreated();
@@ -17,9 +18,18 @@ export function onContextCreate(contextId: u32, parentContextId: u32): void {
   }
   const root = rootContext(parentContextId);
   if (!root) return;
+  // @ts-ignore: the root's own field, kept private from filter code
+  const shared = root.sharedHttpContext;
+  if (shared && shareStream(shared, contextId)) return;
   // The host does not say whether this is an HTTP stream or a TCP connection: a root creates one kind.
+  expectCreated();
   const http = root.createHttpContext(contextId);
   if (http) {
+    if (!shared && isShareable(http)) {
+      // @ts-ignore: the root's own field
+      root.sharedHttpContext = http;
+      if (shareStream(http, contextId)) return;
+    }
     addContext(http);
     return;
   }
@@ -53,7 +63,9 @@ export function onDone(contextId: u32): bool {
   if (root) return root.onDone();
   const http = httpContext(contextId);
   if (http) {
+    const outer = enterStream(http, contextId);
     http.onDone();
+    leaveStream(http, outer);
     return true;
   }
   const stream = streamContext(contextId);
@@ -65,7 +77,9 @@ export function onLog(contextId: u32): void {
   enterCallback(contextId);
   const http = httpContext(contextId);
   if (http) {
+    const outer = enterStream(http, contextId);
     http.onLog();
+    leaveStream(http, outer);
     return;
   }
   const stream = streamContext(contextId);
@@ -73,5 +87,5 @@ export function onLog(contextId: u32): void {
 }
 
 export function onDelete(contextId: u32): void {
-  removeContext(contextId);
+  if (!endSharedStream(contextId)) removeContext(contextId);
 }

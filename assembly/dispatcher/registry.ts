@@ -10,6 +10,7 @@ import { getProperty } from "../hostcalls/properties";
 import { log } from "../log";
 import { sameString } from "../runtime/strings";
 import { decodeUtf8, encodeUtf8 } from "../utf8";
+import { sharedContext } from "./shared-streams";
 
 export type RootContextFactory = (contextId: u32) => RootContext;
 
@@ -21,8 +22,6 @@ const INITIAL_BUCKETS = 16;
 /** Bucket `id & (length - 1)` chains the contexts with that hash through their `nextInTable` link. */
 let buckets = newBuckets(INITIAL_BUCKETS);
 let count = 0;
-// A stream's callbacks come one after another: remembering the last lookup skips most chain walks.
-let lastContext: Context | null = null;
 // The newest context enters the buckets only once the next one is created: a stream that ends
 // before the next one starts never touches them.
 let newest: Context | null = null;
@@ -103,7 +102,8 @@ function namedRootFactory(): RootContextFactory | null {
   return <i32>contextId & (buckets.length - 1);
 }
 
-function find(contextId: u32): Context | null {
+/** Any live context in the table, or null once it has been deleted (or was never taken by its root). */
+export function anyContext(contextId: u32): Context | null {
   const fresh = newest;
   if (fresh && fresh.id == contextId) return fresh;
   let context = unchecked(buckets[bucketOf(contextId)]);
@@ -116,7 +116,6 @@ export function addContext(context: Context): void {
   const previous = newest;
   if (previous) insert(previous);
   newest = context;
-  lastContext = context; // its first callback comes next
 }
 
 function insert(context: Context): void {
@@ -128,7 +127,7 @@ function insert(context: Context): void {
 }
 
 /** Empty buckets, without the length check (and its message strings) of `new StaticArray(n)`. */
-function newBuckets(count: i32): StaticArray<Context | null> {
+export function newBuckets(count: i32): StaticArray<Context | null> {
   const size = <usize>count << alignof<usize>();
   const buckets = __new(size, idof<StaticArray<Context | null>>());
   memory.fill(buckets, 0, size);
@@ -152,8 +151,6 @@ function grow(): void {
 }
 
 export function removeContext(contextId: u32): void {
-  const last = lastContext;
-  if (last && last.id == contextId) lastContext = null;
   const fresh = newest;
   if (fresh && fresh.id == contextId) {
     newest = null;
@@ -173,22 +170,15 @@ export function removeContext(contextId: u32): void {
   count--;
 }
 
-/** Any live context, or null once it has been deleted (or was never taken by its root). Inlined: every callback looks its context up. */
-// @ts-ignore: decorator
-@inline export function anyContext(contextId: u32): Context | null {
-  const last = lastContext;
-  if (last && last.id == contextId) return last;
-  const context = find(contextId);
-  if (context) lastContext = context;
-  return context;
-}
-
 export function rootContext(contextId: u32): RootContext | null {
   const context = anyContext(contextId);
   return context instanceof RootContext ? changetype<RootContext>(context) : null;
 }
 
+/** A stream that shares its root's context (shared-streams.ts) gets that one, which holds nothing else. */
 export function httpContext(contextId: u32): HttpContext | null {
+  const shared = sharedContext(contextId);
+  if (shared) return changetype<HttpContext>(shared);
   const context = anyContext(contextId);
   return context instanceof HttpContext ? changetype<HttpContext>(context) : null;
 }
