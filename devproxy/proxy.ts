@@ -21,6 +21,7 @@ import { RecordingFile, recordedFilters } from "./record/file.js";
 import { Recorder, type RecordSink } from "./record/recorder.js";
 import { serveRequest, type RequestContext } from "./request.js";
 import type { ProxyStats } from "./stats.js";
+import { balanceConnections } from "./workers/balance.js";
 
 export { filterName, type FilterSpec } from "./filters.js";
 export { ENVOY_LIMITS, type Limits } from "./intake.js";
@@ -51,6 +52,8 @@ export interface DevProxyOptions {
   worker?: number;
   /** In a worker thread: serve the listening socket another worker opened (its fd), not `port`. */
   listenFd?: number;
+  /** In one of several worker threads: the workers' connection counts and this one's index (workers/balance.ts). */
+  balance?: { counts: SharedArrayBuffer; index: number };
   /** Print the "listening" banner (default true; the workers' main thread prints its own). */
   banner?: boolean;
   /** Write every exchange to this file (JSON Lines; see host/recording.ts). */
@@ -146,6 +149,7 @@ export class DevProxy {
       },
     };
     this.server = createProxyServer(this.limits, this.log, (req, res) => serveRequest(ctx, req, res));
+    if (this.options.balance) balanceConnections(this.server, this.options.balance.counts, this.options.balance.index);
     const port = await listen(this.server, this.options.listenFd !== undefined ? { fd: this.options.listenFd } : (this.options.port ?? 10000), host, "port");
     this.url = `http://${hostForUrl(host)}:${port}`;
     ctx.authority = this.url.replace(/^http:\/\//, "");
@@ -261,6 +265,7 @@ export function announce(
       (clusters.length ? `\n  clusters: ${clusters.map(([k, v]) => `${k}=${v}`).join(", ")}` : "") +
       (a.adminUrl ? `\n  admin:    ${a.adminUrl}/stats\n  inspect:  ${a.adminUrl}/` : "") +
       (a.workers === undefined ? "" : `\n  workers:  ${a.workers} (worker threads, one VM of each filter per worker)`) +
+      (a.workers !== undefined && a.workers > 1 ? "\n            spread: a worker holding more than its share of the connections answers a request on one with Connection: close" : "") +
       (a.watch ? "\n  watching the .wasm files for changes" : "") +
       (a.record ? `\n  recording every exchange to ${a.record}` : ""),
   );

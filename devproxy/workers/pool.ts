@@ -23,12 +23,13 @@ import { defaultRequestLogging, Logger } from "../log.js";
 import { announce, DevProxy, hostForUrl, listen, type DevProxyOptions } from "../proxy.js";
 import { RecordingFile } from "../record/file.js";
 import type { ProxyStats } from "../stats.js";
+import { balanceCounts } from "./balance.js";
 import { Channel, type Message } from "./channel.js";
 import { serveSharedState } from "./shared-broker.js";
 import { watchLink, WatchedWorker } from "./watchdog.js";
 import type { WorkerSetup } from "./worker.js";
 
-export interface ThreadedOptions extends Omit<DevProxyOptions, "worker" | "listenFd" | "banner"> {
+export interface ThreadedOptions extends Omit<DevProxyOptions, "worker" | "listenFd" | "balance" | "banner"> {
   /** How many worker threads (Envoy's --concurrency), at least 1. */
   workers: number;
   /** A worker thread ended on its own (a crash): the proxy cannot serve on; the caller stops it. */
@@ -177,12 +178,13 @@ export class ThreadedDevProxy {
     };
   }
 
-  /** Worker 0 opens the port, the others serve its socket; returns the proxy's URL. */
+  /** Worker 0 opens the port, the others serve its socket, all spreading its connections (balance.ts); returns the proxy's URL. */
   private async spawnAll(port: number | undefined): Promise<string> {
-    const first = await this.spawn(0, null, port);
+    const counts = this.options.workers > 1 ? balanceCounts(this.options.workers) : null;
+    const first = await this.spawn(0, null, port, counts);
     if (this.options.workers > 1) {
       if (first.fd === null) throw new Error("the listening socket has no file descriptor to share with other workers on this platform");
-      await Promise.all(Array.from({ length: this.options.workers - 1 }, (_, k) => this.spawn(k + 1, first.fd, port)));
+      await Promise.all(Array.from({ length: this.options.workers - 1 }, (_, k) => this.spawn(k + 1, first.fd, port, counts)));
     }
     return first.url;
   }
@@ -229,7 +231,7 @@ export class ThreadedDevProxy {
     }
   }
 
-  private spawn(index: number, listenFd: number | null, port: number | undefined): Promise<{ url: string; fd: number | null }> {
+  private spawn(index: number, listenFd: number | null, port: number | undefined, counts: SharedArrayBuffer | null): Promise<{ url: string; fd: number | null }> {
     const out = this.options.out ?? process.stdout;
     const rpc = new MessageChannel();
     const flag = new SharedArrayBuffer(4);
@@ -250,6 +252,7 @@ export class ThreadedDevProxy {
         verbose: o.verbose,
         limits: o.limits,
         requestLogging: o.requestLogging ?? defaultRequestLogging(out, o.json === true),
+        balance: counts ? { counts, index } : undefined,
       },
       tagged: o.workers > 1,
       listenFd,

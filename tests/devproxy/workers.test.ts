@@ -69,7 +69,24 @@ const ticking = filter({
     (func (export "proxy_on_tick") (param i32) (call $report (i32.const 42)))`,
 });
 
+/** x-busy on a request: on_request_headers keeps its worker busy for 3 s (the host's wall clock), then lets it through. */
+const busy = filter({
+  imports: ["proxy_get_header_map_value", "proxy_get_current_time_nanoseconds"],
+  body: `(data (i32.const 100) "x-busy")
+    (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32) (local $until i64)
+      (if (i32.eqz (call $proxy_get_header_map_value (i32.const 0) (i32.const 100) (i32.const 6) (i32.const 300) (i32.const 304)))
+        (then
+          (drop (call $proxy_get_current_time_nanoseconds (i32.const 400)))
+          (local.set $until (i64.add (i64.load (i32.const 400)) (i64.const 3000000000)))
+          (loop $busy
+            (drop (call $proxy_get_current_time_nanoseconds (i32.const 400)))
+            (br_if $busy (i64.lt_u (i64.load (i32.const 400)) (local.get $until))))))
+      (i32.const 0))`,
+});
+
 const countingPath = join(dir, "counting.wasm");
+const busyPath = join(dir, "busy.wasm");
+writeFileSync(busyPath, busy);
 const tickingPath = join(dir, "ticking.wasm");
 writeFileSync(tickingPath, ticking);
 const queueingPath = join(dir, "queueing.wasm");
@@ -90,6 +107,40 @@ const exitWithin = async (p: RunningProxy, ms: number) => {
     p.child.once("exit", (c) => (clearTimeout(timer), resolve(c)));
   });
   return { code, ms: Date.now() - started };
+};
+
+/**
+ * `connections` clients on `agent`'s keep-alive connections, each sending requests back to back (on a
+ * new connection when the proxy closes one), until `requests` were answered, all with 200. Returns
+ * the worker that served each, in the order they were answered.
+ */
+const keepAliveLoad = async (proxy: RunningProxy, agent: http.Agent, connections: number, requests: number, prefix: string): Promise<unknown[]> => {
+  const answered: string[] = [];
+  let sent = 0;
+  const get = (path: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.get(`${proxy.url}${path}`, { agent }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      });
+      req.setTimeout(10_000, () => req.destroy(new Error(`${path}: no response within 10 s`)));
+      req.on("error", reject);
+    });
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (sent < requests) {
+        const path = `/${prefix}${sent++}`;
+        assert.equal(await get(path), 200, path);
+        answered.push(path);
+      }
+    }),
+  );
+  return Promise.all(answered.map(async (path) => (await requestOn(proxy, path)).worker));
+};
+const countBy = (values: unknown[]) => {
+  const counts = new Map<unknown, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return counts;
 };
 
 /**
@@ -256,18 +307,44 @@ describe("run --concurrency: worker threads", () => {
         String(error.message),
         /^counting: proxy_on_request_headers ran for \d+ ms on worker [01], past the callback deadline of 500 ms: all 2 workers were stopped \(every connection of every worker reset: they share one listening socket\) and replaced/,
       );
-      const workersServing = new Set<unknown>();
-      for (let i = 0; i < 80 && workersServing.size < 2; i++) {
-        const res = await send(`${proxy.url}/after${i}`).catch(() => null);
-        if (res?.status !== 200) {
-          await new Promise((r) => setTimeout(r, 100));
-          continue;
-        }
-        workersServing.add((await requestOn(proxy, `/after${i}`)).worker);
+      let serving = false;
+      for (let i = 0; i < 50 && !serving; i++) {
+        serving = (await send(`${proxy.url}/after${i}`).catch(() => null))?.status === 200;
+        if (!serving) await new Promise((r) => setTimeout(r, 100));
       }
-      assert.deepEqual(workersServing, new Set([0, 1]), "both new workers serve the port");
+      assert.ok(serving, "serves again after the stop");
+      // Keep-alive connections opened at once mostly land on the worker that wakes first; the
+      // workers spread them (workers/balance.ts), which only a worker serving the port can take.
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+      try {
+        const served = await keepAliveLoad(proxy, agent, 8, 400, "spread");
+        assert.deepEqual(new Set(served.slice(-40)), new Set([0, 1]), `both new workers serve the port: ${JSON.stringify([...countBy(served)])}`);
+      } finally {
+        agent.destroy();
+      }
     } finally {
       assert.equal(await proxy.stop(), 0, JSON.stringify(proxy.events.filter((e) => e.event !== "request")) + proxy.stderr());
+    }
+  });
+
+  it("--concurrency 2: 32 keep-alive connections opened while one worker is busy all land on the other, then spread over both within 640 requests", async () => {
+    const proxy = await startProxy([busyPath, "--concurrency", "2"]);
+    running.push(proxy);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+    try {
+      const busy = send(`${proxy.url}/busy`, { headers: { "x-busy": "1" } });
+      await new Promise((r) => setTimeout(r, 300));
+      const opened = await keepAliveLoad(proxy, agent, 32, 32, "opened");
+      assert.equal((await busy).status, 200);
+      const busyWorker = (await requestOn(proxy, "/busy")).worker;
+      const other = busyWorker === 0 ? 1 : 0;
+      assert.deepEqual(countBy(opened), new Map([[other, 32]]), "the busy worker accepted none");
+      const served = await keepAliveLoad(proxy, agent, 32, 640, "load");
+      const last = countBy(served.slice(-64));
+      assert.ok((last.get(0) ?? 0) >= 16 && (last.get(1) ?? 0) >= 16, `the last 64 requests by worker: ${JSON.stringify([...last])}; all: ${JSON.stringify([...countBy(served)])}`);
+    } finally {
+      agent.destroy();
+      assert.equal(await proxy.stop(), 0);
     }
   });
 
