@@ -88,19 +88,21 @@ export function pairCount(buffer: ArrayBuffer): i32 {
     const nameLength = <usize>load<u32>(lengths);
     const valueLength = <usize>load<u32>(lengths, 4);
     lengths += LENGTHS_SIZE;
-    if (!pairFits(data, end, nameLength, valueLength)) return -1;
-    data += nameLength + valueLength + 2;
+    data = pairEnd(data, end, nameLength, valueLength);
+    if (!data) return -1;
   }
   return data == end ? <i32>count : -1;
 }
 
-/** Whether a pair with these lengths, NUL-terminated name and value, lies at `data` before `end`. */
+/**
+ * Where a pair with these lengths that starts at `data` ends, if it lies before `end` with its name and
+ * value NUL-terminated; 0 if it does not. One 64-bit sum: two u32 lengths cannot wrap around it.
+ */
 // @ts-ignore: decorator
-@inline function pairFits(data: usize, end: usize, nameLength: usize, valueLength: usize): bool {
-  // nameLength + valueLength + 2 <= room, in steps that cannot wrap around.
-  const room = end - data;
-  return nameLength < room && valueLength < room - nameLength - 1 &&
-    load<u8>(data + nameLength) == 0 && load<u8>(data + nameLength + 1 + valueLength) == 0;
+@inline function pairEnd(data: usize, end: usize, nameLength: usize, valueLength: usize): usize {
+  const next = <u64>data + <u64>nameLength + <u64>valueLength + 2;
+  if (next > <u64>end || (load<u8>(data + nameLength) | load<u8>(<usize>next - 1)) != 0) return 0;
+  return <usize>next;
 }
 
 /** Where `countNamed` found the first match: its value's address in the buffer, and length. */
@@ -121,16 +123,16 @@ export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
   const wanted = <usize>name.byteLength;
   let lengths = base + COUNT_SIZE;
   const lengthsEnd = lengths + count * LENGTHS_SIZE;
+  const end = base + size;
   let data = lengthsEnd;
   let found = 0;
-  // The request path runs this on every header: one 64-bit sum bounds a pair (no wrap-around), and only
-  // names of the wanted length are compared.
+  // The request path runs this on every header: only names of the wanted length are compared.
   while (lengths < lengthsEnd) {
     const nameLength = <usize>load<u32>(lengths);
     const valueLength = <usize>load<u32>(lengths, 4);
     lengths += LENGTHS_SIZE;
-    const next = <u64>data + <u64>nameLength + <u64>valueLength + 2;
-    if (next > <u64>(base + size) || (load<u8>(data + nameLength) | load<u8>(<usize>next - 1)) != 0) return 0;
+    const next = pairEnd(data, end, nameLength, valueLength);
+    if (!next) return 0;
     if (nameLength == wanted && sameLettersAt(data, changetype<usize>(name), wanted)) {
       if (!found) {
         namedValue = data + nameLength + 1;
@@ -138,9 +140,9 @@ export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
       }
       found++;
     }
-    data = <usize>next;
+    data = next;
   }
-  return data == base + size ? found : 0;
+  return data == end ? found : 0;
 }
 
 /** Whether the `length` bytes at `a` spell `b`, ASCII letters in either case. */
