@@ -20,12 +20,14 @@ export function valuesByName(list: readonly Header[]): Map<string, string[]> {
   return byName;
 }
 
-/** Raw header list → lower-cased name/value pairs. */
-export function pairs(raw: string[]): Header[] {
+/** Raw header list (Node's strings, or undici's bytes, read as Latin-1 as Node does) → lower-cased name/value pairs. */
+export function pairs(raw: readonly (string | Buffer)[]): Header[] {
   const out: Header[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i].toLowerCase(), raw[i + 1]]);
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([latin1(raw[i]).toLowerCase(), latin1(raw[i + 1])]);
   return out;
 }
+
+const latin1 = (text: string | Buffer): string => (typeof text === "string" ? text : text.toString("latin1"));
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // What Node's HTTP/1.1 writer accepts in a value (Envoy's own check refuses NUL, CR and LF).

@@ -11,7 +11,7 @@
 import { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Header } from "../host/index.js";
-import { BAD_PATH, HOP_BY_HOP, invalidHeader, noBodyStatus, upstreamTarget } from "./headers.js";
+import { BAD_PATH, HOP_BY_HOP, invalidHeader, noBodyStatus, pairs, upstreamTarget } from "./headers.js";
 import type { Logger } from "./log.js";
 import { poolFor } from "./upstream-pool.js";
 
@@ -227,9 +227,7 @@ export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
       settled = true;
       if (aborted || complete) return;
       done();
-      const trailers: Header[] = [];
-      const list = (rawTrailers ?? []) as unknown as Buffer[];
-      for (let i = 0; i + 1 < list.length; i += 2) trailers.push([list[i].toString("latin1").toLowerCase(), list[i + 1].toString("latin1")]);
+      const trailers = pairs((rawTrailers ?? []) as unknown as Buffer[]);
       if (trailers.length > 0) sink.responseTrailers(trailers);
       else sink.responseBody(EMPTY, true);
       r.settle();
