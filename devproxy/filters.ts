@@ -300,19 +300,22 @@ export class FilterSet {
       this.flushLogs(l);
     }
     if (l.plugin.state === "draining") {
-      l.drainTimer ??= setTimeout(() => this.dropDraining(l), this.options.drainLimitMs ?? DRAIN_LIMIT_MS);
+      l.drainTimer ??= setTimeout(() => this.dropDraining(l), this.drainLimitMs);
       return;
     }
     this.forget(l);
+  }
+
+  private get drainLimitMs(): number {
+    return this.options.drainLimitMs ?? DRAIN_LIMIT_MS;
   }
 
   /** Envoy sets no limit (the root lives as long as its VM, which drops it without on_delete): ours shows itself. */
   private dropDraining(l: Loaded): void {
     if (!this.loaded.has(l)) return;
     if (l.plugin.state === "draining") {
-      const limit = this.options.drainLimitMs ?? DRAIN_LIMIT_MS;
       this.log.warn(
-        `${l.slot.name}: version ${l.version} answered false to on_done and did not call proxy_done within ${limit} ms: ` +
+        `${l.slot.name}: version ${l.version} answered false to on_done and did not call proxy_done within ${this.drainLimitMs} ms: ` +
           "dropped without on_delete (the dev proxy's limit; Envoy sets none, and keeps the root until proxy_done or until its VM goes)",
       );
     }
