@@ -4,7 +4,7 @@
 
 import http from "node:http";
 import type { Header, PendingHttpCall } from "../host/index.js";
-import { HOP_BY_HOP, invalidHeader, pairs, upstreamTarget } from "./headers.js";
+import { HOP_BY_HOP, invalidHeader, pairs, pseudo, upstreamTarget } from "./headers.js";
 import type { Logger } from "./log.js";
 
 export type CalloutAnswer = { headers: Header[]; body: Uint8Array; trailers: Header[] } | null | "timeout";
@@ -21,9 +21,8 @@ interface CalloutContext {
 const MAX_CALLOUT_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export function sendCallout(call: PendingHttpCall, base: string | undefined, ctx: CalloutContext): void {
-  const pseudo = (name: string) => call.headers.find(([k]) => k === name)?.[1] ?? "";
-  const method = pseudo(":method") || "GET";
-  const path = pseudo(":path") || "/";
+  const method = pseudo(call.headers, ":method") || "GET";
+  const path = pseudo(call.headers, ":path") || "/";
   const started = performance.now();
   let answered = false;
   let request: http.ClientRequest | null = null;
@@ -57,7 +56,7 @@ export function sendCallout(call: PendingHttpCall, base: string | undefined, ctx
     ((headers[k.toLowerCase()] ??= []) as string[]).push(v);
   }
   const target = upstreamTarget(base, path);
-  headers.host = pseudo(":authority") || target.host;
+  headers.host = pseudo(call.headers, ":authority") || target.host;
   const body = call.bodyBytes ? Buffer.from(call.bodyBytes) : Buffer.from(call.body, "utf8");
   if (body.length > 0 || !["GET", "HEAD"].includes(method)) headers["content-length"] = String(body.length);
   const invalid = invalidHeader(call.headers);

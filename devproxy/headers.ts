@@ -20,6 +20,12 @@ export function valuesByName(list: readonly Header[]): Map<string, string[]> {
   return byName;
 }
 
+/** A pseudo-header's value ("" when absent). */
+export function pseudo(headers: readonly Header[], name: string): string {
+  for (const [k, v] of headers) if (k === name) return v;
+  return "";
+}
+
 /** Raw header list (Node's strings, or undici's bytes, read as Latin-1 as Node does) → lower-cased name/value pairs. */
 export function pairs(raw: readonly (string | Buffer)[]): Header[] {
   const out: Header[] = [];

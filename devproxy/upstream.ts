@@ -11,7 +11,7 @@
 import { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Header } from "../host/index.js";
-import { BAD_PATH, HOP_BY_HOP, invalidHeader, noBodyStatus, pairs, upstreamTarget } from "./headers.js";
+import { BAD_PATH, HOP_BY_HOP, invalidHeader, noBodyStatus, pairs, pseudo, upstreamTarget } from "./headers.js";
 import type { Logger } from "./log.js";
 import { poolFor } from "./upstream-pool.js";
 
@@ -62,12 +62,6 @@ const EMPTY = new Uint8Array(0);
 const NO_BODY_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS"]);
 /** What the request body stream holds before `body()` says the upstream is busy. */
 const REQUEST_BODY_HIGH_WATER = 64 * 1024;
-
-/** A pseudo-header's value ("" when absent). */
-function pseudo(headers: Header[], name: string): string {
-  for (const [k, v] of headers) if (k === name) return v;
-  return "";
-}
 
 const connectError = (reason: string) => `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`;
 
