@@ -1,7 +1,7 @@
 // The ABI's header map encoding ("pairs"):
 //   u32 count, then count × (u32 nameLength, u32 valueLength), then count × (name, 0x00, value, 0x00).
 // Shared by header maps, local responses, callouts, gRPC metadata and map-valued properties.
-import { emptyBuffer } from "./runtime/memory";
+import { byteLengthOf, emptyBuffer } from "./runtime/memory";
 import { decodeUtf8, encodeUtf8 } from "./utf8";
 
 /** Shared by every empty name or value: headers built per request allocate nothing for them. */
@@ -46,9 +46,14 @@ function zeroCount(): ArrayBuffer {
   return changetype<ArrayBuffer>(buffer);
 }
 
-export function serializePairs(headers: Header[]): ArrayBuffer {
+/** The pairs encoding of `headers`. Inlined: no headers, the usual case of a local reply, cost no call. */
+// @ts-ignore: decorator
+@inline export function serializePairs(headers: Header[]): ArrayBuffer {
+  return headers.length ? serializeHeaders(headers) : NO_PAIRS;
+}
+
+function serializeHeaders(headers: Header[]): ArrayBuffer {
   const count = headers.length;
-  if (!count) return NO_PAIRS;
   let size = COUNT_SIZE + <usize>count * LENGTHS_SIZE;
   for (let i = 0; i < count; i++) {
     size += <usize>headers[i].nameBytes.byteLength + <usize>headers[i].valueBytes.byteLength + 2;
@@ -114,13 +119,15 @@ export let namedValueLength: usize = 0;
  * checking the buffer in the same pass: 0 when `pairCount` would refuse it. Reads in place and decodes
  * nothing; the first match's value is left in `namedValue` and `namedValueLength`.
  */
-export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
-  const size = <usize>buffer.byteLength;
+// @ts-ignore: decorator
+@inline export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
   const base = changetype<usize>(buffer);
+  const size = byteLengthOf(buffer);
   if (size < COUNT_SIZE) return 0;
   const count = <usize>load<u32>(base);
   if (count > (size - COUNT_SIZE) / LENGTHS_SIZE) return 0;
-  const wanted = <usize>name.byteLength;
+  const wanted = changetype<usize>(name);
+  const wantedLength = byteLengthOf(name);
   let lengths = base + COUNT_SIZE;
   const lengthsEnd = lengths + count * LENGTHS_SIZE;
   const end = base + size;
@@ -133,7 +140,7 @@ export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
     lengths += LENGTHS_SIZE;
     const next = pairEnd(data, end, nameLength, valueLength);
     if (!next) return 0;
-    if (nameLength == wanted && sameLettersAt(data, changetype<usize>(name), wanted)) {
+    if (nameLength == wantedLength && sameLetters(data, wanted, wantedLength)) {
       if (!found) {
         namedValue = data + nameLength + 1;
         namedValueLength = valueLength;
@@ -147,7 +154,12 @@ export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
 
 /** Whether the `length` bytes at `a` spell `b`, ASCII letters in either case. */
 export function equalIgnoringAsciiCase(a: usize, length: usize, b: ArrayBuffer): bool {
-  return length == <usize>b.byteLength && sameLettersAt(a, changetype<usize>(b), length);
+  return length == <usize>b.byteLength && sameLetters(a, changetype<usize>(b), length);
+}
+
+/** `sameLettersAt` as a function of its own: the loop over a map's pairs keeps its values in registers. */
+function sameLetters(a: usize, b: usize, length: usize): bool {
+  return sameLettersAt(a, b, length);
 }
 
 /** Whether the `length` bytes at `a` and at `b` are the same, ASCII letters in either case. */
