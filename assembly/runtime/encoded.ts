@@ -40,7 +40,7 @@ function newSlots(): StaticArray<Object | null> {
 /** Where `address`'s slot starts in `slots`. Objects lie at least 32 bytes apart: bits 4 and up tell neighbours apart. */
 // @ts-ignore: decorator
 @inline function slotOffset(address: usize): usize {
-  return ((address >> 4) & (SLOTS - 1)) << (alignof<usize>() + 1);
+  return (((address >> 4) & (SLOTS - 1)) << alignof<usize>()) << 1; // two pointers a slot
 }
 
 /** A miss of `encodeCached`: encodes `text`, and keeps it with its bytes unless it is long and built at run time. */
