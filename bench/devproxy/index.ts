@@ -10,7 +10,7 @@
 // same round; a row's ratio is the median over the rounds. This machine's speed drifts by tens of per
 // cent within a minute (other users' processes, its host's neighbours); a ratio taken within one round
 // cancels the drift, a ratio of two measurements a minute apart does not.
-// `node dist/bench/devproxy/index.js [--seconds 2] [--rounds 5] [--warmup 4] [--connections 32] [--json]`.
+// `node dist/bench/devproxy/index.js [--seconds 2] [--rounds 5] [--warmup 8] [--connections 32] [--json]`.
 
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -35,7 +35,7 @@ export interface DevProxyBenchOptions {
   connections: number;
 }
 
-export const DEFAULT_OPTIONS: DevProxyBenchOptions = { seconds: 2, rounds: 5, warmup: 4, connections: 32 };
+export const DEFAULT_OPTIONS: DevProxyBenchOptions = { seconds: 2, rounds: 5, warmup: 8, connections: 32 };
 
 /** Load before each measured slice, not measured: the new connections are set up and the caches warm again. */
 const RESUME_SECONDS = 0.5;
