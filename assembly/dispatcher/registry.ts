@@ -10,7 +10,7 @@ import { getProperty } from "../hostcalls/properties";
 import { log } from "../log";
 import { sameString } from "../runtime/strings";
 import { decodeUtf8, encodeUtf8 } from "../utf8";
-import { sharedContext } from "./shared-streams";
+import { recordsChanged, soleContext, unrecordedContext } from "./shared-streams";
 
 export type RootContextFactory = (contextId: u32) => RootContext;
 
@@ -25,6 +25,8 @@ let count = 0;
 // The newest context enters the buckets only once the next one is created: a stream that ends
 // before the next one starts never touches them.
 let newest: Context | null = null;
+/** Contexts in the table that are not roots: streams whose context is not the default root's shared one. */
+let records: u32 = 0;
 
 let defaultFactory: RootContextFactory | null = null;
 let namedRoots: NamedRoot | null = null;
@@ -116,7 +118,17 @@ export function addContext(context: Context): void {
   const previous = newest;
   if (previous) insert(previous);
   newest = context;
+  if (!(context instanceof RootContext) && records++ == 0) recordsChanged();
 }
+
+/** The number of streams with a record (shared-streams.ts). */
+// @ts-ignore: decorator
+@inline export function streamRecords(): u32 {
+  return records;
+}
+
+/** A stream its root did not take, recorded so that it is not taken for the default root's (shared-streams.ts). */
+export class PassedStream extends Context {}
 
 function insert(context: Context): void {
   if (count >= buckets.length) grow();
@@ -154,6 +166,7 @@ export function removeContext(contextId: u32): void {
   const fresh = newest;
   if (fresh && fresh.id == contextId) {
     newest = null;
+    removed(fresh);
     return;
   }
   const bucket = bucketOf(contextId);
@@ -168,6 +181,25 @@ export function removeContext(contextId: u32): void {
   else unchecked((buckets[bucket] = nextOf(context)));
   setNext(context, null);
   count--;
+  removed(context);
+}
+
+function removed(context: Context): void {
+  if (!(context instanceof RootContext) && --records == 0) recordsChanged();
+}
+
+/** Removes every context for which `isLive` (a question to the host) says no. */
+export function removeDeadContexts(isLive: (contextId: u32) => bool): void {
+  const fresh = newest;
+  if (fresh && !isLive(fresh.id)) removeContext(fresh.id);
+  for (let i = 0; i < buckets.length; i++) {
+    let context = unchecked(buckets[i]);
+    while (context) {
+      const next = nextOf(context);
+      if (!isLive(context.id)) removeContext(context.id);
+      context = next;
+    }
+  }
 }
 
 export function rootContext(contextId: u32): RootContext | null {
@@ -175,11 +207,15 @@ export function rootContext(contextId: u32): RootContext | null {
   return context instanceof RootContext ? changetype<RootContext>(context) : null;
 }
 
-/** A stream that shares its root's context (shared-streams.ts) gets that one, which holds nothing else. */
+/**
+ * A stream without a record has the default root's shared context (shared-streams.ts); while no stream has
+ * a record, every stream does, without a lookup.
+ */
 export function httpContext(contextId: u32): HttpContext | null {
-  const shared = sharedContext(contextId);
-  if (shared) return changetype<HttpContext>(shared);
+  const sole = soleContext();
+  if (sole) return changetype<HttpContext>(sole);
   const context = anyContext(contextId);
+  if (!context) return changetype<HttpContext | null>(unrecordedContext());
   return context instanceof HttpContext ? changetype<HttpContext>(context) : null;
 }
 
