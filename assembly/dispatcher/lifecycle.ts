@@ -7,7 +7,7 @@ import { emptyBuffer } from "../runtime/memory";
 import { BufferType } from "../types";
 import { addContext, httpContext, PassedStream, removeContext, rootContext, rootFactory, streamContext } from "./registry";
 import {
-  becomeDefault, enterStream, expectCreated, isDefaultRoot, isShareable, leaveStream, passedNeedsRecord, streamCreated, sweep,
+  becomeDefault, enterStream, expectCreated, isDefaultRoot, isShareable, leaveStream, passedNeedsRecord, record, streamCreated, sweep,
 } from "./shared-streams";
 
 export function onContextCreate(contextId: u32, parentContextId: u32): void {
@@ -34,7 +34,7 @@ function createStream(contextId: u32, parentContextId: u32): void {
   }
   // @ts-ignore: the root's own field, kept private from filter code
   const shared = root.sharedHttpContext;
-  if (shared && becomeDefault(shared, parentContextId)) return;
+  if (shared && becomeDefault(shared, parentContextId, contextId)) return;
   // The host does not say whether this is an HTTP stream or a TCP connection: a root creates one kind.
   expectCreated();
   const http = root.createHttpContext(contextId);
@@ -42,19 +42,19 @@ function createStream(contextId: u32, parentContextId: u32): void {
     if (!shared && isShareable(http)) {
       // @ts-ignore: the root's own field
       root.sharedHttpContext = http;
-      if (becomeDefault(http, parentContextId)) return;
+      if (becomeDefault(http, parentContextId, contextId)) return;
     }
-    addContext(http);
+    record(http);
     return;
   }
   const stream = root.createStreamContext(contextId);
-  if (stream) addContext(stream);
+  if (stream) record(stream);
   else passed(contextId);
 }
 
 /** A stream no context takes: it continues untouched. */
 function passed(contextId: u32): void {
-  if (passedNeedsRecord()) addContext(new PassedStream(contextId));
+  if (passedNeedsRecord()) record(new PassedStream(contextId));
 }
 
 function readConfiguration(type: BufferType, size: u32): Configuration {

@@ -10,7 +10,9 @@ import { getProperty } from "../hostcalls/properties";
 import { log } from "../log";
 import { sameString } from "../runtime/strings";
 import { decodeUtf8, encodeUtf8 } from "../utf8";
-import { recordsChanged, soleContext, unrecordedContext } from "./shared-streams";
+import { setEffectiveContext } from "../hostcalls/context";
+import { WasmResult } from "../types";
+import { soleContext, unrecordedContext } from "./shared-streams";
 
 export type RootContextFactory = (contextId: u32) => RootContext;
 
@@ -25,8 +27,6 @@ let count = 0;
 // The newest context enters the buckets only once the next one is created: a stream that ends
 // before the next one starts never touches them.
 let newest: Context | null = null;
-/** Contexts in the table that are not roots: streams whose context is not the default root's shared one. */
-let records: u32 = 0;
 
 let defaultFactory: RootContextFactory | null = null;
 let namedRoots: NamedRoot | null = null;
@@ -118,13 +118,6 @@ export function addContext(context: Context): void {
   const previous = newest;
   if (previous) insert(previous);
   newest = context;
-  if (!(context instanceof RootContext) && records++ == 0) recordsChanged();
-}
-
-/** The number of streams with a record (shared-streams.ts). */
-// @ts-ignore: decorator
-@inline export function streamRecords(): u32 {
-  return records;
 }
 
 /** A stream its root did not take, recorded so that it is not taken for the default root's (shared-streams.ts). */
@@ -148,25 +141,49 @@ export function newBuckets(count: i32): StaticArray<Context | null> {
 
 /** Doubles the buckets once there are as many contexts: chains stay about one long. */
 function grow(): void {
+  rehash(buckets.length * 2, false);
+}
+
+/**
+ * Moves the contexts into `length` new buckets; with `probe`, leaves out those the host says are gone
+ * (proxy_set_effective_context answers BadArgument for an id it no longer has). Returns how many of those
+ * kept are streams.
+ */
+function rehash(length: i32, probe: bool): u32 {
   const old = buckets;
-  buckets = newBuckets(old.length * 2);
+  buckets = newBuckets(length);
+  count = 0;
+  let streams: u32 = 0;
   for (let i = 0; i < old.length; i++) {
     let context = unchecked(old[i]);
     while (context) {
       const next = nextOf(context);
-      const bucket = bucketOf(context.id);
-      setNext(context, unchecked(buckets[bucket]));
-      unchecked((buckets[bucket] = context));
+      setNext(context, null);
+      if (!probe || setEffectiveContext(context.id) == WasmResult.Ok) {
+        const bucket = bucketOf(context.id);
+        setNext(context, unchecked(buckets[bucket]));
+        unchecked((buckets[bucket] = context));
+        count++;
+        if (!(context instanceof RootContext)) streams++;
+      }
       context = next;
     }
   }
+  return streams;
+}
+
+/** The streams with a record (shared-streams.ts), after leaving out, with `probe`, every context the host says is gone. */
+export function sweepContexts(probe: bool): u32 {
+  const fresh = newest;
+  newest = null;
+  if (fresh) insert(fresh);
+  return rehash(buckets.length, probe);
 }
 
 export function removeContext(contextId: u32): void {
   const fresh = newest;
   if (fresh && fresh.id == contextId) {
     newest = null;
-    removed(fresh);
     return;
   }
   const bucket = bucketOf(contextId);
@@ -181,25 +198,6 @@ export function removeContext(contextId: u32): void {
   else unchecked((buckets[bucket] = nextOf(context)));
   setNext(context, null);
   count--;
-  removed(context);
-}
-
-function removed(context: Context): void {
-  if (!(context instanceof RootContext) && --records == 0) recordsChanged();
-}
-
-/** Removes every context for which `isLive` (a question to the host) says no. */
-export function removeDeadContexts(isLive: (contextId: u32) => bool): void {
-  const fresh = newest;
-  if (fresh && !isLive(fresh.id)) removeContext(fresh.id);
-  for (let i = 0; i < buckets.length; i++) {
-    let context = unchecked(buckets[i]);
-    while (context) {
-      const next = nextOf(context);
-      if (!isLive(context.id)) removeContext(context.id);
-      context = next;
-    }
-  }
 }
 
 export function rootContext(contextId: u32): RootContext | null {

@@ -23,7 +23,7 @@ import { Context } from "../context/context";
 import { HttpContext } from "../context/http";
 import { setEffectiveContext } from "../hostcalls/context";
 import { WasmResult } from "../types";
-import { removeDeadContexts, streamRecords } from "./registry";
+import { addContext, sweepContexts } from "./registry";
 
 /** The context of every stream without a record, the default root's shared one; null until a sharing root has a stream. */
 let defaultShared: Context | null = null;
@@ -78,12 +78,18 @@ export function isShareable(created: HttpContext): bool {
 }
 
 /** Makes `shared`, of root `rootId`, the default if there is none and may be: true when the new stream needs no record. */
-export function becomeDefault(shared: Context, rootId: u32): bool {
+export function becomeDefault(shared: Context, rootId: u32, contextId: u32): bool {
   if (defaultShared || passedWithoutRecord) return false;
   defaultShared = shared;
   defaultRootId = rootId;
-  recordsChanged();
+  sweep(contextId);
   return true;
+}
+
+/** Gives stream `context` a record in the context table: callbacks then look their context up. */
+export function record(context: Context): void {
+  addContext(context);
+  soleShared = null;
 }
 
 /** A stream its root did not take: true when it needs a record (a default would claim it otherwise). */
@@ -105,15 +111,10 @@ export function passedNeedsRecord(): bool {
   return soleShared;
 }
 
-/** The registry calls this when the number of stream records goes to or from 0. */
-export function recordsChanged(): void {
-  soleShared = streamRecords() == 0 ? defaultShared : null;
-}
-
-/** Every new stream: while records exist, every so many creations run a sweep. Inlined: every new stream runs it. */
+/** Every new stream: while streams have records, every so many creations run a sweep. Inlined: every new stream runs it. */
 // @ts-ignore: decorator
 @inline export function streamCreated(contextId: u32): void {
-  if (streamRecords() != 0 && ++createdSinceSweep >= sweepAfter) sweep(contextId);
+  if (!soleShared && ++createdSinceSweep >= sweepAfter) sweep(contextId);
 }
 
 function isLive(contextId: u32): bool {
@@ -122,21 +123,21 @@ function isLive(contextId: u32): bool {
 
 /**
  * Asks the host which contexts are gone: the default root (then its streams are gone too, and the next
- * sharing root may become the default) and, without proxy_on_delete, every context with a record. Runs inside
- * callback `currentId`, which gets its effective context back.
+ * sharing root may become the default) and, without proxy_on_delete, every context with a record; counts
+ * the records left. Runs inside callback `currentId`, which gets its effective context back.
  */
 export function sweep(currentId: u32): void {
   createdSinceSweep = 0;
+  const deleted = streamsGetDeleted();
   const rootId = defaultRootId;
-  if (rootId == 0 && streamsGetDeleted()) return;
+  if (rootId == 0 && deleted) return;
   if (rootId != 0 && !isLive(rootId)) {
     defaultShared = null;
     defaultRootId = 0;
   }
-  if (!streamsGetDeleted()) removeDeadContexts(isLive);
-  const records = streamRecords();
+  const records = sweepContexts(!deleted);
   sweepAfter = max(SWEEP_EVERY_MIN, records << 1);
-  recordsChanged();
+  soleShared = records ? null : defaultShared;
   setEffectiveContext(currentId);
 }
 
