@@ -265,6 +265,7 @@ describe("streams sharing their root's context", () => {
 
   it("with every stream sharing, an id the host hands out again after its stream ended is not taken for its old root", () => {
     const vm = new SharedVm(sharing);
+    assert.equal(vm.exports_("proxy_on_delete"), false);
     vm.startRoot(1, "", "a");
     vm.startRoot(2, "", "b");
     vm.create(3, 1);
@@ -284,6 +285,7 @@ describe("streams sharing their root's context", () => {
 
   it("with every stream sharing, a stream its root does not take passes untouched, before and after another root shares", () => {
     const early = new SharedVm(sharing);
+    assert.equal(early.exports_("proxy_on_delete"), false);
     early.startRoot(1, "service", "");
     early.create(2, 1);
     early.startRoot(3, "", "echo");
