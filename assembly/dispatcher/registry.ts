@@ -1,4 +1,5 @@
-// The plugin's root context factories and the live contexts, by the host's context id.
+// The plugin's root context factories, and the contexts by the host's context id: the roots and the streams
+// with a record (a stream of the default root's shared context has none, see shared-streams.ts).
 // Contexts live in a hash table chained through the contexts themselves rather than a Map: every generic
 // instantiation of Map costs code in every plugin, and the host's ids, handed out in sequence, spread
 // evenly by their low bits.
