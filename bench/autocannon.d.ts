@@ -8,6 +8,7 @@ declare module "autocannon" {
   }
   interface Histogram {
     average: number;
+    total: number;
     p50: number;
     p99: number;
   }
@@ -16,6 +17,8 @@ declare module "autocannon" {
     latency: Histogram;
     non2xx: number;
     errors: number;
+    /** Seconds the run took. */
+    duration: number;
   }
   export default function autocannon(options: Options): Promise<Result>;
 }

@@ -6,7 +6,7 @@
 
 import { formatBuildTimes, measureBuildTimes } from "./build-times.js";
 import { configSizeSection } from "./config-size/index.js";
-import { devProxyBench, formatDevProxyBench } from "./devproxy.js";
+import { DEFAULT_OPTIONS, devProxyBench, formatDevProxyBench } from "./devproxy/index.js";
 import { largePrimeSection } from "./large-prime/index.js";
 import { parseArgs, UsageError } from "./options.js";
 import { requestsSection } from "./requests/index.js";
@@ -24,7 +24,7 @@ const buildTimesSection: Section = {
 const devProxySection: Section = {
   name: "devproxy",
   async run(_o, progress) {
-    const r = await devProxyBench({ seconds: 5, connections: 32 }, progress);
+    const r = await devProxyBench(DEFAULT_OPTIONS, progress);
     const targets = r.verdicts.map((v) => ({ name: `dev proxy ${v.what}: ${v.target} the plain proxy's requests/s`, measured: `${v.ratio.toFixed(2)}x`, ok: v.met }));
     return { text: formatDevProxyBench(r), json: r, targets };
   },
