@@ -36,8 +36,8 @@ let passedWithoutRecord = false;
 
 // @ts-ignore: decorator
 @inline const SWEEP_EVERY_MIN: u32 = 64;
-let createdSinceSweep: u32 = 0;
-let sweepAfter: u32 = SWEEP_EVERY_MIN;
+/** New streams until the next sweep, while records exist. */
+let untilSweep: u32 = SWEEP_EVERY_MIN;
 
 /**
  * Whether the host tells the module of every context's end (proxy_on_delete). The transform makes this
@@ -114,7 +114,7 @@ export function passedNeedsRecord(): bool {
 /** Every new stream: while streams have records, every so many creations run a sweep. Inlined: every new stream runs it. */
 // @ts-ignore: decorator
 @inline export function streamCreated(contextId: u32): void {
-  if (!soleShared && ++createdSinceSweep >= sweepAfter) sweep(contextId);
+  if (!soleShared && --untilSweep == 0) sweep(contextId);
 }
 
 function isLive(contextId: u32): bool {
@@ -127,7 +127,7 @@ function isLive(contextId: u32): bool {
  * the records left. Runs inside callback `currentId`, which gets its effective context back.
  */
 export function sweep(currentId: u32): void {
-  createdSinceSweep = 0;
+  untilSweep = SWEEP_EVERY_MIN;
   const deleted = streamsGetDeleted();
   const rootId = defaultRootId;
   if (rootId == 0 && deleted) return;
@@ -136,7 +136,7 @@ export function sweep(currentId: u32): void {
     defaultRootId = 0;
   }
   const records = sweepContexts(!deleted);
-  sweepAfter = max(SWEEP_EVERY_MIN, records << 1);
+  untilSweep = max(SWEEP_EVERY_MIN, records << 1);
   soleShared = records ? null : defaultShared;
   setEffectiveContext(currentId);
 }
