@@ -1,7 +1,7 @@
 // The ABI's header map encoding ("pairs"):
 //   u32 count, then count × (u32 nameLength, u32 valueLength), then count × (name, 0x00, value, 0x00).
 // Shared by header maps, local responses, callouts, gRPC metadata and map-valued properties.
-import { emptyBuffer } from "./runtime/memory";
+import { byteLengthOf, emptyBuffer } from "./runtime/memory";
 import { decodeUtf8, encodeUtf8 } from "./utf8";
 
 /** Shared by every empty name or value: headers built per request allocate nothing for them. */
@@ -46,9 +46,14 @@ function zeroCount(): ArrayBuffer {
   return changetype<ArrayBuffer>(buffer);
 }
 
-export function serializePairs(headers: Header[]): ArrayBuffer {
+/** The pairs encoding of `headers`. Inlined: no headers, the usual case of a local reply, cost no call. */
+// @ts-ignore: decorator
+@inline export function serializePairs(headers: Header[]): ArrayBuffer {
+  return headers.length ? serializeHeaders(headers) : NO_PAIRS;
+}
+
+function serializeHeaders(headers: Header[]): ArrayBuffer {
   const count = headers.length;
-  if (!count) return NO_PAIRS;
   let size = COUNT_SIZE + <usize>count * LENGTHS_SIZE;
   for (let i = 0; i < count; i++) {
     size += <usize>headers[i].nameBytes.byteLength + <usize>headers[i].valueBytes.byteLength + 2;
@@ -112,15 +117,18 @@ export let namedValueLength: usize = 0;
 /**
  * How many pairs are named `name` (without regard to ASCII case, as Envoy compares header names),
  * checking the buffer in the same pass: 0 when `pairCount` would refuse it. Reads in place and decodes
- * nothing; the first match's value is left in `namedValue` and `namedValueLength`.
+ * nothing; the first match's value is left in `namedValue` and `namedValueLength`. Inlined into the lookups
+ * (getSingle, getSingleU64, count): a request's header check is then one function.
  */
-export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
-  const size = <usize>buffer.byteLength;
+// @ts-ignore: decorator
+@inline export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
   const base = changetype<usize>(buffer);
+  const size = byteLengthOf(buffer);
   if (size < COUNT_SIZE) return 0;
   const count = <usize>load<u32>(base);
   if (count > (size - COUNT_SIZE) / LENGTHS_SIZE) return 0;
-  const wanted = <usize>name.byteLength;
+  const wanted = changetype<usize>(name);
+  const wantedLength = byteLengthOf(name);
   let lengths = base + COUNT_SIZE;
   const lengthsEnd = lengths + count * LENGTHS_SIZE;
   const end = base + size;
@@ -133,7 +141,7 @@ export function countNamed(buffer: ArrayBuffer, name: ArrayBuffer): i32 {
     lengths += LENGTHS_SIZE;
     const next = pairEnd(data, end, nameLength, valueLength);
     if (!next) return 0;
-    if (nameLength == wanted && sameLettersAt(data, changetype<usize>(name), wanted)) {
+    if (nameLength == wantedLength && sameLettersAt(data, wanted, wantedLength)) {
       if (!found) {
         namedValue = data + nameLength + 1;
         namedValueLength = valueLength;

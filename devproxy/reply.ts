@@ -8,6 +8,14 @@ import type http from "node:http";
 import type { Header } from "../host/index.js";
 import { HOP_BY_HOP, invalidHeader, noBodyStatus } from "./headers.js";
 
+/** Who hears of the reply: the request it answers. */
+export interface ReplyOwner {
+  /** The reply is over (sent, or the connection was cut), with what went wrong if anything. */
+  replied(error?: string): void;
+  /** The client is slow (its socket buffer is full) or takes more again. */
+  clientBusy(busy: boolean): void;
+}
+
 export class ClientReply {
   status: number | null = null;
   started = false;
@@ -19,10 +27,7 @@ export class ClientReply {
   constructor(
     private readonly res: http.ServerResponse,
     private readonly method: string,
-    /** The reply is over (sent, or the connection was cut), with what went wrong if anything. */
-    private readonly done: (error?: string) => void,
-    /** The client is slow (its socket buffer is full) or takes more again. */
-    private readonly busy: (busy: boolean) => void,
+    private readonly owner: ReplyOwner,
   ) {}
 
   headers(headers: Header[], eos: boolean, knownLength: number | null): void {
@@ -84,9 +89,9 @@ export class ClientReply {
   private slow(): void {
     if (!this.drainHeard) {
       this.drainHeard = true;
-      this.res.on("drain", () => this.busy(false));
+      this.res.on("drain", () => this.owner.clientBusy(false));
     }
-    this.busy(true);
+    this.owner.clientBusy(true);
   }
 
   /** Cuts the connection (a reset: the client sees the response end early). */
@@ -94,14 +99,14 @@ export class ClientReply {
     if (this.over) return;
     this.over = true;
     this.res.destroy();
-    this.done(error);
+    this.owner.replied(error);
   }
 
   private end(last?: Uint8Array): void {
     if (this.declared !== null && this.written !== this.declared) return this.lengthMismatch();
     this.over = true;
     this.res.end(last);
-    this.done();
+    this.owner.replied();
   }
 
   /** The chain's response cannot go out: 502 with the reason, or a reset if headers went out. */
@@ -112,7 +117,7 @@ export class ClientReply {
     const body = reason.split(" (")[0];
     this.res.writeHead(502, { "content-type": "text/plain", "content-length": Buffer.byteLength(body) });
     this.res.end(body);
-    this.done(reason);
+    this.owner.replied(reason);
   }
 
   private lengthMismatch(): void {

@@ -7,15 +7,17 @@
 
 import type http from "node:http";
 import type { Socket } from "node:net";
+import type { Header } from "../host/index.js";
 import { echoUpstream } from "./echo.js";
 import { Exchange, type ExchangeEnds } from "./exchange.js";
-import type { FilterSet } from "./filters.js";
+import type { FilterSet, Loaded } from "./filters.js";
 import { pairs } from "./headers.js";
 import { requestHead, type Limits } from "./intake.js";
 import type { Logger, LogLine } from "./log.js";
+import type { ExchangeCapture } from "./record/capture.js";
 import type { Recorder } from "./record/recorder.js";
-import { ClientReply } from "./reply.js";
-import { realUpstream, type Pausable, type UpstreamHandle, type UpstreamRequest } from "./upstream.js";
+import { ClientReply, type ReplyOwner } from "./reply.js";
+import { realUpstream, type Pausable, type ResponseSink, type UpstreamHandle, type UpstreamRequest } from "./upstream.js";
 
 export interface RequestContext {
   filters: FilterSet;
@@ -56,7 +58,8 @@ class Valve {
   private paused = false;
 
   constructor(
-    private readonly held: () => number,
+    private readonly exchange: Exchange,
+    private readonly dir: "request" | "response",
     private readonly max: number,
   ) {}
 
@@ -71,7 +74,7 @@ class Valve {
   }
 
   check(): void {
-    const stop = this.sinkBusy || this.held() > this.max;
+    const stop = this.sinkBusy || this.exchange.held(this.dir) > this.max;
     if (stop === this.paused || !this.source) return;
     this.paused = stop;
     if (stop) this.source.pause();
@@ -80,26 +83,101 @@ class Valve {
 }
 
 export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res: http.ServerResponse): void {
-  const started = performance.now();
-  const chain = ctx.filters.acquireChain();
-  const method = req.method ?? "GET";
-  const path = req.url ?? "/";
-  let error: string | undefined;
-  let done = false;
-  let received = 0;
-  let ended = false;
-  let upstream: UpstreamHandle | null = null;
-  const watermark = 2 * ctx.limits.bufferLimitBytes;
-  const requestValve = new Valve(() => exchange.held("request"), watermark);
-  const responseValve = new Valve(() => exchange.held("response"), watermark);
+  new ProxiedRequest(ctx, req, res).start();
+}
 
-  const finish = (why?: string) => {
-    if (done) return;
-    done = true;
-    error ??= why;
-    ctx.filters.exchanges.delete(tracked);
-    upstream?.abort();
-    if (!ended) {
+/**
+ * One request and its exchange: the chain's two ends (ExchangeEnds) and the reply's owner, as
+ * one object with methods rather than a closure for each (a request allocated some thirty).
+ */
+class ProxiedRequest implements ExchangeEnds, ReplyOwner {
+  private readonly started = performance.now();
+  private readonly chain: Loaded[];
+  private readonly method: string;
+  private readonly path: string;
+  error: string | undefined = undefined;
+  private done = false;
+  private received = 0;
+  private ended = false;
+  private upstream: UpstreamHandle | null = null;
+  readonly reply: ClientReply;
+  private readonly capture: ExchangeCapture | null;
+  private readonly exchange: Exchange;
+  private readonly tracked: number;
+  /** What comes into the chain, from the client and from the upstream (recorded on the way in). */
+  private readonly input: Exchange | ReturnType<ExchangeCapture["input"]>;
+  readonly requestValve: Valve;
+  readonly responseValve: Valve;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ) {
+    const chain = (this.chain = ctx.filters.acquireChain());
+    const method = (this.method = req.method ?? "GET");
+    const path = (this.path = req.url ?? "/");
+    this.reply = new ClientReply(res, method, this);
+    const properties = propertiesOf(req.socket);
+    const capture = (this.capture =
+      ctx.recorder?.begin(
+        chain.map((l) => l.plugin),
+        { source: properties["source.address"] as string, destination: properties["destination.address"] as string },
+      ) ?? null);
+    const exchange = (this.exchange = new Exchange(
+      chain.map((l) => ({ name: l.slot.name, plugin: l.plugin })),
+      properties,
+      capture ? capture.ends(this) : this,
+      ctx.filters.trace(chain, method, path),
+    ));
+    const watermark = 2 * ctx.limits.bufferLimitBytes;
+    this.requestValve = new Valve(exchange, "request", watermark);
+    this.responseValve = new Valve(exchange, "response", watermark);
+    this.tracked = ctx.filters.track(exchange);
+    this.input = capture ? capture.input(exchange) : exchange;
+    res.on("close", () => this.finish(this.reply.started ? "client closed the connection during the response" : "client went away"));
+  }
+
+  start(): void {
+    const { ctx, req, input, exchange } = this;
+    const head = requestHead(req, ctx.authority);
+    const length = head.contentLength !== null ? Number(head.contentLength) : null;
+    const chunked = head.chunked;
+    const noBody = !chunked && (length === null || length === 0);
+    this.ended = noBody;
+    input.requestHeaders(head.headers, noBody);
+    ctx.filters.settle(exchange);
+    if (noBody) {
+      req.resume();
+      return;
+    }
+    req.on("data", (chunk: Buffer) => {
+      if (this.done || this.ended) return;
+      this.received += chunk.length;
+      this.ended = !chunked && length !== null && this.received >= length;
+      input.requestBody(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), this.ended);
+      ctx.filters.settle(exchange);
+      this.requestValve.check();
+    });
+    req.on("end", () => {
+      if (this.done || this.ended) return;
+      this.ended = true;
+      const trailers = pairs(req.rawTrailers);
+      if (trailers.length > 0) input.requestTrailers(trailers);
+      else input.requestBody(EMPTY, true);
+      ctx.filters.settle(exchange);
+    });
+    this.requestValve.attach(req);
+  }
+
+  private finish(why?: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.error ??= why;
+    const { ctx, req, exchange, reply } = this;
+    ctx.filters.exchanges.delete(this.tracked);
+    this.upstream?.abort();
+    if (!this.ended) {
       // Answered before the request was read: read the rest and drop it (the client gets its
       // answer instead of a reset), for a while.
       req.resume();
@@ -107,7 +185,7 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
       req.once("end", () => clearTimeout(cut));
     }
     exchange.end();
-    ctx.filters.release(chain);
+    ctx.filters.release(this.chain);
     ctx.counted(reply.status);
     // The outcomes (copies of what each stream kept) are built only for a local reply, the
     // inspector, a recording or a request that gets its log line.
@@ -115,110 +193,122 @@ export function serveRequest(ctx: RequestContext, req: http.IncomingMessage, res
       for (const o of exchange.outcomes) {
         const details = o.result.localResponse?.details;
         if (details === "request_payload_too_large" || details === "response_payload_too_large") {
-          error ??= `${details}: ${o.filter} buffered more than the buffer limit of ${ctx.limits.bufferLimitBytes} bytes (Envoy's per_connection_buffer_limit_bytes; --buffer-limit)`;
+          this.error ??= `${details}: ${o.filter} buffered more than the buffer limit of ${ctx.limits.bufferLimitBytes} bytes (Envoy's per_connection_buffer_limit_bytes; --buffer-limit)`;
         }
       }
     }
-    exchange.trace?.end({ status: reply.status, endedBy: exchange.endedBy, error }, exchange.outcomes, exchange.streams);
+    exchange.trace?.end({ status: reply.status, endedBy: exchange.endedBy, error: this.error }, exchange.outcomes, exchange.streams);
     ctx.filters.sampleMemory();
-    if (capture) ctx.recorder?.record(capture.finish(0, exchange.outcomes, reply.status, exchange.endedBy, error));
-    if (ctx.log.wantsRequest()) logRequest(exchange.outcomes);
+    if (this.capture) ctx.recorder?.record(this.capture.finish(0, exchange.outcomes, reply.status, exchange.endedBy, this.error));
+    if (ctx.log.wantsRequest()) this.logRequest(exchange.outcomes);
     ctx.filters.settle(exchange);
-  };
-  const logRequest = (outcomes: ReturnType<Exchange["finish"]>) => {
+  }
+
+  private logRequest(outcomes: ReturnType<Exchange["finish"]>): void {
     const logs: LogLine[] = outcomes.flatMap((o) => o.result.logs.map((e) => ({ filter: o.filter, ...e })));
-    ctx.log.request({
-      method,
-      path,
-      status: reply.status,
-      durationMs: Math.round(performance.now() - started),
-      endedBy: exchange.endedBy,
+    const error = this.error;
+    this.ctx.log.request({
+      method: this.method,
+      path: this.path,
+      status: this.reply.status,
+      durationMs: Math.round(performance.now() - this.started),
+      endedBy: this.exchange.endedBy,
       filters: outcomes.map((o) => ({ name: o.filter, phases: o.result.phases })),
       logs,
       ...(error ? { error } : {}),
     });
-  };
-  const reply = new ClientReply(res, method, finish, (busy) => responseValve.busy(busy));
-
-  const properties = propertiesOf(req.socket);
-  const capture =
-    ctx.recorder?.begin(
-      chain.map((l) => l.plugin),
-      { source: properties["source.address"] as string, destination: properties["destination.address"] as string },
-    ) ?? null;
-  const plainEnds: ExchangeEnds = {
-    upstreamHeaders: (headers, eos, knownLength) => {
-      const request: UpstreamRequest = {
-        headers,
-        endOfStream: eos,
-        knownLength,
-        sink: input,
-        routeTimeoutMs: ctx.limits.routeTimeoutMs,
-        maxHeaderBytes: ctx.limits.maxRequestHeadersKb * 1024,
-        maxHeadersCount: ctx.limits.maxHeadersCount,
-        settle: () => ctx.filters.settle(exchange),
-        onDrain: () => requestValve.busy(false),
-        onResponseSource: (source) => responseValve.attach(source),
-        onError: (e) => (error ??= e),
-        reset: (reason) => reply.reset(reason),
-        log: ctx.log,
-      };
-      upstream = ctx.upstream ? realUpstream(ctx.upstream, request) : echoUpstream(request);
-    },
-    upstreamBody: (chunk, eos) => {
-      if (upstream && !upstream.body(chunk, eos)) requestValve.busy(true);
-      requestValve.check();
-    },
-    upstreamTrailers: (trailers) => upstream?.trailers(trailers),
-    abortUpstream: () => upstream?.abort(),
-    clientHeaders: (headers, eos, knownLength) => reply.headers(headers, eos, knownLength),
-    clientBody: (chunk, eos) => {
-      reply.body(chunk, eos);
-      responseValve.check();
-    },
-    clientTrailers: (trailers) => reply.trailers(trailers),
-    reset: (filter) => reply.reset(`stream reset by ${filter}`),
-  };
-  const ends = capture ? capture.ends(plainEnds) : plainEnds;
-
-  const exchange = new Exchange(
-    chain.map((l) => ({ name: l.slot.name, plugin: l.plugin })),
-    properties,
-    ends,
-    ctx.filters.trace(chain, method, path),
-  );
-  const tracked = ctx.filters.track(exchange);
-  // What comes into the chain, from the client and from the upstream (recorded on the way in).
-  const input = capture ? capture.input(exchange) : exchange;
-
-  res.on("close", () => finish(reply.started ? "client closed the connection during the response" : "client went away"));
-
-  const head = requestHead(req, ctx.authority);
-  const length = head.contentLength !== null ? Number(head.contentLength) : null;
-  const chunked = head.chunked;
-  const noBody = !chunked && (length === null || length === 0);
-  ended = noBody;
-  input.requestHeaders(head.headers, noBody);
-  ctx.filters.settle(exchange);
-  if (noBody) {
-    req.resume();
-    return;
   }
-  req.on("data", (chunk: Buffer) => {
-    if (done || ended) return;
-    received += chunk.length;
-    ended = !chunked && length !== null && received >= length;
-    input.requestBody(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), ended);
-    ctx.filters.settle(exchange);
-    requestValve.check();
-  });
-  req.on("end", () => {
-    if (done || ended) return;
-    ended = true;
-    const trailers = pairs(req.rawTrailers);
-    if (trailers.length > 0) input.requestTrailers(trailers);
-    else input.requestBody(EMPTY, true);
-    ctx.filters.settle(exchange);
-  });
-  requestValve.attach(req);
+
+  settle(): void {
+    this.ctx.filters.settle(this.exchange);
+  }
+
+  // ---- the reply's owner (ReplyOwner) ------------------------------------------------------
+
+  replied(error?: string): void {
+    this.finish(error);
+  }
+
+  clientBusy(busy: boolean): void {
+    this.responseValve.busy(busy);
+  }
+
+  // ---- the chain's ends (ExchangeEnds) -----------------------------------------------------
+
+  upstreamHeaders(headers: Header[], eos: boolean, knownLength: number | null): void {
+    const request = new UpstreamSide(this, headers, eos, knownLength, this.input, this.ctx);
+    this.upstream = this.ctx.upstream ? realUpstream(this.ctx.upstream, request) : echoUpstream(request);
+  }
+
+  upstreamBody(chunk: Uint8Array, eos: boolean): void {
+    if (this.upstream && !this.upstream.body(chunk, eos)) this.requestValve.busy(true);
+    this.requestValve.check();
+  }
+
+  upstreamTrailers(trailers: Header[]): void {
+    this.upstream?.trailers(trailers);
+  }
+
+  abortUpstream(): void {
+    this.upstream?.abort();
+  }
+
+  clientHeaders(headers: Header[], eos: boolean, knownLength: number | null): void {
+    this.reply.headers(headers, eos, knownLength);
+  }
+
+  clientBody(chunk: Uint8Array, eos: boolean): void {
+    this.reply.body(chunk, eos);
+    this.responseValve.check();
+  }
+
+  clientTrailers(trailers: Header[]): void {
+    this.reply.trailers(trailers);
+  }
+
+  reset(filter: string): void {
+    this.reply.reset(`stream reset by ${filter}`);
+  }
+}
+
+/** What the upstream client gets of a request: the headers the chain passed on and the way back. */
+class UpstreamSide implements UpstreamRequest {
+  readonly routeTimeoutMs: number;
+  readonly maxHeaderBytes: number;
+  readonly maxHeadersCount: number;
+  readonly log: Logger;
+
+  constructor(
+    private readonly request: ProxiedRequest,
+    readonly headers: Header[],
+    readonly endOfStream: boolean,
+    readonly knownLength: number | null,
+    readonly sink: ResponseSink,
+    ctx: RequestContext,
+  ) {
+    this.routeTimeoutMs = ctx.limits.routeTimeoutMs;
+    this.maxHeaderBytes = ctx.limits.maxRequestHeadersKb * 1024;
+    this.maxHeadersCount = ctx.limits.maxHeadersCount;
+    this.log = ctx.log;
+  }
+
+  settle(): void {
+    this.request.settle();
+  }
+
+  onDrain(): void {
+    this.request.requestValve.busy(false);
+  }
+
+  onResponseSource(source: Pausable): void {
+    this.request.responseValve.attach(source);
+  }
+
+  onError(reason: string): void {
+    this.request.error ??= reason;
+  }
+
+  reset(reason: string): void {
+    this.request.reply.reset(reason);
+  }
 }

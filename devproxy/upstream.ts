@@ -81,189 +81,231 @@ function failureOf(e: Error, base: string, responded: boolean): [number, string,
 }
 
 export function realUpstream(base: string, r: UpstreamRequest): UpstreamHandle {
-  const { headers, sink } = r;
-  const method = pseudo(headers, ":method") || "GET";
-  const target = upstreamTarget(base, pseudo(headers, ":path") || "/");
-  let aborted = false;
-  let responded = false;
-  let complete = false;
-  let routeTimer: NodeJS.Timeout | null = null;
+  return new UpstreamCall(base, r).dispatch();
+}
+
+/**
+ * One request to the upstream: undici's handler, the chain's handle on it and the response's
+ * pause switch in one object, so a request costs one allocation here rather than a dozen closures.
+ */
+class UpstreamCall implements Dispatcher.DispatchHandlers, UpstreamHandle, Pausable {
+  private readonly method: string;
+  private readonly target: ReturnType<typeof upstreamTarget>;
+  /** undici's raw list form (name, value, name, value...): in the chain's order, duplicates kept. */
+  private readonly out: string[] = [];
+  private aborted = false;
+  private responded = false;
+  private complete = false;
+  private routeTimer: NodeJS.Timeout | null = null;
   /** undici's abort for this request, once it is on a connection. */
-  let cancel: ((e?: Error) => void) | null = null;
-  let requestBody: Readable | null = null;
-  const done = () => {
-    complete = true;
-    if (routeTimer) clearTimeout(routeTimer);
-  };
-  /** Envoy's router sendLocalReply: through the filters, unless the response already started. */
-  const fail = (status: number, body: string, reason: string) => {
-    if (aborted || complete) return;
-    done();
-    cancel?.();
-    requestBody?.destroy();
-    r.onError(reason);
-    r.log.error(`upstream ${target.host}${target.path}: ${reason}`);
-    if (responded) return r.reset(reason);
-    const bytes = new TextEncoder().encode(body);
-    sink.responseHeaders([[":status", String(status)], ["content-type", "text/plain"], ["content-length", String(bytes.length)]], false);
-    sink.responseBody(bytes, true);
-    r.settle();
-  };
-  const refused = (body: string, reason: string): UpstreamHandle => {
-    setImmediate(() => fail(503, body, `the request cannot go upstream: ${reason}`));
-    return { body: () => true, trailers: () => undefined, abort: () => void (aborted = true) };
-  };
-
-  // undici's raw list form (name, value, name, value...): in the chain's order, duplicates kept.
-  const authority = pseudo(headers, ":authority");
-  const out: string[] = [];
-  let declared: string | undefined;
-  for (const [name, v] of headers) {
-    if (name.startsWith(":")) continue;
-    const k = name.toLowerCase();
-    if (k === "content-length") declared ??= v;
-    if (HOP_BY_HOP.has(k) || (authority && k === "x-forwarded-host")) continue;
-    out.push(k, v);
-  }
-  out.push("host", target.host);
-  if (authority) out.push("x-forwarded-host", authority);
-  let length: string | null = null;
-  if (declared !== undefined && /^\d+$/.test(declared)) length = declared;
-  else if (r.knownLength !== null && (r.knownLength > 0 || !NO_BODY_METHODS.has(method))) length = String(r.knownLength);
-  if (length !== null) out.push("content-length", length);
-
-  const startRouteTimer = () => {
-    if (r.routeTimeoutMs <= 0 || routeTimer) return;
-    routeTimer = setTimeout(
-      () => fail(504, "upstream request timeout", `route timeout (${r.routeTimeoutMs} ms) passed before the upstream ${responded ? "finished the response" : "answered"} (--route-timeout)`),
-      r.routeTimeoutMs,
-    );
-  };
-
-  // The request body, pushed as the chain passes it on; undici reads it as the socket drains.
-  let drainWanted = false;
-  if (!r.endOfStream) {
-    requestBody = new Readable({
-      highWaterMark: REQUEST_BODY_HIGH_WATER,
-      read: () => {
-        if (!drainWanted) return;
-        drainWanted = false;
-        r.onDrain();
-      },
-    });
-    // Its errors reach the handler's onError as the request's.
-    requestBody.on("error", () => undefined);
-  }
-  const endRequest = () => {
-    requestBody?.push(null);
-    startRouteTimer();
-  };
-
+  private cancel: ((e?: Error) => void) | null = null;
+  /** The request body, pushed as the chain passes it on; undici reads it as the socket drains. */
+  private readonly requestBody: Readable | null = null;
+  private drainWanted = false;
   // The response body is paused by returning false from onData; undici's resume restarts it.
-  let paused = false;
-  let resumeResponse: (() => void) | null = null;
-  let clen: number | null = null;
-  let received = 0;
-  let dispatching = true;
+  private paused = false;
+  private resumeResponse: (() => void) | null = null;
+  private clen: number | null = null;
+  private received = 0;
+  private dispatching = true;
   /** undici is done with the request (completed or failed). */
-  let settled = false;
-  const handler: Dispatcher.DispatchHandlers = {
-    onConnect: (abort) => {
-      if (aborted || complete) abort();
-      else cancel = abort;
-    },
-    onHeaders: (status, raw, resume) => {
-      if (aborted || complete) return false;
-      if (status >= 100 && status < 200) return true; // 1xx: the final response follows
-      if (status < 100 || status > 999) {
-        fail(502, connectError("protocol error"), `the upstream sent an invalid status ${status} (Envoy: a protocol error, 502)`);
-        return false;
-      }
-      if (raw.length / 2 > r.maxHeadersCount) {
-        fail(502, connectError("protocol error"), `the upstream sent more than ${r.maxHeadersCount} response headers (Envoy: a protocol error, 502)`);
-        return false;
-      }
-      responded = true;
-      resumeResponse = resume;
-      r.onResponseSource({
-        pause: () => void (paused = true),
-        resume: () => {
-          paused = false;
-          resumeResponse?.();
+  private settled = false;
+
+  constructor(
+    private readonly base: string,
+    private readonly r: UpstreamRequest,
+  ) {
+    const headers = r.headers;
+    const method = (this.method = pseudo(headers, ":method") || "GET");
+    const target = (this.target = upstreamTarget(base, pseudo(headers, ":path") || "/"));
+    const authority = pseudo(headers, ":authority");
+    const out = this.out;
+    let declared: string | undefined;
+    for (const [name, v] of headers) {
+      if (name.startsWith(":")) continue;
+      const k = name.toLowerCase();
+      if (k === "content-length") declared ??= v;
+      if (HOP_BY_HOP.has(k) || (authority && k === "x-forwarded-host")) continue;
+      out.push(k, v);
+    }
+    out.push("host", target.host);
+    if (authority) out.push("x-forwarded-host", authority);
+    let length: string | null = null;
+    if (declared !== undefined && /^\d+$/.test(declared)) length = declared;
+    else if (r.knownLength !== null && (r.knownLength > 0 || !NO_BODY_METHODS.has(method))) length = String(r.knownLength);
+    if (length !== null) out.push("content-length", length);
+    if (!r.endOfStream) {
+      this.requestBody = new Readable({
+        highWaterMark: REQUEST_BODY_HIGH_WATER,
+        read: () => {
+          if (!this.drainWanted) return;
+          this.drainWanted = false;
+          r.onDrain();
         },
       });
-      const response: Header[] = [[":status", String(status)]];
-      let chunked = false;
-      for (let i = 0; i + 1 < raw.length; i += 2) {
-        const k = raw[i].toString("latin1").toLowerCase();
-        const v = raw[i + 1].toString("latin1");
-        if (k === "content-length") clen = Number(v);
-        else if (k === "transfer-encoding") chunked = true;
-        if (!HOP_BY_HOP.has(k) || k === "content-length") response.push([k, v]);
-      }
-      const noBody = method === "HEAD" || noBodyStatus(status) || (clen === 0 && !chunked);
-      if (noBody) done();
-      sink.responseHeaders(response, noBody);
-      r.settle();
-      return !paused;
-    },
-    onData: (chunk) => {
-      if (aborted || complete) return true;
-      received += chunk.length;
-      const ended = clen !== null && received >= clen;
-      if (ended) done();
-      sink.responseBody(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), ended);
-      r.settle();
-      // The last chunk never pauses: undici still has to finish the message and free the connection.
-      return ended || !paused;
-    },
-    onComplete: (rawTrailers) => {
-      settled = true;
-      if (aborted || complete) return;
-      done();
-      const trailers = pairs((rawTrailers ?? []) as unknown as Buffer[]);
-      if (trailers.length > 0) sink.responseTrailers(trailers);
-      else sink.responseBody(EMPTY, true);
-      r.settle();
-    },
-    onError: (e) => {
-      settled = true;
-      if (!dispatching) return fail(...failureOf(e, base, responded));
-      // undici refused the request before it returned (it checks what Node's writer checks, as
-      // Envoy's HTTP/1 encoder does); the router answers 503 with Envoy's wording of the reason.
-      const invalid = invalidHeader(headers) ?? (BAD_PATH.test(target.path) ? "invalid header value for: :path" : null);
-      if (invalid) refused(invalid, `${invalid} (a filter set it)`);
-      else refused(e.message, e.message);
-    },
-  };
-  poolFor(target.origin, r.maxHeaderBytes).dispatch(
-    { path: target.path, method: method as Dispatcher.HttpMethod, headers: out, body: requestBody },
-    handler,
-  );
-  dispatching = false;
-  if (r.endOfStream) startRouteTimer();
-  return {
-    body: (chunk, end) => {
-      if (aborted || complete || !requestBody) return true;
-      let more = true;
-      if (chunk.length > 0) more = requestBody.push(chunk);
-      if (!more) drainWanted = true;
-      if (end) endRequest();
-      return more;
-    },
-    // Envoy's HTTP/1 codec drops trailers unless enable_trailers is set (it is not by default):
-    // the body ends without them.
-    trailers: () => {
-      if (aborted || complete) return;
-      endRequest();
-    },
-    abort: () => {
-      aborted = true;
-      if (routeTimer) clearTimeout(routeTimer);
-      // An exchange that went all the way leaves the connection to the pool, to be used again.
-      if (!complete) cancel?.();
-      else if (!settled && paused) resumeResponse?.();
-      if (requestBody && !requestBody.readableEnded) requestBody.destroy();
-    },
-  };
+      // Its errors reach the handler's onError as the request's.
+      this.requestBody.on("error", () => undefined);
+    }
+  }
+
+  dispatch(): this {
+    poolFor(this.target.origin, this.r.maxHeaderBytes).dispatch(
+      { path: this.target.path, method: this.method as Dispatcher.HttpMethod, headers: this.out, body: this.requestBody },
+      this,
+    );
+    this.dispatching = false;
+    if (this.r.endOfStream) this.startRouteTimer();
+    return this;
+  }
+
+  private done(): void {
+    this.complete = true;
+    if (this.routeTimer) clearTimeout(this.routeTimer);
+  }
+
+  /** Envoy's router sendLocalReply: through the filters, unless the response already started. */
+  private fail(status: number, body: string, reason: string): void {
+    if (this.aborted || this.complete) return;
+    this.done();
+    this.cancel?.();
+    this.requestBody?.destroy();
+    const r = this.r;
+    r.onError(reason);
+    r.log.error(`upstream ${this.target.host}${this.target.path}: ${reason}`);
+    if (this.responded) return r.reset(reason);
+    const bytes = new TextEncoder().encode(body);
+    r.sink.responseHeaders([[":status", String(status)], ["content-type", "text/plain"], ["content-length", String(bytes.length)]], false);
+    r.sink.responseBody(bytes, true);
+    r.settle();
+  }
+
+  private refused(body: string, reason: string): void {
+    setImmediate(() => this.fail(503, body, `the request cannot go upstream: ${reason}`));
+  }
+
+  private startRouteTimer(): void {
+    if (this.r.routeTimeoutMs <= 0 || this.routeTimer) return;
+    this.routeTimer = setTimeout(routeTimedOut, this.r.routeTimeoutMs, this);
+  }
+
+  routeTimeout(): void {
+    this.fail(504, "upstream request timeout", `route timeout (${this.r.routeTimeoutMs} ms) passed before the upstream ${this.responded ? "finished the response" : "answered"} (--route-timeout)`);
+  }
+
+  private endRequest(): void {
+    this.requestBody?.push(null);
+    this.startRouteTimer();
+  }
+
+  // ---- undici's handler -------------------------------------------------------------------
+
+  onConnect(abort: (e?: Error) => void): void {
+    if (this.aborted || this.complete) abort();
+    else this.cancel = abort;
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    if (this.aborted || this.complete) return false;
+    if (status >= 100 && status < 200) return true; // 1xx: the final response follows
+    const r = this.r;
+    if (status < 100 || status > 999) {
+      this.fail(502, connectError("protocol error"), `the upstream sent an invalid status ${status} (Envoy: a protocol error, 502)`);
+      return false;
+    }
+    if (raw.length / 2 > r.maxHeadersCount) {
+      this.fail(502, connectError("protocol error"), `the upstream sent more than ${r.maxHeadersCount} response headers (Envoy: a protocol error, 502)`);
+      return false;
+    }
+    this.responded = true;
+    this.resumeResponse = resume;
+    r.onResponseSource(this);
+    const response: Header[] = [[":status", String(status)]];
+    let chunked = false;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const k = raw[i].toString("latin1").toLowerCase();
+      const v = raw[i + 1].toString("latin1");
+      if (k === "content-length") this.clen = Number(v);
+      else if (k === "transfer-encoding") chunked = true;
+      if (!HOP_BY_HOP.has(k) || k === "content-length") response.push([k, v]);
+    }
+    const noBody = this.method === "HEAD" || noBodyStatus(status) || (this.clen === 0 && !chunked);
+    if (noBody) this.done();
+    r.sink.responseHeaders(response, noBody);
+    r.settle();
+    return !this.paused;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.aborted || this.complete) return true;
+    this.received += chunk.length;
+    const ended = this.clen !== null && this.received >= this.clen;
+    if (ended) this.done();
+    this.r.sink.responseBody(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), ended);
+    this.r.settle();
+    // The last chunk never pauses: undici still has to finish the message and free the connection.
+    return ended || !this.paused;
+  }
+
+  onComplete(rawTrailers: string[] | null): void {
+    this.settled = true;
+    if (this.aborted || this.complete) return;
+    this.done();
+    const trailers = pairs((rawTrailers ?? []) as unknown as Buffer[]);
+    if (trailers.length > 0) this.r.sink.responseTrailers(trailers);
+    else this.r.sink.responseBody(EMPTY, true);
+    this.r.settle();
+  }
+
+  onError(e: Error): void {
+    this.settled = true;
+    if (!this.dispatching) return this.fail(...failureOf(e, this.base, this.responded));
+    // undici refused the request before it returned (it checks what Node's writer checks, as
+    // Envoy's HTTP/1 encoder does); the router answers 503 with Envoy's wording of the reason.
+    const invalid = invalidHeader(this.r.headers) ?? (BAD_PATH.test(this.target.path) ? "invalid header value for: :path" : null);
+    if (invalid) this.refused(invalid, `${invalid} (a filter set it)`);
+    else this.refused(e.message, e.message);
+  }
+
+  // ---- the response's pause switch (Pausable), for the client's backpressure ----------------
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.resumeResponse?.();
+  }
+
+  // ---- the chain's handle (UpstreamHandle) --------------------------------------------------
+
+  body(chunk: Uint8Array, end: boolean): boolean {
+    if (this.aborted || this.complete || !this.requestBody) return true;
+    let more = true;
+    if (chunk.length > 0) more = this.requestBody.push(chunk);
+    if (!more) this.drainWanted = true;
+    if (end) this.endRequest();
+    return more;
+  }
+
+  // Envoy's HTTP/1 codec drops trailers unless enable_trailers is set (it is not by default):
+  // the body ends without them.
+  trailers(): void {
+    if (this.aborted || this.complete) return;
+    this.endRequest();
+  }
+
+  abort(): void {
+    this.aborted = true;
+    if (this.routeTimer) clearTimeout(this.routeTimer);
+    // An exchange that went all the way leaves the connection to the pool, to be used again.
+    if (!this.complete) this.cancel?.();
+    else if (!this.settled && this.paused) this.resumeResponse?.();
+    if (this.requestBody && !this.requestBody.readableEnded) this.requestBody.destroy();
+  }
+}
+
+/** The route timer's callback: a plain function and an argument, no closure per request. */
+function routeTimedOut(call: UpstreamCall): void {
+  call.routeTimeout();
 }

@@ -1,5 +1,6 @@
 // Stream control host calls.
 import { proxy_close_stream, proxy_continue_stream, proxy_send_local_response } from "../abi/imports";
+import { byteLengthOf } from "../runtime/memory";
 import { GrpcStatus, StreamType, WasmResult } from "../types";
 
 export function continueStream(type: StreamType): WasmResult {
@@ -12,6 +13,6 @@ export function closeStream(type: StreamType): WasmResult {
 
 export function sendLocalResponse(status: u32, details: ArrayBuffer, body: ArrayBuffer, headerPairs: ArrayBuffer, grpcStatus: GrpcStatus): WasmResult {
   return proxy_send_local_response(
-    status, changetype<usize>(details), details.byteLength, changetype<usize>(body), body.byteLength,
-    changetype<usize>(headerPairs), headerPairs.byteLength, grpcStatus);
+    status, changetype<usize>(details), byteLengthOf(details), changetype<usize>(body), byteLengthOf(body),
+    changetype<usize>(headerPairs), byteLengthOf(headerPairs), grpcStatus);
 }

@@ -23,14 +23,32 @@ function newSlots(): StaticArray<Object | null> {
   return changetype<StaticArray<Object | null>>(array);
 }
 
-/** The UTF-8 bytes of `text`, from the cache when it was encoded before. Only for bytes that go to the host: callers share the buffer. */
-export function encodeCached(text: string): ArrayBuffer {
+/**
+ * The UTF-8 bytes of `text`, from the cache when it was encoded before. Only for bytes that go to the host:
+ * callers share the buffer. Inlined: a hit is two loads where a call (and asc's array accessors, which the
+ * preset's optimiser keeps out of line) cost more than the lookup; only a miss calls `encodeAndCache`.
+ */
+// @ts-ignore: decorator
+@inline export function encodeCached(text: string): ArrayBuffer {
+  const address = changetype<usize>(text);
+  const slot = changetype<usize>(slots) + slotOffset(address);
+  // A string in a slot is kept alive by it, so no other string can have its address.
+  if (load<usize>(slot) == address) return changetype<ArrayBuffer>(load<usize>(slot, sizeof<usize>()));
+  return encodeAndCache(text);
+}
+
+/** Where `address`'s slot starts in `slots`. Objects lie at least 32 bytes apart: bits 4 and up tell neighbours apart. */
+// @ts-ignore: decorator
+@inline function slotOffset(address: usize): usize {
+  return (((address >> 4) & (SLOTS - 1)) << alignof<usize>()) << 1; // two pointers a slot
+}
+
+/** A miss of `encodeCached`: encodes `text`, and keeps it with its bytes unless it is long and built at run time. */
+function encodeAndCache(text: string): ArrayBuffer {
   const address = changetype<usize>(text);
   // Constants (below the heap) are always cached; they never die.
   if (address >= __heap_base && text.length > LONGEST_CACHED) return encodeUtf8(text);
-  // Objects lie at least 32 bytes apart: bits 4 and up tell neighbours apart.
-  const slot = <i32>((address >> 4) & (SLOTS - 1)) << 1;
-  if (changetype<usize>(unchecked(slots[slot])) == address) return changetype<ArrayBuffer>(unchecked(slots[slot + 1]));
+  const slot = <i32>(slotOffset(address) >> alignof<usize>());
   const bytes = encodeUtf8(text);
   unchecked((slots[slot] = text));
   unchecked((slots[slot + 1] = bytes));

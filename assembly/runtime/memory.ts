@@ -42,13 +42,18 @@ function lentScratch(size: usize): usize {
 }
 
 /** Lets the host's next answer go to the scratch block; `takeLentBuffer` takes it after the call. */
-export function lendScratchToHost(): void {
+// @ts-ignore: decorator
+@inline export function lendScratchToHost(): void {
   resetOutSlots();
   lendScratch = true;
 }
 
-/** The answer of a call after `lendScratchToHost`: the scratch block, valid until the next such call, or a buffer of its own. */
-export function takeLentBuffer(): ArrayBuffer {
+/**
+ * The answer of a call after `lendScratchToHost`: the scratch block, valid until the next such call, or a
+ * buffer of its own. Inlined, as are the other steps of a lent read: a header lookup is a handful of them.
+ */
+// @ts-ignore: decorator
+@inline export function takeLentBuffer(): ArrayBuffer {
   lendScratch = false;
   const pointer = load<usize>(outPointer());
   if (pointer == 0 || pointer != scratch) return takeHostBuffer();
@@ -57,7 +62,8 @@ export function takeLentBuffer(): ArrayBuffer {
 }
 
 /** Lets go of a lent answer once read: `releaseHostBuffer` unless it is the scratch block. */
-export function releaseLentBuffer(buffer: ArrayBuffer): void {
+// @ts-ignore: decorator
+@inline export function releaseLentBuffer(buffer: ArrayBuffer): void {
   if (changetype<usize>(buffer) != scratch) releaseHostBuffer(buffer);
 }
 
@@ -75,6 +81,15 @@ export function emptyBuffer(): ArrayBuffer {
 export function shrinkNew(object: usize, size: usize): usize {
   store<u32>(object - 4, <u32>size); // the object header's rtSize (std/assembly/rt/common.ts)
   return object;
+}
+
+/**
+ * `buffer.byteLength`, read from the object header in place: asc's getter is a call that the preset's
+ * optimiser (shrinkLevel 2) never inlines, and host calls pass a length with every buffer.
+ */
+// @ts-ignore: decorator
+@inline export function byteLengthOf(buffer: ArrayBuffer): usize {
+  return <usize>load<u32>(changetype<usize>(buffer) - 4); // the header's rtSize (std/assembly/rt/common.ts)
 }
 
 /** Takes the buffer the host wrote into the out-slots: unpinned, it is ordinary garbage-collected memory. */
@@ -95,8 +110,9 @@ export function releaseHostBuffer(buffer: ArrayBuffer): void {
   if (isDefined(__heapTakenSinceCollect)) __free(changetype<usize>(buffer));
 }
 
-/** Clears the out-slots before a call so a failed call never leaves a stale pointer behind. */
-export function resetOutSlots(): void {
+/** Clears the out-slots before a call so a failed call never leaves a stale pointer behind. Two stores: inlined. */
+// @ts-ignore: decorator
+@inline export function resetOutSlots(): void {
   store<u64>(outSlots, 0);
   store<u64>(outSlots + 8, 0);
 }

@@ -1,6 +1,7 @@
 // Counting the wasm instructions a call executes: the module, as text, gets a counter global bumped before
 // every instruction (and a second one before every memory load) (all but the block, loop, else and end markers, which only shape control flow), then
-// runs in V8 like any other module. The counter changes no value the module computes.
+// runs in V8 like any other module. A third counts calls into the module's functions, the host's callbacks
+// included (a function with an empty body is not counted). The counters change no value the module computes.
 import wabtInit from "wabt";
 
 const MARKERS = /^(block|loop|else|end)\b/;
@@ -17,22 +18,36 @@ export async function withInstructionCounter(bytes: Uint8Array): Promise<Uint8Ar
   module.destroy();
   const out: string[] = [];
   let inFunction = false;
+  let entered = false;
   for (const line of text.split("\n")) {
     const code = line.trim();
-    if (code.startsWith("(func")) inFunction = true;
-    else if (code.startsWith("(") || code === ")") inFunction = code.startsWith("(local") || code.startsWith("(param") || code.startsWith("(result") ? inFunction : false;
+    if (code.startsWith("(func")) {
+      inFunction = true;
+      entered = false;
+    } else if (code.startsWith("(") || code === ")") {
+      inFunction = code.startsWith("(local") || code.startsWith("(param") || code.startsWith("(result") ? inFunction : false;
+    }
+    // A function's first line after its signature and locals counts the call (an empty body has none).
+    if (inFunction && !entered && code && !code.startsWith("(")) {
+      out.push(...bump("$__calls"));
+      entered = true;
+    }
     if (inFunction && code && !code.startsWith("(") && !MARKERS.test(code)) {
       out.push(...bump("$__count"));
       if (LOAD.test(code)) out.push(...bump("$__loads"));
     }
     out.push(line);
   }
-  // Every reference is by name (applyNames), so the counter can be declared first.
-  const start = out.findIndex((line) => line.startsWith("(module"));
+  // Every reference is by name (applyNames), so the counters can be declared anywhere after the imports.
+  let at = out.findIndex((line) => line.startsWith("(module")) + 1;
+  out.forEach((line, i) => {
+    if (line.trim().startsWith("(import")) at = i + 1;
+  });
   out.splice(
-    start + 1, 0,
+    at, 0,
     '  (global $__count (export "__count") (mut i64) (i64.const 0))',
     '  (global $__loads (export "__loads") (mut i64) (i64.const 0))',
+    '  (global $__calls (export "__calls") (mut i64) (i64.const 0))',
   );
   let parsed;
   try {

@@ -106,7 +106,8 @@ export class ExchangeCapture {
   /** The exchange's ends, recorded on their way out. */
   ends(to: ExchangeEnds): ExchangeEnds {
     return {
-      ...to,
+      abortUpstream: () => to.abortUpstream(),
+      reset: (filter) => to.reset(filter),
       upstreamHeaders: (h, eos, len) => (this.upstreamRequest.head(h, eos), to.upstreamHeaders(h, eos, len)),
       upstreamBody: (b, eos) => (this.upstreamRequest.body(b, eos), to.upstreamBody(b, eos)),
       upstreamTrailers: (t) => (this.upstreamRequest.tail(t), to.upstreamTrailers(t)),

@@ -26,6 +26,15 @@ describe("parseDecimalU64At", () => {
     expect(parsed("99999999999999999999")).toBe(1);
   });
 
+  it("checks for overflow from the 20th digit on, leading zeros included", () => {
+    expect(parsed("9999999999999999999")).toBe(9999999999999999999); // 19 digits: never past u64
+    expect(parsed("10000000000000000000")).toBe(10000000000000000000);
+    expect(parsed("000000000000000000018446744073709551615")).toBe(u64.MAX_VALUE);
+    expect(parsed("000000000000000000018446744073709551616")).toBe(1);
+    expect(parsed("184467440737095516150")).toBe(1);
+    expect(parsed("1844674407370955161x")).toBe(1); // a bad byte past the 19th
+  });
+
   it("reads only its `length` bytes", () => {
     const bytes = String.UTF8.encode("12345");
     expect(parseDecimalU64At(changetype<usize>(bytes), 3, 1)).toBe(123);
