@@ -127,16 +127,17 @@ function isLive(contextId: u32): bool {
  * the records left. Runs inside callback `currentId`, which gets its effective context back.
  */
 export function sweep(currentId: u32): void {
-  untilSweep = SWEEP_EVERY_MIN;
   const deleted = streamsGetDeleted();
   const rootId = defaultRootId;
+  // Nothing to find (records go in on_delete) until a root becomes the default, which sweeps.
   if (rootId == 0 && deleted) return;
   if (rootId != 0 && !isLive(rootId)) {
     defaultShared = null;
     defaultRootId = 0;
   }
   const records = sweepContexts(!deleted);
-  untilSweep = max(SWEEP_EVERY_MIN, records << 1);
+  // At least twice the records' number of streams apart: a probe or so per new stream at most.
+  untilSweep = (records << 1) | SWEEP_EVERY_MIN;
   soleShared = records ? null : defaultShared;
   setEffectiveContext(currentId);
 }
