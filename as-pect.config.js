@@ -5,7 +5,9 @@ export default {
   include: ["tests/assembly/**/*.include.ts"],
   disclude: [/node_modules/],
   async instantiate(memory, createImports, instantiate, binary) {
-    return instantiate(binary, createImports({ env: { memory } }));
+    // The context table (assembly/dispatcher/registry.ts) can ask the host whether a context is still there:
+    // these specs' contexts all are.
+    return instantiate(binary, createImports({ env: { memory, proxy_set_effective_context: () => 0 } }));
   },
   outputBinary: false,
 };

@@ -5,16 +5,18 @@
 // and its code.
 
 /**
- * Exported by every filter: the ABI marker, the allocator, and the lifecycle the SDK runs itself (it
- * frees contexts in on_delete; on_configure fails when the module has no root context for the plugin).
+ * Exported by every filter: the ABI marker, the allocator, and the lifecycle the SDK runs itself
+ * (on_configure fails when the module has no root context for the plugin).
  */
 const ALWAYS_EXPORTED = new Set([
   "proxy_abi_version_0_2_1",
   "proxy_on_memory_allocate",
   "proxy_on_context_create",
   "proxy_on_configure",
-  "proxy_on_delete",
 ]);
+
+/** Where the SDK frees a context: needed unless every stream shares its root's context (shared-contexts.ts). */
+export const ON_DELETE = "proxy_on_delete";
 
 /** The API whose responses arrive in proxy_on_http_call_response. */
 const HTTP_CALLOUT_NAMES = ["httpCall", "HttpCallResponse"];
@@ -52,10 +54,12 @@ const NEEDED_WHEN_USED: Record<string, string[]> = {
 };
 
 /**
- * Whether the SDK's export `name` stays, given every identifier of the user's code. A name that is not
- * a known callback stays; so does a callback the user's code names itself (an explicit re-export).
+ * Whether the SDK's export `name` stays, given every identifier of the user's code and whether the SDK
+ * needs proxy_on_delete. A name that is not a known callback stays; so does a callback the user's code names
+ * itself (an explicit re-export).
  */
-export function isCallbackNeeded(name: string, userIdentifiers: Set<string>): boolean {
+export function isCallbackNeeded(name: string, userIdentifiers: Set<string>, deletes = true): boolean {
+  if (name === ON_DELETE) return deletes;
   const uses = NEEDED_WHEN_USED[name];
   if (ALWAYS_EXPORTED.has(name) || !uses || userIdentifiers.has(name)) return true;
   return uses.some((use) => userIdentifiers.has(use));

@@ -3,7 +3,8 @@
 //   in the user's code calls for are taken out of the SDK's exports.ts;
 // - the SDK's own runtime replaces asc's stub (see runtime.ts);
 // - a class decorated with @configuration gets a strict reader (see configuration.ts);
-// - an HttpContext that holds nothing per stream is shared by its root's streams (see shared-contexts.ts);
+// - an HttpContext that holds nothing per stream is shared by its root's streams, and a filter whose streams all
+//   share exports no proxy_on_delete (see shared-contexts.ts);
 // - the SDK's messages written as staticUtf8("...") become UTF-8 static data (see static-text.ts);
 // - a filter without the ABI's export line, or that registers no root context, fails to build with
 //   the fix in one message (see entry.ts, registration.ts).
@@ -11,7 +12,7 @@
 // console.log()) fails the build with the SDK call to use instead (see host-imports.ts).
 import type { FunctionDeclaration, Parser, Program, Statement } from "assemblyscript";
 import { Transform } from "assemblyscript/transform";
-import { isCallbackNeeded } from "./callbacks.js";
+import { isCallbackNeeded, ON_DELETE } from "./callbacks.js";
 import { addConfigurationReaders } from "./configuration.js";
 import { missingExportsMessage } from "./entry.js";
 import { hostImportErrors } from "./host-imports.js";
@@ -20,7 +21,7 @@ import { Kind, TRANSFORM_ERROR } from "./kinds.js";
 import { addStaticText } from "./static-text.js";
 import { dropNoRootContextReport, NO_ROOT_CONTEXT, registersAtTopLevel, registersRootContext } from "./registration.js";
 import { useSdkRuntime } from "./runtime.js";
-import { shareHttpContexts } from "./shared-contexts.js";
+import { everyStreamShared, markStreamsNotDeleted, shareHttpContexts } from "./shared-contexts.js";
 import { isSdk, sdkExports, userSources } from "./sources.js";
 
 type BinaryenModule = Parameters<NonNullable<Transform["afterCompile"]>>[0];
@@ -31,8 +32,8 @@ interface Binaryen {
   getGlobalInfo(ref: number): ImportInfo;
 }
 
-function isUnneededCallback(statement: Statement, userIdentifiers: Set<string>): boolean {
-  return statement.kind === Kind.FunctionDeclaration && !isCallbackNeeded((statement as FunctionDeclaration).name.text, userIdentifiers);
+function isUnneededCallback(statement: Statement, userIdentifiers: Set<string>, deletes: boolean): boolean {
+  return statement.kind === Kind.FunctionDeclaration && !isCallbackNeeded((statement as FunctionDeclaration).name.text, userIdentifiers, deletes);
 }
 
 export default class ProxyWasmTransform extends Transform {
@@ -55,7 +56,10 @@ export default class ProxyWasmTransform extends Transform {
     if (!registersRootContext(sources)) parser.error(TRANSFORM_ERROR, null, "proxy-wasm-as", NO_ROOT_CONTEXT);
     if (registersAtTopLevel(sources)) dropNoRootContextReport(parser.sources.filter(isSdk));
     shareHttpContexts(sources);
-    const kept = exports.statements.filter((statement) => !isUnneededCallback(statement, userIdentifiers));
+    // Streams that all share their root's context leave the SDK nothing to free in proxy_on_delete.
+    const deletes = !everyStreamShared(sources) || userIdentifiers.has(ON_DELETE);
+    if (!deletes) markStreamsNotDeleted(parser.sources.filter(isSdk));
+    const kept = exports.statements.filter((statement) => !isUnneededCallback(statement, userIdentifiers, deletes));
     exports.statements.splice(0, exports.statements.length, ...kept);
   }
 

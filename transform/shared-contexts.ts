@@ -11,7 +11,7 @@
 //   returned, and the member is not a callout (httpCall, grpcCall, openGrpcStream), whose answer arrives by
 //   the stream's id after its callback ended.
 import type {
-  BlockStatement, CallExpression, ClassDeclaration, ExpressionStatement, FieldDeclaration, IdentifierExpression, MethodDeclaration,
+  BlockStatement, CallExpression, ClassDeclaration, ExpressionStatement, FieldDeclaration, FunctionDeclaration, IdentifierExpression, MethodDeclaration,
   NamedTypeNode, NewExpression, Node, ParameterNode, PropertyAccessExpression, ReturnStatement, Source,
 } from "assemblyscript";
 import { Node as AstNode } from "assemblyscript";
@@ -137,4 +137,44 @@ export function shareHttpContexts(userSources: Source[]): string[] {
     }
   }
   return shared;
+}
+
+const STREAM_FACTORY = "createStreamContext";
+const SHARED_STREAMS = "assembly/dispatcher/shared-streams.ts";
+const DELETED_FLAG = "streamsGetDeleted";
+
+/** Whether `method`'s body is the one statement `return shareableHttpContext(...)`, as shareHttpContexts leaves a proven factory. */
+function returnsShareable(method: MethodDeclaration): boolean {
+  const body = method.body as BlockStatement | null;
+  if (!body || body.kind !== Kind.Block || body.statements.length !== 1) return false;
+  const statement = body.statements[0] as ReturnStatement;
+  if (statement.kind !== Kind.Return || !statement.value || statement.value.kind !== Kind.Call) return false;
+  return identifierIs((statement.value as CallExpression).expression, WRAPPER);
+}
+
+/**
+ * Whether every stream of the user's roots shares its root's context, after shareHttpContexts: each
+ * createHttpContext was proven, and no root creates TCP contexts. Then the SDK needs no proxy_on_delete
+ * (assembly/dispatcher/shared-streams.ts).
+ */
+export function everyStreamShared(userSources: Source[]): boolean {
+  let shared = true;
+  walkSources(userSources, (node) => {
+    if (!isMethod(node) || isStatic(node)) return;
+    const name = node.name.text;
+    if (name === STREAM_FACTORY || (name === FACTORY && !returnsShareable(node))) shared = false;
+  });
+  return shared;
+}
+
+/** Tells the SDK that the filter does not export proxy_on_delete: its `streamsGetDeleted()` returns false. */
+export function markStreamsNotDeleted(sdkSources: Source[]): void {
+  const sharedStreams = sdkSources.find((source) => source.normalizedPath.endsWith(SHARED_STREAMS));
+  const flag = sharedStreams?.statements.find(
+    (statement) => statement.kind === Kind.FunctionDeclaration && (statement as FunctionDeclaration).name.text === DELETED_FLAG,
+  ) as FunctionDeclaration | undefined;
+  const body = flag?.body as BlockStatement | undefined;
+  const statement = body?.statements[0] as ReturnStatement | undefined;
+  if (!statement || statement.kind !== Kind.Return) throw new Error(`proxy-wasm-as transform: the SDK has no ${DELETED_FLAG}()`);
+  statement.value = AstNode.createFalseExpression(statement.range);
 }

@@ -5,22 +5,36 @@ import { getBufferBytes } from "../hostcalls/buffers";
 import { contextCreated } from "../log";
 import { emptyBuffer } from "../runtime/memory";
 import { BufferType } from "../types";
-import { addContext, httpContext, removeContext, rootContext, rootFactory, streamContext } from "./registry";
-import { endSharedStream, enterStream, expectCreated, isShareable, leaveStream, shareStream } from "./shared-streams";
+import { addContext, httpContext, PassedStream, removeContext, rootContext, rootFactory, streamContext } from "./registry";
+import {
+  becomeDefault, enterStream, expectCreated, isDefaultRoot, isShareable, leaveStream, passedNeedsRecord, record, streamCreated, sweep,
+} from "./shared-streams";
 
 export function onContextCreate(contextId: u32, parentContextId: u32): void {
   contextCreated();
-  enterCallback(contextId);
   if (parentContextId == 0) {
+    // A new root: the host may have let others go meanwhile (a configuration change).
+    sweep(contextId);
+    enterCallback(contextId);
     const factory = rootFactory();
     if (factory) addContext(factory(contextId));
     return;
   }
+  // Most streams: the default root's, which need nothing (shared-streams.ts).
+  if (!isDefaultRoot(parentContextId)) createStream(contextId, parentContextId);
+  streamCreated(contextId);
+}
+
+function createStream(contextId: u32, parentContextId: u32): void {
+  enterCallback(contextId);
   const root = rootContext(parentContextId);
-  if (!root) return;
+  if (!root) {
+    passed(contextId);
+    return;
+  }
   // @ts-ignore: the root's own field, kept private from filter code
   const shared = root.sharedHttpContext;
-  if (shared && shareStream(shared, contextId)) return;
+  if (shared && becomeDefault(shared, parentContextId, contextId)) return;
   // The host does not say whether this is an HTTP stream or a TCP connection: a root creates one kind.
   expectCreated();
   const http = root.createHttpContext(contextId);
@@ -28,13 +42,19 @@ export function onContextCreate(contextId: u32, parentContextId: u32): void {
     if (!shared && isShareable(http)) {
       // @ts-ignore: the root's own field
       root.sharedHttpContext = http;
-      if (shareStream(http, contextId)) return;
+      if (becomeDefault(http, parentContextId, contextId)) return;
     }
-    addContext(http);
+    record(http);
     return;
   }
   const stream = root.createStreamContext(contextId);
-  if (stream) addContext(stream);
+  if (stream) record(stream);
+  else passed(contextId);
+}
+
+/** A stream no context takes: it continues untouched. */
+function passed(contextId: u32): void {
+  if (passedNeedsRecord()) record(new PassedStream(contextId));
 }
 
 function readConfiguration(type: BufferType, size: u32): Configuration {
@@ -87,5 +107,5 @@ export function onLog(contextId: u32): void {
 }
 
 export function onDelete(contextId: u32): void {
-  if (!endSharedStream(contextId)) removeContext(contextId);
+  removeContext(contextId);
 }

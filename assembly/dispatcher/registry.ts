@@ -1,4 +1,5 @@
-// The plugin's root context factories and the live contexts, by the host's context id.
+// The plugin's root context factories, and the contexts by the host's context id: the roots and the streams
+// with a record (a stream of the default root's shared context has none, see shared-streams.ts).
 // Contexts live in a hash table chained through the contexts themselves rather than a Map: every generic
 // instantiation of Map costs code in every plugin, and the host's ids, handed out in sequence, spread
 // evenly by their low bits.
@@ -10,7 +11,9 @@ import { getProperty } from "../hostcalls/properties";
 import { log } from "../log";
 import { sameString } from "../runtime/strings";
 import { decodeUtf8, encodeUtf8 } from "../utf8";
-import { sharedContext } from "./shared-streams";
+import { setEffectiveContext } from "../hostcalls/context";
+import { WasmResult } from "../types";
+import { soleContext, unrecordedContext } from "./shared-streams";
 
 export type RootContextFactory = (contextId: u32) => RootContext;
 
@@ -118,6 +121,9 @@ export function addContext(context: Context): void {
   newest = context;
 }
 
+/** A stream its root did not take, recorded so that it is not taken for the default root's (shared-streams.ts). */
+export class PassedStream extends Context {}
+
 function insert(context: Context): void {
   if (count >= buckets.length) grow();
   const bucket = bucketOf(context.id);
@@ -136,18 +142,43 @@ export function newBuckets(count: i32): StaticArray<Context | null> {
 
 /** Doubles the buckets once there are as many contexts: chains stay about one long. */
 function grow(): void {
+  rehash(buckets.length * 2, false);
+}
+
+/**
+ * Moves the contexts into `length` new buckets; with `probe`, leaves out those the host says are gone
+ * (proxy_set_effective_context answers BadArgument for an id it no longer has). Returns how many of those
+ * kept are streams.
+ */
+function rehash(length: i32, probe: bool): u32 {
   const old = buckets;
-  buckets = newBuckets(old.length * 2);
+  buckets = newBuckets(length);
+  count = 0;
+  let streams: u32 = 0;
   for (let i = 0; i < old.length; i++) {
     let context = unchecked(old[i]);
     while (context) {
       const next = nextOf(context);
-      const bucket = bucketOf(context.id);
-      setNext(context, unchecked(buckets[bucket]));
-      unchecked((buckets[bucket] = context));
+      setNext(context, null);
+      if (!probe || setEffectiveContext(context.id) == WasmResult.Ok) {
+        const bucket = bucketOf(context.id);
+        setNext(context, unchecked(buckets[bucket]));
+        unchecked((buckets[bucket] = context));
+        count++;
+        if (!(context instanceof RootContext)) streams++;
+      }
       context = next;
     }
   }
+  return streams;
+}
+
+/** The streams with a record (shared-streams.ts), after leaving out, with `probe`, every context the host says is gone. */
+export function sweepContexts(probe: bool): u32 {
+  const fresh = newest;
+  newest = null;
+  if (fresh) insert(fresh);
+  return rehash(buckets.length, probe);
 }
 
 export function removeContext(contextId: u32): void {
@@ -175,11 +206,15 @@ export function rootContext(contextId: u32): RootContext | null {
   return context instanceof RootContext ? changetype<RootContext>(context) : null;
 }
 
-/** A stream that shares its root's context (shared-streams.ts) gets that one, which holds nothing else. */
+/**
+ * A stream without a record has the default root's shared context (shared-streams.ts); while no stream has
+ * a record, every stream does, without a lookup.
+ */
 export function httpContext(contextId: u32): HttpContext | null {
-  const shared = sharedContext(contextId);
-  if (shared) return changetype<HttpContext>(shared);
+  const sole = soleContext();
+  if (sole) return changetype<HttpContext>(sole);
   const context = anyContext(contextId);
+  if (!context) return changetype<HttpContext | null>(unrecordedContext());
   return context instanceof HttpContext ? changetype<HttpContext>(context) : null;
 }
 

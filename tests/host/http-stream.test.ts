@@ -357,6 +357,29 @@ describe("hostcall argument checks", () => {
     assert.deepEqual(messages(started(wasm).runHttpRequest().logs), ["02", "00", "02"]);
   });
 
+  it("answers OK for a live stream's id as the effective context, and BAD_ARGUMENT once that stream has ended", () => {
+    // cpp-host exports.cc set_effective_context looks the id up in contexts_, which ~ContextBase leaves; the
+    // SDK asks it whether a context it no longer hears of is gone (assembly/dispatcher/shared-streams.ts).
+    const wasm = filter({
+      imports: ["proxy_set_effective_context"],
+      body: onRequestHeaders(`
+        (if (i32.eqz (i32.load (i32.const 1000)))
+          (then (i32.store (i32.const 1000) (local.get $ctx)))
+          (else (call $report (call $proxy_set_effective_context (i32.load (i32.const 1000))))))`),
+    });
+    const plugin = started(wasm);
+    const first = plugin.newHttpStream();
+    first.sendRequestHeaders([[":path", "/"]], true);
+    const whileLive = plugin.newHttpStream();
+    whileLive.sendRequestHeaders([[":path", "/"]], true);
+    first.sendResponseHeaders([[":status", "200"]], true);
+    first.complete();
+    const afterEnd = plugin.newHttpStream();
+    afterEnd.sendRequestHeaders([[":path", "/"]], true);
+    assert.deepEqual(messages(whileLive.result().logs), ["00"]);
+    assert.deepEqual(messages(afterEnd.result().logs), ["02"]);
+  });
+
   it("reports the host log level and drops messages below it", () => {
     const wasm = filter({
       imports: ["proxy_get_log_level"],

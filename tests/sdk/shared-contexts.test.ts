@@ -3,21 +3,29 @@
 // and, after a plugin's configuration changes, the old root next to the new one with the same root id
 // (proxy-wasm-cpp-host wasm.cc keys root_contexts_ by the plugin key, a hash of root id and configuration),
 // context ids handed out VM-wide in sequence, streams of all roots interleaved. Our host runs one root per VM,
-// so this drives the module's exports itself, the way cpp-host calls them.
+// so this drives the module's exports itself, the way cpp-host calls them, and answers
+// proxy_set_effective_context as cpp-host does (exports.cc: BadArgument for an id no longer in contexts_).
+// In Envoy a root outlives its streams: each stream context holds its plugin's handle, whose end shuts the
+// root down (Envoy context.h plugin_handle_, cpp-host PluginHandleBase::~PluginHandleBase).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { before, describe, it } from "node:test";
 import { build } from "../../cli/commands/build.js";
 import { repoRoot } from "../support/plugins.js";
 
-let wasm: Uint8Array;
+/** Echo and Counter roots: one shares its streams' context, the other keeps state per stream. */
+let mixed: Uint8Array;
+/** Echo and a root that takes no stream: every stream shares, and the module exports no proxy_on_delete. */
+let sharing: Uint8Array;
 
 before(async () => {
-  const result = await build(`${repoRoot}tests/fixtures/shared-contexts`, { quiet: true });
-  wasm = readFileSync(result.path);
+  mixed = readFileSync((await build(`${repoRoot}tests/fixtures/shared-contexts`, { quiet: true })).path);
+  sharing = readFileSync((await build(`${repoRoot}tests/fixtures/shared-streams`, { quiet: true })).path);
 });
 
 type Exports = Record<string, (...args: number[]) => number> & { memory: WebAssembly.Memory };
+
+const BAD_ARGUMENT = 2;
 
 /** Headers the module added, with the context the host applied each to. */
 interface Added {
@@ -36,8 +44,12 @@ class SharedVm {
   private readonly effective: number[] = [];
   /** Called during the next proxy_add_header_map_value, inside the module's callback. */
   nested: (() => void) | null = null;
+  /** The ids of the contexts the host has (cpp-host contexts_): created, not yet deleted. */
+  private readonly live = new Set<number>();
+  /** How many times the module called proxy_set_effective_context. */
+  effectiveContextCalls = 0;
 
-  constructor() {
+  constructor(wasm: Uint8Array = mixed) {
     const text = new TextDecoder();
     const bytes = (pointer: number, size: number) => new Uint8Array(this.exports.memory.buffer, pointer, size);
     const give = (data: Uint8Array, pointerAt: number, sizeAt: number) => {
@@ -52,7 +64,12 @@ class SharedVm {
     const env = {
       proxy_log: () => 0,
       proxy_get_log_level: (at: number) => (new DataView(this.exports.memory.buffer).setUint32(at, 2, true), 0),
-      proxy_set_effective_context: (id: number) => ((this.effective[this.effective.length - 1] = id), 0),
+      proxy_set_effective_context: (id: number) => {
+        this.effectiveContextCalls++;
+        if (!this.live.has(id >>> 0)) return BAD_ARGUMENT;
+        this.effective[this.effective.length - 1] = id;
+        return 0;
+      },
       // Asked only while a root is created, for the factory of its root id.
       proxy_get_property: (_path: number, _size: number, pointerAt: number, sizeAt: number) =>
         give(new TextEncoder().encode(this.rootIds.get(current()) ?? ""), pointerAt, sizeAt),
@@ -80,7 +97,13 @@ class SharedVm {
     }
   }
 
+  /** Whether the module exports the callback. */
+  exports_(name: string): boolean {
+    return typeof this.exports[name] === "function";
+  }
+
   startRoot(id: number, rootId: string, configuration: string): void {
+    this.live.add(id);
     this.rootIds.set(id, rootId);
     this.configurations.set(id, configuration);
     this.call("proxy_on_context_create", id, 0);
@@ -88,6 +111,8 @@ class SharedVm {
   }
 
   create(id: number, root: number): void {
+    assert.ok(!this.live.has(id), "the host never gives two live contexts one id");
+    this.live.add(id);
     this.call("proxy_on_context_create", id, root);
   }
 
@@ -99,8 +124,10 @@ class SharedVm {
     this.call("proxy_on_response_headers", id, 2, 0);
   }
 
+  /** The context ends: on_delete if the module exports it, then the host forgets the id (~ContextBase). */
   delete(id: number): void {
-    this.call("proxy_on_delete", id);
+    if (this.exports_("proxy_on_delete")) this.call("proxy_on_delete", id);
+    this.live.delete(id);
   }
 
   /** The headers the host added to stream `id`, as "name=value" in order. */
@@ -193,5 +220,113 @@ describe("streams sharing their root's context", () => {
     assert.deepEqual(vm.headersOf(3), ["x-count=7"]);
     assert.deepEqual(vm.headersOf(4), echo(4, "echo"));
     assert.deepEqual(vm.headersOf(5), ["x-count=9"]);
+  });
+
+  it("with every stream sharing, no proxy_on_delete: a configuration change keeps each stream with its root, long-lived ones too", () => {
+    const vm = new SharedVm(sharing);
+    assert.equal(vm.exports_("proxy_on_delete"), false);
+    vm.startRoot(1, "", "old");
+    let next = 2;
+    const stream = (root: number, name: string, end = true) => {
+      const id = next++;
+      vm.create(id, root);
+      vm.responseHeaders(id);
+      assert.deepEqual(vm.headersOf(id), echo(id, name));
+      if (end) vm.delete(id);
+      return id;
+    };
+    // One root: once its first stream made it the default, no stream needs a record or costs a host call of the SDK's own.
+    stream(1, "old");
+    const atStart = vm.effectiveContextCalls;
+    for (let i = 0; i < 100; i++) stream(1, "old");
+    assert.equal(vm.effectiveContextCalls, atStart);
+    // Streams of the old root created before the new root appears, one of them long-lived.
+    const before = [stream(1, "old", false), stream(1, "old", false), stream(1, "old", false)];
+    const newRoot = next++;
+    vm.startRoot(newRoot, "", "new");
+    for (let i = 0; i < 300; i++) stream(i % 3 ? newRoot : 1, i % 3 ? "new" : "old");
+    for (const id of before) {
+      vm.responseHeaders(id);
+      assert.deepEqual(vm.headersOf(id).slice(-3), echo(id, "old"));
+    }
+    const [longLived, ...rest] = before;
+    for (const id of rest) vm.delete(id);
+    for (let i = 0; i < 300; i++) stream(newRoot, "new");
+    vm.responseHeaders(longLived);
+    assert.deepEqual(vm.headersOf(longLived).slice(-3), echo(longLived, "old"));
+    // Its last stream gone, Envoy shuts the old root down; new streams need no record again.
+    vm.delete(longLived);
+    vm.delete(1);
+    for (let i = 0; i < 300; i++) stream(newRoot, "new");
+    // No record, no probe, nothing kept: the memory holds still over many streams.
+    const calls = vm.effectiveContextCalls;
+    const bytes = vm.exports.memory.buffer.byteLength;
+    for (let i = 0; i < 20_000; i++) stream(newRoot, "new");
+    assert.equal(vm.effectiveContextCalls, calls);
+    assert.equal(vm.exports.memory.buffer.byteLength, bytes);
+  });
+
+  it("with every stream sharing, an id the host hands out again after its stream ended is not taken for its old root", () => {
+    const vm = new SharedVm(sharing);
+    assert.equal(vm.exports_("proxy_on_delete"), false);
+    vm.startRoot(1, "", "a");
+    vm.startRoot(2, "", "b");
+    vm.create(3, 1);
+    vm.create(4, 2);
+    vm.responseHeaders(4);
+    vm.delete(4);
+    vm.delete(3);
+    for (let id = 5; id < 205; id++) {
+      vm.create(id, 1);
+      vm.delete(id);
+    }
+    // cpp-host's u32 counter came round (allocContextId skips only live ids): 4 is now a stream of root 1.
+    vm.create(4, 1);
+    vm.responseHeaders(4);
+    assert.deepEqual(vm.headersOf(4).slice(-3), echo(4, "a"));
+  });
+
+  it("with every stream sharing, a stream its root does not take passes untouched, before and after another root shares", () => {
+    const early = new SharedVm(sharing);
+    assert.equal(early.exports_("proxy_on_delete"), false);
+    early.startRoot(1, "service", "");
+    early.create(2, 1);
+    early.startRoot(3, "", "echo");
+    early.create(4, 3);
+    early.responseHeaders(2);
+    early.responseHeaders(4);
+    assert.deepEqual(early.headersOf(2), []);
+    assert.deepEqual(early.headersOf(4), echo(4, "echo"));
+
+    const late = new SharedVm(sharing);
+    late.startRoot(1, "", "echo");
+    late.create(2, 1);
+    late.startRoot(3, "service", "");
+    late.create(4, 3);
+    late.responseHeaders(4);
+    late.responseHeaders(2);
+    assert.deepEqual(late.headersOf(4), []);
+    assert.deepEqual(late.headersOf(2), echo(2, "echo"));
+  });
+
+  it("once the default root and its streams are gone, the next root's streams need no record again (with proxy_on_delete)", () => {
+    const vm = new SharedVm(mixed);
+    assert.equal(vm.exports_("proxy_on_delete"), true);
+    vm.startRoot(1, "", "old");
+    vm.startRoot(2, "", "new");
+    let next = 3;
+    const stream = (root: number, name: string) => {
+      const id = next++;
+      vm.create(id, root);
+      vm.responseHeaders(id);
+      assert.deepEqual(vm.headersOf(id), echo(id, name));
+      vm.delete(id);
+    };
+    for (let i = 0; i < 100; i++) stream(i % 2 ? 2 : 1, i % 2 ? "new" : "old");
+    vm.delete(1);
+    for (let i = 0; i < 100; i++) stream(2, "new");
+    const calls = vm.effectiveContextCalls;
+    for (let i = 0; i < 300; i++) stream(2, "new");
+    assert.equal(vm.effectiveContextCalls, calls);
   });
 });

@@ -16,10 +16,11 @@ const ALWAYS = [
   "proxy_on_memory_allocate",
   "proxy_on_context_create",
   "proxy_on_configure",
-  "proxy_on_delete",
   "memory",
   "_initialize",
 ];
+/** Where the SDK frees a context: left out when every stream shares its root's context (transform/shared-contexts.ts). */
+const ON_DELETE = "proxy_on_delete";
 
 function exportNames(wasm: Uint8Array): string[] {
   return WebAssembly.Module.exports(new WebAssembly.Module(new Uint8Array(wasm))).map((e) => e.name).sort();
@@ -32,6 +33,8 @@ before(async () => {
     const result = await build(`${repoRoot}tests/fixtures/exports/${name}`, { quiet: true });
     fixtures.set(name, readFileSync(result.path));
   }
+  // A root whose streams share next to one whose streams each keep a count.
+  fixtures.set("mixed-roots", readFileSync((await build(`${repoRoot}tests/fixtures/shared-contexts`, { quiet: true })).path));
 });
 
 function fixture(name: string): Uint8Array {
@@ -39,7 +42,7 @@ function fixture(name: string): Uint8Array {
 }
 
 describe("transform: exported callbacks", () => {
-  it("add-header exports only the lifecycle and proxy_on_response_headers", () => {
+  it("add-header exports only the lifecycle and proxy_on_response_headers (its streams share: no proxy_on_delete)", () => {
     assert.deepEqual(exportNames(examplePlugin("add-header")), [...ALWAYS, "proxy_on_response_headers"].sort());
   });
 
@@ -48,7 +51,7 @@ describe("transform: exported callbacks", () => {
   });
 
   it("a filter using httpCall exports proxy_on_http_call_response", () => {
-    assert.deepEqual(exportNames(fixture("http-call")), [...ALWAYS, "proxy_on_request_headers", "proxy_on_http_call_response"].sort());
+    assert.deepEqual(exportNames(fixture("http-call")), [...ALWAYS, ON_DELETE, "proxy_on_request_headers", "proxy_on_http_call_response"].sort());
   });
 
   it("a filter using grpcCall exports the four gRPC callbacks", () => {
@@ -63,8 +66,13 @@ describe("transform: exported callbacks", () => {
     assert.deepEqual(exportNames(fixture("named-roots")), [...ALWAYS, "proxy_on_vm_start", "proxy_on_request_headers"].sort());
   });
 
-  it("a filter overriding no hook exports only what every filter does", () => {
-    assert.deepEqual(exportNames(fixture("no-hooks")), [...ALWAYS].sort());
+  it("a filter overriding no hook exports only what every filter does, and proxy_on_delete for its contexts of the SDK's class", () => {
+    assert.deepEqual(exportNames(fixture("no-hooks")), [...ALWAYS, ON_DELETE].sort());
+  });
+
+  it("keeps proxy_on_delete for contexts with state per stream, TCP contexts, and streams that do not all share", () => {
+    for (const name of ["body-rewrite", "grpc-call", "tcp-guard"]) assert.ok(exportNames(examplePlugin(name)).includes(ON_DELETE), name);
+    assert.ok(exportNames(fixture("mixed-roots")).includes(ON_DELETE));
   });
 });
 

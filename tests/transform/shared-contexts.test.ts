@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Parser, type CallExpression, type ClassDeclaration, type MethodDeclaration, type ReturnStatement } from "assemblyscript";
-import { shareHttpContexts } from "../../transform/shared-contexts.js";
+import { everyStreamShared, shareHttpContexts } from "../../transform/shared-contexts.js";
 
 const HEAD = 'import { FilterHeadersStatus, HttpContext, RootContext } from "proxy-wasm-as";\n';
 
@@ -103,5 +103,22 @@ describe("transform: HttpContexts shared by their root's streams", () => {
     assert.deepEqual(shared(filter("class Stream extends HttpContext {}\nnamespace n { class Stream extends HttpContext { seen: u32 = 0; } }")), []);
     assert.deepEqual(shared(filter("@final class Stream extends HttpContext {}")), []);
     assert.deepEqual(shared(filter("class Stream extends HttpContext { @operator('==') eq(other: Stream): bool { return true; } }")), []);
+  });
+
+  it("says every stream shares only when each createHttpContext was proven and no root creates TCP contexts", () => {
+    const everyShared = (text: string) => {
+      const sources = parse(text);
+      shareHttpContexts(sources);
+      return everyStreamShared(sources);
+    };
+    assert.equal(everyShared(filter(PLAIN)), true);
+    // A root that creates no stream at all (ticks, queues) leaves nothing to free either.
+    assert.equal(everyShared(`${filter(PLAIN)}\nclass Service extends RootContext { onTick(): void {} }`), true);
+    assert.equal(everyShared(filter("class Stream extends HttpContext { seen: u32 = 0; }")), false);
+    assert.equal(everyShared(filter("class Stream extends HttpContext {}", "if (contextId == 1) return null; return new Stream(contextId, this);")), false);
+    const tcp = `${filter(PLAIN)}
+class TcpRoot extends RootContext { createStreamContext(contextId: u32): StreamContext { return new Tcp(contextId, this); } }
+class Tcp extends StreamContext {}`;
+    assert.equal(everyShared(tcp), false);
   });
 });
