@@ -146,9 +146,18 @@ function grow(): void {
 }
 
 /**
+ * Whether the host still has context `contextId`: proxy_set_effective_context answers BadArgument for an id it
+ * no longer has (cpp-host exports.cc). It also makes that context the effective one: the caller sets it back.
+ * Inlined: add-header is within a few bytes of its size limit.
+ */
+// @ts-ignore: decorator
+@inline export function isLive(contextId: u32): bool {
+  return setEffectiveContext(contextId) == WasmResult.Ok;
+}
+
+/**
  * Moves the contexts into `length` new buckets; with `probe`, leaves out those the host says are gone
- * (proxy_set_effective_context answers BadArgument for an id it no longer has). Returns how many of those
- * kept are streams.
+ * (isLive). Returns how many of those kept are streams.
  */
 function rehash(length: i32, probe: bool): u32 {
   const old = buckets;
@@ -160,7 +169,7 @@ function rehash(length: i32, probe: bool): u32 {
     while (context) {
       const next = nextOf(context);
       setNext(context, null);
-      if (!probe || setEffectiveContext(context.id) == WasmResult.Ok) {
+      if (!probe || isLive(context.id)) {
         const bucket = bucketOf(context.id);
         setNext(context, unchecked(buckets[bucket]));
         unchecked((buckets[bucket] = context));

@@ -22,8 +22,7 @@
 import { Context } from "../context/context";
 import { HttpContext } from "../context/http";
 import { setEffectiveContext } from "../hostcalls/context";
-import { WasmResult } from "../types";
-import { addContext, sweepContexts } from "./registry";
+import { addContext, isLive, sweepContexts } from "./registry";
 
 /** The context of every stream without a record, the default root's shared one; null until a sharing root has a stream. */
 let defaultShared: Context | null = null;
@@ -115,10 +114,6 @@ export function passedNeedsRecord(): bool {
 // @ts-ignore: decorator
 @inline export function streamCreated(contextId: u32): void {
   if (!soleShared && --untilSweep == 0) sweep(contextId);
-}
-
-function isLive(contextId: u32): bool {
-  return setEffectiveContext(contextId) == WasmResult.Ok;
 }
 
 /**
